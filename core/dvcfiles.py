@@ -1,0 +1,458 @@
+"""What a commit says about its DVC project: params, metrics and outputs (DVC_FORMAT §4).
+
+Everything is read from a :class:`FileSource` (a Git tree, never a checkout), so the same
+code reads a local experiment, a peeked remote one, or a baseline. Values match what
+``dvc exp show --json`` reports: params are the whole content of ``params.yaml`` and of
+every params file the pipelines declare; metrics are the files declared as metrics, read
+from the tree when Git tracks them, else from the local cache by their ``dvc.lock`` hash.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import yaml
+
+from core.errors import ExptuiError
+from core.objects import InvalidObjectError, check_oid, is_dir_oid, parse_manifest
+from core.paths import UnsafePathError, confine
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+DEFAULT_PARAMS = "params.yaml"
+_PARAM_SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".py")
+
+
+class FileSource(Protocol):
+    """Read-only access to a snapshot of the project (repo-relative POSIX paths)."""
+
+    def read(self, path: str) -> bytes | None: ...
+
+    def paths(self) -> Iterable[str]: ...
+
+
+CacheReader = Callable[[str, bool], "bytes | None"]
+ParamDecls = dict[str, "list[str] | None"]
+"""Declared params files -> the dotted keys declared, or None for the whole file."""
+"""``(oid, legacy) -> bytes`` from the local cache, or None when absent."""
+
+
+@dataclass(frozen=True)
+class Output:
+    """One cached-or-not output from ``dvc.lock`` or a ``.dvc`` file, with its sharing flags."""
+
+    path: str
+    oid: str | None
+    size: int | None
+    nfiles: int | None
+    legacy: bool
+    source: str
+    cache: bool = True
+    push: bool = True
+    remote: str | None = None
+    is_import: bool = False
+
+    @property
+    def is_dir(self) -> bool:
+        return bool(self.oid) and is_dir_oid(self.oid or "")
+
+    @property
+    def is_shared(self) -> bool:
+        """Whether push/pull move this output's objects at all."""
+        return self.cache and self.oid is not None and not self.is_import
+
+
+@dataclass
+class ProjectState:
+    """Params, metrics and outputs of one commit, plus what could not be read and why."""
+
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    outputs: list[Output] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def data_size(self) -> int:
+        """Bytes of the shared outputs (what push/pull may move)."""
+        return sum(o.size or 0 for o in self.outputs if o.is_shared)
+
+
+@dataclass(frozen=True)
+class _DeclaredOut:
+    path: str
+    cache: bool
+    push: bool
+    remote: str | None
+    metric: bool
+
+
+def read_project(files: FileSource, read_cache: CacheReader | None = None) -> ProjectState:
+    """Read params, metrics and outputs from every pipeline and ``.dvc`` file of a snapshot."""
+    state = ProjectState()
+    all_paths = list(files.paths())
+    dvcyamls = sorted(p for p in all_paths if posixpath.basename(p) == "dvc.yaml")
+    declared: dict[str, _DeclaredOut] = {}
+    param_files: ParamDecls = {}
+    metric_paths: list[str] = []
+    for dvcyaml in dvcyamls:
+        doc = _load_yaml(files, dvcyaml, state)
+        if isinstance(doc, Mapping):
+            _read_pipeline(doc, posixpath.dirname(dvcyaml), declared, param_files, metric_paths)
+            lock = _load_yaml(files, _sibling(dvcyaml, "dvc.lock"), state)
+            if isinstance(lock, Mapping):
+                state.outputs.extend(_lock_outputs(lock, dvcyaml, doc, declared, state))
+    state.outputs.extend(_dvcfile_outputs(files, all_paths, state))
+    state.params = _read_params(files, param_files, state)
+    state.metrics = _read_metrics(files, metric_paths, all_paths, state, read_cache)
+    return state
+
+
+def _sibling(path: str, name: str) -> str:
+    return posixpath.join(posixpath.dirname(path), name)
+
+
+def _load_yaml(files: FileSource, path: str, state: ProjectState) -> Any:
+    data = files.read(path)
+    if data is None:
+        return None
+    try:
+        return yaml.safe_load(data)
+    except yaml.YAMLError as exc:
+        state.warnings.append(f"{path}: not valid YAML ({_first_line(exc)})")
+        return None
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _entries(items: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``outs``/``metrics``/``params`` lists hold plain strings or one-key mappings."""
+    if not isinstance(items, list):
+        return
+    for item in items:
+        if isinstance(item, str):
+            yield item, {}
+        elif isinstance(item, Mapping):
+            for key, value in item.items():
+                yield str(key), value if isinstance(value, dict) else {}
+
+
+def _read_pipeline(
+    doc: Mapping[str, Any],
+    base: str,
+    declared: dict[str, _DeclaredOut],
+    param_files: ParamDecls,
+    metric_paths: list[str],
+) -> None:
+    """Collect flags of declared outputs, params files and metrics files of one dvc.yaml."""
+    stages = doc.get("stages") if isinstance(doc.get("stages"), Mapping) else {}
+    for stage in (stages or {}).values():
+        if not isinstance(stage, Mapping):
+            continue
+        wdir = _safe_join(base, str(stage.get("wdir", ".")))
+        if wdir is None:
+            continue
+        for section, metric in (("outs", False), ("metrics", True), ("plots", False)):
+            for path, flags in _entries(stage.get(section)):
+                out_path = _safe_join(wdir, path)
+                if out_path is None:
+                    continue
+                declared[out_path] = _DeclaredOut(
+                    out_path,
+                    cache=bool(flags.get("cache", True)),
+                    push=bool(flags.get("push", True)),
+                    remote=flags.get("remote"),
+                    metric=metric or bool(flags.get("metric", False)),
+                )
+                if declared[out_path].metric:
+                    metric_paths.append(out_path)
+        _declare_stage_params(stage.get("params"), wdir, param_files)
+    for path, _ in _entries(doc.get("params")):
+        if joined := _safe_join(base, path):
+            param_files[joined] = None
+    for path, _ in _entries(doc.get("metrics")):
+        if joined := _safe_join(base, path):
+            metric_paths.append(joined)
+
+
+def _declare_stage_params(params: Any, wdir: str, decls: ParamDecls) -> None:
+    """A stage's ``params:``: bare keys belong to params.yaml; ``{file: keys}`` to ``file``,
+    where no keys means the whole file."""
+    if not isinstance(params, list):
+        return
+    for item in params:
+        if isinstance(item, str):
+            continue  # a key of the default params.yaml, which is always shown whole
+        if not isinstance(item, Mapping):
+            continue
+        for file_name, keys in item.items():
+            path = _safe_join(wdir, str(file_name))
+            if path is None:
+                continue
+            if not keys or not isinstance(keys, list) or decls.get(path, []) is None:
+                decls[path] = None
+            else:
+                decls.setdefault(path, [])
+                decls[path].extend(str(k) for k in keys)  # type: ignore[union-attr]
+
+
+def _safe_join(base: str, path: str) -> str | None:
+    try:
+        return confine(path, base)
+    except UnsafePathError:
+        return None
+
+
+def _lock_outputs(
+    lock: Mapping[str, Any],
+    dvcyaml: str,
+    doc: Mapping[str, Any],
+    declared: Mapping[str, _DeclaredOut],
+    state: ProjectState,
+) -> Iterator[Output]:
+    base = posixpath.dirname(dvcyaml)
+    lock_path = _sibling(dvcyaml, "dvc.lock")
+    stages_doc = doc.get("stages") if isinstance(doc.get("stages"), Mapping) else {}
+    lock_stages = lock.get("stages") if isinstance(lock.get("stages"), Mapping) else {}
+    for stage_name, entry in (lock_stages or {}).items():
+        if not isinstance(entry, Mapping):
+            continue
+        # Templated stages appear as "<stage>@<key>"; their wdir is the template's.
+        stage_doc = (stages_doc or {}).get(str(stage_name).split("@")[0], {})
+        wdir_raw = stage_doc.get("wdir", ".") if isinstance(stage_doc, Mapping) else "."
+        for out in entry.get("outs") or []:
+            output = _output_from_entry(out, base, str(wdir_raw), f"{lock_path}:{stage_name}")
+            if output is None:
+                state.warnings.append(f"{lock_path}: skipped a malformed or unsafe output")
+                continue
+            flags = declared.get(output.path)
+            if flags is not None:
+                output = _with_flags(output, flags.cache, flags.push, flags.remote)
+            yield output
+
+
+def _output_from_entry(entry: Any, base: str, wdir: str, source: str) -> Output | None:
+    if not isinstance(entry, Mapping) or not isinstance(entry.get("path"), str):
+        return None
+    stage_dir = _safe_join(base, wdir)
+    path = _safe_join(stage_dir, entry["path"]) if stage_dir is not None else None
+    if path is None:
+        return None
+    oid = entry.get("md5")
+    try:
+        oid = check_oid(str(oid)) if oid is not None else None
+    except InvalidObjectError:
+        return None
+    return Output(
+        path=path,
+        oid=oid,
+        size=_int_or_none(entry.get("size")),
+        nfiles=_int_or_none(entry.get("nfiles")),
+        legacy=entry.get("hash") != "md5",
+        source=source,
+    )
+
+
+def _with_flags(out: Output, cache: bool, push: bool, remote: str | None) -> Output:
+    return Output(
+        out.path, out.oid, out.size, out.nfiles, out.legacy, out.source,
+        cache=cache, push=push, remote=str(remote).lower() if remote else None,
+        is_import=out.is_import,
+    )  # fmt: skip
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _dvcfile_outputs(
+    files: FileSource, all_paths: list[str], state: ProjectState
+) -> Iterator[Output]:
+    """Outputs of ``*.dvc`` files outside ``.dvc/`` that ``.dvcignore`` does not exclude."""
+    ignored = _dvcignore(files)
+    for path in all_paths:
+        if not path.endswith(".dvc") or path.startswith(".dvc/") or ignored(path):
+            continue
+        doc = _load_yaml(files, path, state)
+        if not isinstance(doc, Mapping):
+            continue
+        base = posixpath.dirname(path)
+        wdir = str(doc.get("wdir", "."))
+        deps = doc.get("deps") or []
+        is_import = any(isinstance(d, Mapping) and "repo" in d for d in deps)
+        for entry in doc.get("outs") or []:
+            output = _output_from_entry(entry, base, wdir, path)
+            if output is None:
+                state.warnings.append(f"{path}: skipped a malformed or unsafe output")
+                continue
+            yield Output(
+                output.path, output.oid, output.size, output.nfiles, output.legacy, path,
+                cache=bool(entry.get("cache", True)), push=bool(entry.get("push", True)),
+                remote=str(entry["remote"]).lower() if entry.get("remote") else None,
+                is_import=is_import,
+            )  # fmt: skip
+
+
+def _dvcignore(files: FileSource) -> Callable[[str], bool]:
+    data = files.read(".dvcignore")
+    if not data:
+        return lambda path: False
+    from dulwich.ignore import IgnoreFilter
+
+    patterns = [line for line in data.splitlines() if line.strip()]
+    matcher = IgnoreFilter(patterns)
+    return lambda path: bool(matcher.is_ignored(path))
+
+
+def _read_params(files: FileSource, declared: ParamDecls, state: ProjectState) -> dict[str, Any]:
+    """What ``dvc exp show`` shows: params.yaml whole (always, whatever the stages declare),
+    other files whole when declared without keys, else only their declared keys."""
+    result: dict[str, Any] = {}
+    wanted: ParamDecls = {DEFAULT_PARAMS: None, **declared}
+    wanted[DEFAULT_PARAMS] = None
+    for path, keys in wanted.items():
+        if not path.endswith(_PARAM_SUFFIXES):
+            continue
+        data = files.read(path)
+        if data is None:
+            continue
+        parsed = _parse_structured(path, data, state)
+        if isinstance(parsed, dict):
+            result[path] = parsed if keys is None else _select_keys(parsed, keys)
+    return result
+
+
+def _select_keys(data: Mapping[str, Any], keys: list[str]) -> dict[str, Any]:
+    """Keep only the dotted ``keys`` of a nested mapping, nested as in the file."""
+    selected: dict[str, Any] = {}
+    for key in keys:
+        node: Any = data
+        parts = key.split(".")
+        for part in parts:
+            if not isinstance(node, Mapping) or part not in node:
+                break
+            node = node[part]
+        else:
+            target = selected
+            for part in parts[:-1]:
+                target = target.setdefault(part, {})
+            target[parts[-1]] = node
+    return selected
+
+
+def _read_metrics(
+    files: FileSource,
+    declared: list[str],
+    all_paths: list[str],
+    state: ProjectState,
+    read_cache: CacheReader | None,
+) -> dict[str, Any]:
+    """Metric files from the tree, or from the cache by their lock hash when not in Git."""
+    by_path = {o.path: o for o in state.outputs}
+    result: dict[str, Any] = {}
+    for path in dict.fromkeys(declared):
+        for file_path, data in _metric_files(files, path, all_paths, by_path.get(path), read_cache):
+            if data is None:
+                state.warnings.append(f"{file_path}: metrics not in Git and not in the local cache")
+                continue
+            parsed = _parse_structured(file_path, data, state)
+            if isinstance(parsed, dict):
+                result[file_path] = _only_scalars(parsed)
+    return result
+
+
+def _metric_files(
+    files: FileSource,
+    path: str,
+    all_paths: list[str],
+    output: Output | None,
+    read_cache: CacheReader | None,
+) -> Iterator[tuple[str, bytes | None]]:
+    data = files.read(path)
+    if data is not None:
+        yield path, data
+        return
+    inside = [p for p in all_paths if p.startswith(path + "/")]
+    if inside:  # a Git-tracked metrics directory
+        for child in sorted(inside):
+            if child.endswith((".json", ".yaml", ".yml", ".toml")):
+                yield child, files.read(child)
+        return
+    if output is None or output.oid is None or read_cache is None:
+        yield path, None
+        return
+    blob = read_cache(output.oid, output.legacy)
+    if output.is_dir and blob is not None:
+        try:
+            entries = parse_manifest(blob, f"manifest of {path}")
+        except ExptuiError:
+            yield path, None
+            return
+        for entry in entries:
+            yield posixpath.join(path, entry.relpath), read_cache(entry.md5, output.legacy)
+        return
+    yield path, blob
+
+
+def _parse_structured(path: str, data: bytes, state: ProjectState) -> Any:
+    """Parse by extension: YAML, JSON, TOML; Python params files by their constants."""
+    try:
+        if path.endswith(".json"):
+            return json.loads(data)
+        if path.endswith(".toml"):
+            return tomllib.loads(data.decode("utf-8"))
+        if path.endswith(".py"):
+            return _python_constants(data.decode("utf-8"))
+        return yaml.safe_load(data) or {}
+    except (ValueError, yaml.YAMLError, UnicodeDecodeError, SyntaxError) as exc:
+        state.warnings.append(f"{path}: cannot parse ({_first_line(exc)})")
+        return None
+
+
+def _python_constants(source: str) -> dict[str, Any]:
+    """Module-level ``NAME = literal`` assignments, as DVC reads ``.py`` params files."""
+    import ast
+
+    values: dict[str, Any] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                try:
+                    values[target.id] = ast.literal_eval(node.value)
+                except ValueError:
+                    continue
+    return values
+
+
+def _only_scalars(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep int/float/str leaves inside nested dicts, as DVC's metrics show does."""
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            nested = _only_scalars(value)
+            if nested:
+                kept[str(key)] = nested
+        elif isinstance(value, (int, float, str)):
+            kept[str(key)] = value
+    return kept
+
+
+def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dicts to dotted keys: ``{"loss": {"train": 1}}`` -> ``{"loss.train": 1}``."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping) and value:
+            flat.update(flatten(value, name))
+        else:
+            flat[name] = value
+    return flat

@@ -1,0 +1,53 @@
+"""Typed errors: every failure a user can cause or meet says what is wrong and what to do.
+
+The CLI prints ``message`` and ``hint`` on one or two lines and exits non-zero; the app
+shows them in a toast. Neither ever shows a traceback for these.
+"""
+
+from __future__ import annotations
+
+
+class ExptuiError(Exception):
+    """Base of every error exptui reports to a user."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip() if self.hint else self.message
+
+
+class NotARepositoryError(ExptuiError):
+    """The path is not inside a Git repository."""
+
+
+class NotADvcProjectError(ExptuiError):
+    """The Git repository has no ``.dvc/`` directory."""
+
+
+class InvalidRefError(ExptuiError):
+    """A ref or experiment name breaks DVC's or Git's naming rules."""
+
+
+class UnknownExperimentError(ExptuiError):
+    """A name given on the command line matches no experiment."""
+
+
+class AmbiguousExperimentError(ExptuiError):
+    """A bare name matches experiments under several baselines, none of them HEAD's."""
+
+
+class UnknownRevisionError(ExptuiError):
+    """A ``--rev`` argument names no commit."""
+
+
+class ConfigError(ExptuiError):
+    """A DVC or Git configuration file cannot be read or names something that does not exist."""
+
+
+class DemoError(ExptuiError):
+    """The demo workspace cannot be built where asked."""

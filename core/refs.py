@@ -1,0 +1,117 @@
+"""Experiment refs: ``refs/exps/<B[:2]>/<B[2:]>/<name>`` (DVC_FORMAT §2).
+
+Identity is ``(baseline, name)``. Parsing follows DVC's ``ExpRefInfo.from_ref``; name
+validation follows ``check_ref_format`` on the full ref plus "no slash in the name". The
+namespaces DVC uses for its own bookkeeping (§2.3) are filtered *before* parsing, exactly
+like DVC's ``_ignore_ref``, so they are never listed, pushed, pulled or removed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dulwich.refs import check_ref_format
+
+from core.errors import InvalidRefError
+
+EXPS_PREFIX = "refs/exps/"
+EXEC_APPLY = "refs/exps/exec/EXEC_APPLY"
+APPLY_STASH = "refs/exps/apply/stash"
+APPLY_ORIG_HEAD = "refs/exps/apply/ORIG_HEAD"
+
+# Plain prefix matches, no trailing slash: that is DVC's test. Baseline directories are two
+# hex characters, so they never collide with these words.
+_NEVER_SHARED_PREFIXES = (
+    "refs/exps/apply",
+    "refs/exps/celery",
+    "refs/exps/exec",
+    "refs/exps/temp",
+)
+_NEVER_SHARED_EXACT = frozenset({"refs/exps/stash", "refs/exps/celery/stash"})
+_SHA_RE = re.compile(r"^[0-9a-f]{40}$")
+NAME_RULES_URL = "https://git-scm.com/docs/git-check-ref-format"
+
+
+def is_never_shared(ref: str) -> bool:
+    """True for DVC's private namespaces under ``refs/exps`` (stash, apply, exec, ...)."""
+    return ref in _NEVER_SHARED_EXACT or ref.startswith(_NEVER_SHARED_PREFIXES)
+
+
+def is_experiment_namespace(ref: str) -> bool:
+    """True for refs DVC would try to parse as experiments when listing."""
+    return ref.startswith(EXPS_PREFIX) and not is_never_shared(ref)
+
+
+@dataclass(frozen=True, order=True)
+class ExpRef:
+    """An experiment's address: its baseline commit and its name."""
+
+    baseline: str
+    name: str
+
+    def __post_init__(self) -> None:
+        if not _SHA_RE.match(self.baseline):
+            raise InvalidRefError(
+                f"'{self.baseline}' is not a full baseline commit SHA.",
+                "Experiment refs need the 40-hex SHA of their baseline commit.",
+            )
+
+    @property
+    def ref(self) -> str:
+        """The full ref, e.g. ``refs/exps/94/bf0ff0.../exp-1``."""
+        return f"{self.baseline_prefix}/{self.name}"
+
+    @property
+    def baseline_prefix(self) -> str:
+        """``refs/exps/<B[:2]>/<B[2:]>``: what DVC enumerates for one baseline."""
+        return f"{EXPS_PREFIX}{self.baseline[:2]}/{self.baseline[2:]}"
+
+    @classmethod
+    def parse(cls, ref: str | bytes) -> ExpRef:
+        """Parse a full experiment ref, refusing every shape DVC refuses."""
+        text = ref.decode("utf-8", "surrogateescape") if isinstance(ref, bytes) else ref
+        parts = text.split("/")
+        if len(parts) != 5 or parts[:2] != ["refs", "exps"] or not parts[4]:
+            raise InvalidRefError(
+                f"'{text}' is not a valid experiment refname.",
+                "Experiment refs look like refs/exps/<2 hex>/<38 hex>/<name>.",
+            )
+        baseline = parts[2] + parts[3]
+        if len(parts[2]) != 2 or not _SHA_RE.match(baseline):
+            raise InvalidRefError(
+                f"'{text}' is not a valid experiment refname.",
+                "The two middle parts must spell the baseline's 40-hex SHA, split 2/38.",
+            )
+        return cls(baseline, parts[4])
+
+    @classmethod
+    def create(cls, baseline: str, name: str) -> ExpRef:
+        """Build a ref for a new or renamed experiment, validating the name as DVC does."""
+        validate_name(name, baseline)
+        return cls(baseline, name)
+
+
+def validate_name(name: str, baseline: str = "0" * 40) -> None:
+    """Refuse a name that DVC's ``exp run -n`` / ``exp rename`` would refuse (§2.2).
+
+    The full ref must pass ``git check-ref-format`` and the name must not contain ``/``.
+    """
+    full = f"{EXPS_PREFIX}{baseline[:2]}/{baseline[2:]}/{name}"
+    if not name or "/" in name or not check_ref_format(full.encode("utf-8", "surrogateescape")):
+        raise InvalidRefError(
+            f"Invalid experiment name {name!r}.",
+            f"Names may not contain '/', spaces, '..', '~^:?*[\\' or control characters, "
+            f"nor start with '.' or end with '.lock' (rules: {NAME_RULES_URL}).",
+        )
+
+
+def validate_branch_name(branch: str) -> None:
+    """Refuse a branch name Git would refuse; DVC does not check this, we do (§2.2)."""
+    if not branch or not check_ref_format(
+        f"refs/heads/{branch}".encode("utf-8", "surrogateescape")
+    ):
+        raise InvalidRefError(
+            f"Invalid branch name {branch!r}.",
+            f"Branch names follow Git's rules: {NAME_RULES_URL}.",
+        )

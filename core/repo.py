@@ -1,0 +1,329 @@
+"""The local repository: its DVC project, baselines and labels, experiments, and files read
+straight from commits (no checkout, no lock: reads never need DVC's repo lock).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import posixpath
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from dulwich.errors import NotGitRepository
+from dulwich.objects import Commit, Tag, Tree
+from dulwich.repo import Repo
+
+from core.config import DvcConfig, GitRemote, load_dvc_config
+from core.dvcfiles import ProjectState, read_project
+from core.errors import (
+    ExptuiError,
+    NotADvcProjectError,
+    NotARepositoryError,
+    UnknownRevisionError,
+)
+from core.odb import LocalObjectStore
+from core.refs import EXPS_PREFIX, ExpRef, is_experiment_namespace
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """The parts of a commit a listing shows."""
+
+    sha: str
+    parents: tuple[str, ...]
+    timestamp: int
+    tz_offset: int
+    author: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """An experiment ref and the commit it points at."""
+
+    ref: ExpRef
+    sha: str
+
+    @property
+    def name(self) -> str:
+        return self.ref.name
+
+    @property
+    def baseline(self) -> str:
+        return self.ref.baseline
+
+
+class TreeFiles:
+    """A :class:`core.dvcfiles.FileSource` over one Git tree, relative to the DVC root."""
+
+    def __init__(self, repo: Repo, tree_id: bytes | None) -> None:
+        self._repo = repo
+        self._tree_id = tree_id
+
+    def read(self, path: str) -> bytes | None:
+        if not path or self._tree_id is None:
+            return None
+        try:
+            mode, sha = self._tree().lookup_path(self._repo.object_store.__getitem__, path.encode())
+        except KeyError:
+            return None
+        if not stat.S_ISREG(mode):
+            return None
+        return self._repo.object_store[sha].as_raw_string()
+
+    def paths(self) -> Iterable[str]:
+        return self._all_paths()
+
+    def _tree(self) -> Tree:
+        assert self._tree_id is not None
+        tree = self._repo.object_store[self._tree_id]
+        assert isinstance(tree, Tree)
+        return tree
+
+    @functools.cache  # noqa: B019 - one TreeFiles per tree, kept only while it is used
+    def _all_paths(self) -> tuple[str, ...]:
+        found: list[str] = []
+        if self._tree_id is None:
+            return ()
+        stack: list[tuple[str, bytes]] = [("", self._tree_id)]
+        while stack:
+            prefix, tree_id = stack.pop()
+            tree = self._repo.object_store[tree_id]
+            assert isinstance(tree, Tree)
+            for entry in tree.iteritems():
+                name = entry.path.decode("utf-8", "surrogateescape")
+                full = posixpath.join(prefix, name) if prefix else name
+                if stat.S_ISDIR(entry.mode):
+                    if full not in (".git", ".dvc"):
+                        stack.append((full, entry.sha))
+                elif stat.S_ISREG(entry.mode):
+                    found.append(full)
+        return tuple(sorted(found))
+
+
+class Repository:
+    """A Git repository holding a DVC project, read with dulwich."""
+
+    def __init__(self, git: Repo, dvc_root: Path) -> None:
+        self.git = git
+        self.root = Path(git.path).resolve()
+        self.dvc_root = dvc_root.resolve()
+        rel = self.dvc_root.relative_to(self.root).as_posix()
+        self.prefix = "" if rel == "." else rel
+        self.skipped_refs: list[str] = []
+        self._states: dict[str, ProjectState] = {}
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] = ".") -> Repository:
+        """Open the repository containing ``path`` (any subdirectory works)."""
+        start = Path(path).expanduser()
+        if not start.exists():
+            raise NotARepositoryError(
+                f"'{start}' does not exist.", "Give the path of a DVC project checkout."
+            )
+        try:
+            git = Repo.discover(str(start))
+        except NotGitRepository:
+            raise NotARepositoryError(
+                f"'{start.resolve()}' is not inside a Git repository.",
+                "Run exptui inside a DVC project (git init && dvc init), or try 'exptui demo'.",
+            ) from None
+        if git.bare:
+            git.close()
+            raise NotARepositoryError(
+                f"'{start.resolve()}' is a bare Git repository.",
+                "Open a working copy of the project, not the Git remote.",
+            )
+        dvc_root = _find_dvc_root(start.resolve(), Path(git.path).resolve())
+        if dvc_root is None:
+            git.close()
+            raise NotADvcProjectError(
+                f"No DVC project in '{Path(git.path).resolve()}' (no .dvc/ directory).",
+                "Run 'dvc init' there, or open the directory that holds .dvc/.",
+            )
+        return cls(git, dvc_root)
+
+    def close(self) -> None:
+        self.git.close()
+
+    def __enter__(self) -> Repository:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- revisions and labels ---------------------------------------------------------
+
+    def head_sha(self) -> str | None:
+        """HEAD's commit, or None in a repository with no commit yet."""
+        try:
+            return self.git.refs[b"HEAD"].decode()
+        except KeyError:
+            return None
+
+    def head_branch(self) -> str | None:
+        target = self.git.refs.read_ref(b"HEAD") or b""
+        if target.startswith(b"ref: refs/heads/"):
+            return target[len(b"ref: refs/heads/") :].decode("utf-8", "surrogateescape")
+        return None
+
+    def resolve_rev(self, rev: str) -> str:
+        """A commit SHA for a branch, tag, (short) SHA or ``HEAD~n`` expression."""
+        from dulwich.objectspec import parse_commit
+
+        try:
+            return parse_commit(self.git, rev.encode()).id.decode()
+        except (KeyError, ValueError, NotImplementedError):
+            raise UnknownRevisionError(
+                f"'{rev}' is not a commit in {self.root}.",
+                "Use a branch, tag or commit SHA ('git log --oneline' lists them).",
+            ) from None
+
+    def first_parents(self, sha: str, count: int) -> list[str]:
+        """``sha`` and its first-parent ancestors, ``count`` in all (negative: all of them)."""
+        chain: list[str] = []
+        current: str | None = sha
+        while current and (count < 0 or len(chain) < count):
+            chain.append(current)
+            parents = self.commit(current).parents
+            current = parents[0] if parents else None
+        return chain
+
+    @functools.cached_property
+    def _labels(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """Branches and tags by the commit they point at (annotated tags peeled)."""
+        branches: dict[str, list[str]] = {}
+        tags: dict[str, list[str]] = {}
+        for ref, sha in sorted(self.git.refs.as_dict().items()):
+            name = ref.decode("utf-8", "surrogateescape")
+            if name.startswith("refs/heads/"):
+                branches.setdefault(sha.decode(), []).append(name[len("refs/heads/") :])
+            elif name.startswith("refs/tags/"):
+                peeled = self._peel(sha)
+                if peeled:
+                    tags.setdefault(peeled, []).append(name[len("refs/tags/") :])
+        return branches, tags
+
+    def _peel(self, sha: bytes) -> str | None:
+        obj = self.git.object_store[sha]
+        while isinstance(obj, Tag):
+            obj = self.git.object_store[obj.object[1]]
+        return obj.id.decode() if isinstance(obj, Commit) else None
+
+    def baseline_label(self, sha: str) -> str:
+        """DVC's ``describe``: HEAD's branch, else a tag, else a branch, else the short SHA."""
+        branches, tags = self._labels
+        head_branch = self.head_branch()
+        if head_branch and sha == self.head_sha():
+            return head_branch
+        if sha in tags:
+            return tags[sha][0]
+        if sha in branches:
+            return branches[sha][0]
+        return sha[:7]
+
+    # -- commits and files ------------------------------------------------------------
+
+    def has_commit(self, sha: str) -> bool:
+        return sha.encode() in self.git.object_store
+
+    def commit(self, sha: str) -> CommitInfo:
+        obj = self.git.object_store[sha.encode()]
+        if not isinstance(obj, Commit):
+            raise UnknownRevisionError(f"{sha} is not a commit.")
+        return CommitInfo(
+            sha=sha,
+            parents=tuple(p.decode() for p in obj.parents),
+            timestamp=obj.commit_time,
+            tz_offset=obj.commit_timezone,
+            author=obj.author.decode("utf-8", "replace"),
+            message=obj.message.decode("utf-8", "replace"),
+        )
+
+    def files_at(self, sha: str) -> TreeFiles:
+        """The DVC project's files as of commit ``sha``."""
+        commit = self.git.object_store[sha.encode()]
+        assert isinstance(commit, Commit)
+        tree_id = commit.tree
+        if self.prefix:
+            tree = self.git.object_store[tree_id]
+            assert isinstance(tree, Tree)
+            try:
+                _, tree_id = tree.lookup_path(
+                    self.git.object_store.__getitem__, self.prefix.encode()
+                )
+            except KeyError:
+                return TreeFiles(self.git, None)  # the project did not exist yet there
+        return TreeFiles(self.git, tree_id)
+
+    def project_state(self, sha: str) -> ProjectState:
+        """Params, metrics and outputs of a commit (cached: commits never change)."""
+        if sha not in self._states:
+            cache = self.cache
+            self._states[sha] = read_project(self.files_at(sha), cache.read)
+        return self._states[sha]
+
+    # -- experiments ------------------------------------------------------------------
+
+    def experiments(self) -> list[Experiment]:
+        """Every local experiment ref, skipping DVC's private namespaces and bad refs."""
+        found: list[Experiment] = []
+        self.skipped_refs = []
+        for ref, sha in self.git.refs.as_dict(EXPS_PREFIX.encode().rstrip(b"/")).items():
+            full = EXPS_PREFIX + ref.decode("utf-8", "surrogateescape")
+            if not is_experiment_namespace(full):
+                continue
+            try:
+                found.append(Experiment(ExpRef.parse(full), sha.decode()))
+            except ExptuiError:
+                self.skipped_refs.append(full)
+        return sorted(found, key=lambda e: (e.baseline, e.name))
+
+    # -- configuration ----------------------------------------------------------------
+
+    @property
+    def dvc_dir(self) -> Path:
+        return self.dvc_root / ".dvc"
+
+    def dvc_config(self) -> DvcConfig:
+        return load_dvc_config(self.dvc_dir)
+
+    @functools.cached_property
+    def cache(self) -> LocalObjectStore:
+        """The local cache: ``cache.dir`` from config, else ``.dvc/cache``."""
+        cache_dir = self.dvc_config().sections.get(("cache", ""), {}).get("dir")
+        return LocalObjectStore(Path(cache_dir) if cache_dir else self.dvc_dir / "cache")
+
+    def git_remotes(self) -> list[GitRemote]:
+        """Remotes from the repository's Git config, in name order."""
+        config = self.git.get_config()
+        remotes = []
+        for section in config.sections():
+            if len(section) == 2 and section[0] == b"remote":
+                name = section[1].decode("utf-8", "surrogateescape")
+                try:
+                    url = config.get(section, b"url").decode("utf-8", "surrogateescape")
+                except KeyError:
+                    continue
+                remotes.append(GitRemote(name, url))
+        return sorted(remotes, key=lambda r: r.name)
+
+
+def _find_dvc_root(start: Path, git_root: Path) -> Path | None:
+    """The nearest directory from ``start`` up to the Git root that holds ``.dvc/``."""
+    current = start if start.is_dir() else start.parent
+    for candidate in _upwards(current, git_root):
+        if (candidate / ".dvc").is_dir():
+            return candidate
+    return None
+
+
+def _upwards(current: Path, stop: Path) -> Iterator[Path]:
+    while True:
+        yield current
+        if current == stop or current.parent == current:
+            return
+        current = current.parent

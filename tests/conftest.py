@@ -1,0 +1,179 @@
+"""Shared fixtures: a hermetic environment, real DVC as a peer, and DVC-made repositories."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from dvc_peer import dvc_executable  # noqa: E402
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.com",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.com",
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def hermetic_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No user or system config leaks into exptui, git or dvc; DVC never phones home."""
+    home = tmp_path_factory.mktemp("config-home")
+    (home / "gitconfig").write_text("[init]\n\tdefaultBranch = main\n")
+    overrides = {
+        "DVC_NO_ANALYTICS": "1",
+        "DVC_GLOBAL_CONFIG_DIR": str(home / "dvc-global"),
+        "DVC_SYSTEM_CONFIG_DIR": str(home / "dvc-system"),
+        "DVC_SITE_CACHE_DIR": str(home / "dvc-site-cache"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": str(home / "gitconfig"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "COLUMNS": "200",
+    }
+    saved = {key: os.environ.get(key) for key in overrides}
+    os.environ.update(overrides)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+class Dvc:
+    """Runs the real ``dvc`` CLI from its own virtualenv."""
+
+    def __init__(self, exe: Path) -> None:
+        self.exe = exe
+
+    def __call__(self, *args: str, cwd: Path, check: bool = True) -> str:
+        env = {**os.environ, **GIT_IDENTITY}
+        env["PATH"] = f"{self.exe.parent}{os.pathsep}{env['PATH']}"  # its python has PyYAML
+        done = subprocess.run(
+            [str(self.exe), *args], cwd=cwd, env=env, capture_output=True, text=True
+        )
+        if check and done.returncode:
+            raise AssertionError(
+                f"dvc {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+            )
+        return done.stdout
+
+    def json(self, *args: str, cwd: Path) -> Any:
+        return json.loads(self(*args, "--json", cwd=cwd))
+
+
+@pytest.fixture(scope="session")
+def dvc() -> Dvc:
+    return Dvc(dvc_executable())
+
+
+def git(*args: str, cwd: Path) -> str:
+    env = {**os.environ, **GIT_IDENTITY}
+    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise AssertionError(f"git {' '.join(args)} failed:\n{done.stderr}")
+    return done.stdout
+
+
+TRAIN_PY = textwrap.dedent(
+    """\
+    import json, os, yaml
+    p = yaml.safe_load(open("params.yaml"))
+    c = yaml.safe_load(open("custom.yaml"))
+    os.makedirs("model", exist_ok=True)
+    open("model/weights.bin", "w").write(f"w {p['train']} {c['model']}")
+    open("model/config.json", "w").write(json.dumps(c))
+    open("out.bin", "w").write(f"seed {p['seed']}")
+    acc = 0.5 + p["train"]["lr"] + c["model"]["depth"] / 100
+    json.dump({"acc": round(acc, 4), "loss": {"train": 0.3, "val": 0.4}}, open("metrics.json", "w"))
+    json.dump({"auc": round(acc / 2, 4)}, open("scores.json", "w"))
+    """
+)
+
+DVC_YAML = textwrap.dedent(
+    """\
+    stages:
+      train:
+        cmd: python train.py
+        deps:
+        - train.py
+        - data/raw.csv
+        params:
+        - train
+        - seed
+        - custom.yaml:
+          - model.depth
+        outs:
+        - model
+        - out.bin:
+            push: false
+        metrics:
+        - metrics.json:
+            cache: false
+        - scores.json
+    params:
+    - extra.json
+    """
+)
+
+
+@pytest.fixture(scope="session")
+def dvc_project(dvc: Dvc, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project made by real ``dvc exp run``: two baselines, five experiments, one name
+    ("exp-a") under both baselines, a ``.dvc`` file, a params file declared by key, a
+    top-level params file, a Git-tracked metric and a cached one."""
+    root = tmp_path_factory.mktemp("dvc-project")
+    repo = root / "project"
+    repo.mkdir()
+    git("init", "-q", "-b", "main", cwd=repo)
+    (repo / "params.yaml").write_text("train:\n  lr: 0.01\n  epochs: 3\nseed: 7\n")
+    (repo / "custom.yaml").write_text("model:\n  depth: 2\n  width: 16\n")
+    (repo / "extra.json").write_text('{"notes": {"owner": "team-a"}}\n')
+    (repo / "train.py").write_text(TRAIN_PY)
+    (repo / "dvc.yaml").write_text(DVC_YAML)
+    (repo / "data").mkdir()
+    (repo / "data" / "raw.csv").write_text("a,b\n1,2\n")
+    dvc("init", "-q", cwd=repo)
+    dvc("remote", "add", "-d", "storage", str(root / "storage"), cwd=repo)
+    dvc("add", "-q", "data/raw.csv", cwd=repo)
+    dvc("repro", "-q", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "first baseline", cwd=repo)
+    git("tag", "v1", cwd=repo)
+    dvc("exp", "run", "-q", "-n", "exp-a", "-S", "train.lr=0.02", cwd=repo)
+    dvc("exp", "run", "-q", "-n", "exp-b", "-S", "custom.yaml:model.depth=5", cwd=repo)
+    git("reset", "-q", "--hard", cwd=repo)
+    (repo / "params.yaml").write_text("train:\n  lr: 0.01\n  epochs: 5\nseed: 7\n")
+    dvc("repro", "-q", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "second baseline", cwd=repo)
+    dvc("exp", "run", "-q", "-n", "exp-a", "-S", "train.lr=0.03", cwd=repo)
+    dvc("exp", "run", "-q", "-n", "exp-c", "-S", "seed=9", cwd=repo)
+    dvc("exp", "run", "-q", "-n", "exp-d", "-S", "train.epochs=8", cwd=repo)
+    git("reset", "-q", "--hard", cwd=repo)
+    return repo
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One demo workspace shared by read-only tests (tests that write build their own)."""
+    from core.demo import build_demo
+
+    return build_demo(tmp_path_factory.mktemp("demo") / "demo")
+
+
+@pytest.fixture
+def fresh_demo(tmp_path: Path) -> Path:
+    from core.demo import build_demo
+
+    return build_demo(tmp_path / "demo")

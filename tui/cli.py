@@ -1,0 +1,183 @@
+"""The ``exptui`` entry point: no subcommand opens the app; subcommands script ``core``.
+
+Text output follows ``dvc exp`` where DVC has a wording, without its quirks; ``--json``
+prints plain values for scripts. Errors are one line on stderr and a non-zero exit code,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from core.errors import ExptuiError
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+SUBCOMMANDS = ("list", "demo")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] in SUBCOMMANDS:
+            return _run_subcommand(args)
+        return _run_app(args)
+    except ExptuiError as exc:
+        _error(exc)
+        return exc.exit_code or EXIT_ERROR
+    except KeyboardInterrupt:
+        print("exptui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (``exptui list | head``): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _error(exc: ExptuiError) -> None:
+    text = exc.message if not exc.hint else f"{exc.message} {exc.hint}"
+    print(f"exptui: {text}", file=sys.stderr)
+
+
+# -- the app ---------------------------------------------------------------------------
+
+
+def _app_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="exptui",
+        description="Browse and share DVC experiments. Subcommands: "
+        + ", ".join(SUBCOMMANDS)
+        + " (exptui SUBCOMMAND --help).",
+    )
+    parser.add_argument("path", nargs="?", default=".", help="a directory inside a DVC project")
+    _add_app_flags(parser)
+    return parser
+
+
+def _add_app_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-mouse", action="store_true", help="do not capture the mouse")
+    parser.add_argument(
+        "--low-bandwidth",
+        action="store_true",
+        help="fewer redraws and no animations, for slow SSH links (implies --no-mouse)",
+    )
+
+
+def _run_app(args: list[str]) -> int:
+    options = _app_parser().parse_args(args)
+    return _open_app(Path(options.path), options)
+
+
+def _open_app(path: Path, options: argparse.Namespace) -> int:
+    from core.repo import Repository
+
+    repo = Repository.open(path)  # fail before the screen switches, with a plain message
+    repo.close()
+    if options.low_bandwidth:
+        os.environ.update(TEXTUAL_FPS="15", TEXTUAL_ANIMATIONS="none", TEXTUAL_SMOOTH_SCROLL="0")
+    from tui.app import ExptuiApp
+
+    app = ExptuiApp(path)
+    app.run(mouse=not (options.no_mouse or options.low_bandwidth))
+    return app.return_code or 0
+
+
+# -- subcommands -----------------------------------------------------------------------
+
+
+def _subcommand_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="exptui")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    lister = sub.add_parser("list", help="list experiments, like 'dvc exp list'")
+    _add_selection(lister)
+    names = lister.add_mutually_exclusive_group()
+    names.add_argument("--name-only", "--names-only", action="store_true", help="names only")
+    names.add_argument("--sha-only", "--shas-only", action="store_true", help="full SHAs only")
+    lister.add_argument("--json", action="store_true", help="print a JSON list of experiments")
+    lister.add_argument("-C", dest="cwd", default=".", help="run as if started in this directory")
+
+    demo = sub.add_parser("demo", help="build a demo workspace and open the app on it")
+    demo.add_argument("dir", nargs="?", help="where to build it (default: a per-user data dir)")
+    demo.add_argument("--no-tui", action="store_true", help="build and print the path only")
+    _add_app_flags(demo)
+    return parser
+
+
+def _add_selection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-A", "--all-commits", action="store_true", help="experiments of every baseline"
+    )
+    parser.add_argument(
+        "--rev",
+        action="append",
+        default=[],
+        metavar="REV",
+        help="experiments of this baseline commit (repeatable; default HEAD)",
+    )
+    parser.add_argument(
+        "-n",
+        "--num",
+        type=int,
+        default=1,
+        metavar="N",
+        help="also the N-1 first-parent ancestors of each --rev (negative: all)",
+    )
+
+
+def _run_subcommand(args: list[str]) -> int:
+    options = _subcommand_parser().parse_args(args)
+    if options.command == "list":
+        return _cmd_list(options)
+    return _cmd_demo(options)
+
+
+def _cmd_list(options: argparse.Namespace) -> int:
+    from core.listing import experiment_record, group_local
+    from core.repo import Repository
+    from core.select import select_baselines
+
+    with Repository.open(options.cwd) as repo:
+        selection = select_baselines(repo, options.rev, options.num, options.all_commits)
+        groups = group_local(repo, selection)
+        for ref in repo.skipped_refs:
+            print(f"exptui: skipped malformed experiment ref '{ref}'", file=sys.stderr)
+        if options.json:
+            records = [
+                experiment_record(repo, exp, group.label)
+                for group in groups
+                for exp in group.experiments
+            ]
+            _print_json(records)
+            return 0
+        for group in groups:
+            if options.name_only or options.sha_only:
+                for exp in group.experiments:
+                    print(exp.sha if options.sha_only else exp.name)
+                continue
+            print(f"{group.label}:")
+            for exp in group.experiments:
+                print(f"\t{exp.sha[:7]} [{exp.name}]")
+    return 0
+
+
+def _print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def _cmd_demo(options: argparse.Namespace) -> int:
+    from core.demo import build_demo, default_demo_dir
+
+    target = Path(options.dir) if options.dir else default_demo_dir()
+    workspace = build_demo(target)
+    if options.no_tui:
+        print(workspace)
+        return 0
+    return _open_app(workspace, options)

@@ -1,0 +1,45 @@
+"""``?``: every key the app answers to, read from the live bindings so it never lies."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+class HelpScreen(ModalScreen[None]):
+    """A modal list of keys; any of escape, q or ? closes it."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 70; max-width: 100%; height: auto; max-height: 90%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    """
+
+    def __init__(self, sections: list[tuple[str, list[Binding]]]) -> None:
+        super().__init__()
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column()
+        for title, bindings in self.sections:
+            table.add_row(Text(title, style="bold underline"), "")
+            for binding in bindings:
+                keys = ", ".join(_key_name(k) for k in binding.key.split(","))
+                table.add_row(keys, Text(binding.description or binding.action))
+        with VerticalScroll():
+            yield Static(table)
+            yield Static(Text("escape closes", style="dim"))
+
+
+def _key_name(key: str) -> str:
+    return {"question_mark": "?", "slash": "/", "space": "space"}.get(key.strip(), key.strip())

@@ -1,0 +1,115 @@
+"""The detail panel: one experiment's params and metrics beside its baseline's, its outputs
+with sizes, and where it lives (ref, commit, author, time)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from core.listing import iso_time
+from tui.format import format_age, format_size, format_value
+from tui.view import ExpRow, GroupView, flat_metrics, flat_params
+
+CHANGED = "bold yellow"
+
+
+def describe(row: ExpRow, group: GroupView | None, now: float) -> RenderableType:
+    """Everything known about ``row`` as one renderable (also used by the full screen)."""
+    info = row.info
+    head = Table.grid(padding=(0, 1))
+    head.add_column(style="dim", no_wrap=True)
+    head.add_column(overflow="fold")
+    head.add_row("experiment", Text(row.exp.name, style="bold"))
+    if group is not None:
+        head.add_row("baseline", Text(f"{group.group.label} ({group.key[:7]})"))
+    head.add_row("commit", Text(row.exp.sha))
+    head.add_row("ref", Text(row.key))
+    head.add_row("author", Text(info.author))
+    age = format_age(max(0.0, now - info.timestamp))
+    head.add_row("created", Text(f"{iso_time(info.timestamp, info.tz_offset)} ({age} ago)"))
+    parts: list[RenderableType] = [head]
+    if row.state is None:
+        parts.append(Text("\nloading params and metrics…", style="italic dim"))
+        return Group(*parts)
+    base = group.state if group is not None else None
+    parts.append(_compare("metrics", flat_metrics(row.state), base and flat_metrics(base)))
+    parts.append(_compare("params", flat_params(row.state), base and flat_params(base)))
+    parts.append(_outputs(row))
+    if row.state.warnings:
+        parts.append(Text("\n" + "\n".join(row.state.warnings), style="yellow"))
+    return Group(*parts)
+
+
+def _compare(
+    title: str, values: dict[str, object], baseline: dict[str, object] | None
+) -> RenderableType:
+    table = Table(title=title, title_justify="left", title_style="bold", expand=True, box=None)
+    table.add_column("name", style="dim", overflow="fold")
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("baseline", justify="right", style="dim", no_wrap=True)
+    if not values:
+        table.add_row(Text("none", style="italic"), "", "")
+    for name, value in values.items():
+        before = (baseline or {}).get(name)
+        changed = baseline is not None and before != value
+        table.add_row(
+            Text(name),
+            Text(format_value(value), style=CHANGED if changed else ""),
+            Text(format_value(before) if baseline is not None else ""),
+        )
+    return table
+
+
+def _outputs(row: ExpRow) -> RenderableType:
+    assert row.state is not None
+    table = Table(title="outputs", title_justify="left", title_style="bold", expand=True, box=None)
+    table.add_column("path", overflow="fold")
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("", style="dim", no_wrap=True)
+    for out in row.state.outputs:
+        kind = "git" if not out.cache else (f"{out.nfiles} files" if out.is_dir else "cached")
+        if out.cache and not out.push:
+            kind += ", no push"
+        if out.remote:
+            kind += f", remote {out.remote}"
+        table.add_row(Text(out.path), format_size(out.size), kind)
+    table.add_row(Text("shared data", style="bold"), format_size(row.state.data_size), "")
+    return table
+
+
+class DetailPanel(VerticalScroll):
+    """Shows :func:`describe` for the highlighted experiment, or a baseline summary."""
+
+    DEFAULT_CSS = """
+    DetailPanel { padding: 0 1; }
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.clock = clock
+        self._body = Static(Text("Highlight an experiment to see its details.", style="dim"))
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield self._body
+
+    def show_row(self, row: ExpRow, group: GroupView | None) -> None:
+        self._body.update(describe(row, group, self.clock()))
+
+    def show_group(self, group: GroupView) -> None:
+        lines = Text()
+        lines.append(f"{group.group.label} ", style="bold")
+        lines.append(f"{group.key}\n", style="dim")
+        if group.info is not None:
+            lines.append(group.info.message.strip().splitlines()[0] + "\n")
+        lines.append(f"{len(group.rows)} experiments\n", style="dim")
+        parts: list[RenderableType] = [lines]
+        if group.state is not None:
+            parts.append(_compare("metrics", flat_metrics(group.state), None))
+            parts.append(_compare("params", flat_params(group.state), None))
+        self._body.update(Group(*parts))

@@ -1,0 +1,190 @@
+"""The experiment tree: baselines as parents, experiments as leaves, with marks and columns.
+
+A ``Tree`` rather than a ``DataTable``: it groups, and its line API keeps cursor moves and
+marks O(1) however many experiments there are (TUI_GUIDE §2.1). Labels are ``Text`` built
+here, never markup, so an experiment called ``exp[bold]`` shows as typed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from tui.format import format_age, format_value
+from tui.view import ExpRow, GroupView
+
+NodeData = ExpRow | GroupView
+MARKED, UNMARKED = "● ", "○ "
+NAME_WIDTH = 16
+AGE_WIDTH = 4
+VALUE_WIDTH = 9
+EAGER_LIMIT = 300  # expand every group when the whole tree is this small
+
+
+class ExpTree(Tree[NodeData]):
+    """Experiments grouped by baseline; ``space`` marks, ``enter`` opens details."""
+
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Details", id="details"),
+        Binding("space", "toggle_mark", "Mark", id="mark"),
+        Binding("u", "clear_marks", "Clear marks", show=False, id="clear_marks"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g,home", "scroll_home", "First", show=False),
+        Binding("G,end", "scroll_end", "Last", show=False),
+        Binding("l,right", "expand_group", "Expand", show=False),
+        Binding("h,left", "collapse_group", "Collapse", show=False),
+    ]
+
+    class MarksChanged(Message):
+        """The marked set changed; the status line shows the count."""
+
+        def __init__(self, tree: ExpTree) -> None:
+            super().__init__()
+            self.tree = tree
+
+    def __init__(self, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
+        super().__init__("experiments", **kwargs)  # type: ignore[arg-type]
+        self.show_root = False
+        self.auto_expand = False
+        self.guide_depth = 3
+        self.clock = clock
+        self.marked: set[str] = set()
+        self.columns: list[str] = []
+        self.name_width = NAME_WIDTH
+
+    # -- content -------------------------------------------------------------------------
+
+    def show_groups(self, groups: Iterable[GroupView], columns: list[str]) -> None:
+        """Replace the content; small trees open fully, large ones open HEAD's group only."""
+        groups = list(groups)
+        self.columns = columns
+        names = [len(r.exp.name) for g in groups for r in g.rows]
+        self.name_width = max([NAME_WIDTH, *names]) if names else NAME_WIDTH
+        eager = sum(len(g.rows) for g in groups) <= EAGER_LIMIT
+        self.clear()
+        for group in groups:
+            node = self.root.add(self.group_label(group), data=group, allow_expand=True)
+            if eager or group.group.is_head:
+                self._fill(node)
+                node.expand()
+        self.cursor_line = 0
+
+    def refresh_labels(self) -> None:
+        """Re-render every label, e.g. once metrics have loaded."""
+        for node in self._all_nodes():
+            if isinstance(node.data, GroupView):
+                node.set_label(self.group_label(node.data))
+            elif isinstance(node.data, ExpRow):
+                node.set_label(self.row_label(node.data))
+
+    def _all_nodes(self) -> Iterable[TreeNode[NodeData]]:
+        for group in self.root.children:
+            yield group
+            yield from group.children
+
+    def _fill(self, node: TreeNode[NodeData]) -> None:
+        if node.children or not isinstance(node.data, GroupView):
+            return
+        for row in node.data.rows:
+            node.add_leaf(self.row_label(row), data=row)
+
+    def group_label(self, group: GroupView) -> Text:
+        count = len(group.rows)
+        noun = "experiment" if count == 1 else "experiments"
+        return Text.assemble(
+            (group.group.label, "bold"),
+            (f" {group.key[:7]}", "dim"),
+            (" (HEAD)" if group.group.is_head else "", "bold cyan"),
+            (f" · {count} {noun}", "dim"),
+        )
+
+    def row_label(self, row: ExpRow) -> Text:
+        age = format_age(max(0.0, self.clock() - row.info.timestamp))
+        text = Text.assemble(
+            (row.exp.name.ljust(self.name_width), "bold"),
+            (f" {row.exp.sha[:7]}", "dim"),
+            (f" {age:>{AGE_WIDTH}}", "italic"),
+        )
+        for name in self.columns:
+            value = row.metric(name)
+            text.append(f" {format_value(value):>{VALUE_WIDTH}}" if value is not None else " " * 10)
+        return text
+
+    def header(self) -> Text:
+        """Column titles aligned with the leaves' labels."""
+        indent = " " * (self.guide_depth + len(UNMARKED))
+        text = Text(f"{indent}{'experiment'.ljust(self.name_width)} {'sha':7} {'age':>{AGE_WIDTH}}")
+        for name in self.columns:
+            text.append(f" {_clip(name, VALUE_WIDTH):>{VALUE_WIDTH}}")
+        text.stylize("bold dim")
+        return text
+
+    def render_label(self, node: TreeNode[NodeData], base_style: Style, style: Style) -> Text:
+        label = super().render_label(node, base_style, style)
+        if isinstance(node.data, ExpRow):
+            glyph = MARKED if node.data.key in self.marked else UNMARKED
+            return Text.assemble((glyph, "bold cyan" if glyph == MARKED else ""), label)
+        return label
+
+    # -- actions -------------------------------------------------------------------------
+
+    @property
+    def current_row(self) -> ExpRow | None:
+        node = self.cursor_node
+        return node.data if node is not None and isinstance(node.data, ExpRow) else None
+
+    @property
+    def current_group(self) -> GroupView | None:
+        node = self.cursor_node
+        if node is None:
+            return None
+        if isinstance(node.data, GroupView):
+            return node.data
+        parent = node.parent
+        return parent.data if parent is not None and isinstance(parent.data, GroupView) else None
+
+    def action_toggle_mark(self) -> None:
+        row = self.current_row
+        if row is None:
+            return
+        self.marked.symmetric_difference_update({row.key})
+        if self.cursor_node is not None:
+            self.cursor_node.refresh()
+        self.post_message(self.MarksChanged(self))
+        self.action_cursor_down()
+
+    def action_clear_marks(self) -> None:
+        self.marked.clear()
+        self.refresh()
+        self.post_message(self.MarksChanged(self))
+
+    def action_expand_group(self) -> None:
+        node = self.cursor_node
+        if node is not None and isinstance(node.data, GroupView):
+            self._fill(node)
+            node.expand()
+
+    def action_collapse_group(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if isinstance(node.data, ExpRow) and node.parent is not None:
+            self.move_cursor(node.parent)
+            node = node.parent
+        node.collapse()
+
+    def toggle_group(self, node: TreeNode[NodeData]) -> None:
+        self._fill(node)
+        node.toggle()
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
