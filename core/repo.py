@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import os
 import posixpath
+import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from core.errors import (
 )
 from core.odb import LocalObjectStore
 from core.refs import EXPS_PREFIX, ExpRef, is_experiment_namespace
+
+_REV_SUFFIXES = re.compile(r"^(.+?)((?:[~^]\d*)*)$")
 
 
 @dataclass(frozen=True)
@@ -171,16 +174,29 @@ class Repository:
         return None
 
     def resolve_rev(self, rev: str) -> str:
-        """A commit SHA for a branch, tag, (short) SHA or ``HEAD~n`` expression."""
+        """A commit SHA for a branch, tag or (short) SHA, with git's ``~n``/``^n`` suffixes."""
         from dulwich.objectspec import parse_commit
 
+        match = _REV_SUFFIXES.match(rev)
+        base, suffixes = (match.group(1), match.group(2)) if match else (rev, "")
         try:
-            return parse_commit(self.git, rev.encode()).id.decode()
-        except (KeyError, ValueError, NotImplementedError):
+            sha = parse_commit(self.git, base.encode()).id.decode()
+            for op, count in re.findall(r"([~^])(\d*)", suffixes):
+                sha = self._walk(sha, op, int(count) if count else 1)
+            return sha
+        except (KeyError, ValueError, IndexError, NotImplementedError):
             raise UnknownRevisionError(
                 f"'{rev}' is not a commit in {self.root}.",
                 "Use a branch, tag or commit SHA ('git log --oneline' lists them).",
             ) from None
+
+    def _walk(self, sha: str, op: str, count: int) -> str:
+        """``~n``: n first parents back; ``^n``: the n-th parent (``^0`` is the commit)."""
+        if op == "^":
+            return sha if count == 0 else self.commit(sha).parents[count - 1]
+        for _ in range(count):
+            sha = self.commit(sha).parents[0]
+        return sha
 
     def first_parents(self, sha: str, count: int) -> list[str]:
         """``sha`` and its first-parent ancestors, ``count`` in all (negative: all of them)."""

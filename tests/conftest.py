@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from dvc_peer import dvc_executable  # noqa: E402
+from dvc_peer import dvc_executable
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Test Author",

@@ -1,0 +1,149 @@
+"""The app, driven by keys through Textual's Pilot against a real demo repository."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.message import Message
+from textual.notifications import Notify
+from textual.widgets import Static
+from textual.worker import WorkerFailed
+
+from tui.app import ExptuiApp
+from tui.screens.detail import DetailScreen
+from tui.screens.help import HelpScreen
+from tui.view import ExpRow, GroupView
+from tui.widgets.exp_tree import ExpTree
+
+
+async def settle(app: ExptuiApp, pilot: object) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+def plain(widget: Static) -> str:
+    """What a Static shows, as plain text."""
+    console = Console(width=200, file=io.StringIO(), record=True)
+    console.print(widget.content)
+    return console.export_text()
+
+
+def status_text(app: ExptuiApp) -> str:
+    return plain(app.query_one("#status", Static))
+
+
+async def test_local_experiments_show_grouped_by_baseline(demo_dir: Path) -> None:
+    app = ExptuiApp(demo_dir)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        tree = app.query_one(ExpTree)
+        groups = [node.data for node in tree.root.children]
+        assert all(isinstance(g, GroupView) for g in groups)
+        assert [g.group.label for g in groups] == ["main", "v1.0"]  # type: ignore[union-attr]
+        leaves = [leaf.data.exp.name for node in tree.root.children for leaf in node.children]
+        assert sorted(leaves) == sorted(
+            ["big-batch", "brisk-lynx", "long-run", "quick-test", "tuned-lr", "wide-net",
+             "old-adam", "sgd-base"]
+        )  # fmt: skip
+        assert tree.columns[:3] == ["accuracy", "loss", "f1"]
+        label = str(tree.root.children[0].children[0].label)
+        assert "big-batch" in label and "0.78" in label
+        assert "8 experiments in 2 baselines" in status_text(app)
+
+
+async def test_moving_and_opening_details(demo_dir: Path) -> None:
+    app = ExptuiApp(demo_dir)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        tree = app.query_one(ExpTree)
+        assert tree.has_focus and tree.current_group is not None
+        await pilot.press("down", "j", "j", "k")
+        row = tree.current_row
+        assert isinstance(row, ExpRow) and row.exp.name == "brisk-lynx"
+        details = plain(app.query_one("#details").query_one(Static))
+        assert "brisk-lynx" in details and "train.lr" in details and "0.005" in details
+        await pilot.press("enter")
+        assert isinstance(app.screen, DetailScreen)
+        assert app.screen.row.exp.name == "brisk-lynx"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, DetailScreen)
+        await pilot.press("G")
+        assert tree.current_row is not None and tree.current_row.exp.name == "sgd-base"
+
+
+async def test_enter_on_a_baseline_folds_it(demo_dir: Path) -> None:
+    app = ExptuiApp(demo_dir)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        tree = app.query_one(ExpTree)
+        head_group = tree.root.children[0]
+        assert head_group.is_expanded
+        await pilot.press("enter")
+        assert not head_group.is_expanded
+        await pilot.press("l")
+        assert head_group.is_expanded
+
+
+async def test_space_marks_and_moves_down(demo_dir: Path) -> None:
+    app = ExptuiApp(demo_dir)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        tree = app.query_one(ExpTree)
+        await pilot.press("down", "space", "space")
+        assert len(tree.marked) == 2
+        assert tree.current_row is not None and tree.current_row.exp.name == "long-run"
+        await pilot.pause()
+        assert "2 marked" in status_text(app)
+        await pilot.press("u")
+        await pilot.pause()
+        assert not tree.marked and "marked" not in status_text(app)
+
+
+async def test_help_lists_the_keys_and_closes(demo_dir: Path) -> None:
+    app = ExptuiApp(demo_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        shown = plain(app.screen.query(Static).first())
+        assert "Quit" in shown and "Mark" in shown and "Details" in shown
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_narrow_terminal_hides_the_side_panel(demo_dir: Path) -> None:
+    app = ExptuiApp(demo_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.screen.has_class("narrow")
+        assert not app.query_one("#details").display
+        await pilot.resize_terminal(130, 30)
+        await pilot.pause()
+        assert app.query_one("#details").display
+
+
+async def test_q_quits(demo_dir: Path) -> None:
+    app = ExptuiApp(demo_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.return_code == 0
+        assert not app.is_running
+
+
+async def test_an_unreadable_repository_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    messages: list[Message] = []
+    app = ExptuiApp(tmp_path)
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        with pytest.raises(WorkerFailed):
+            await app.workers.wait_for_complete()
+        await pilot.pause()
+        toasts = [m.notification for m in messages if isinstance(m, Notify)]
+        assert toasts and toasts[0].severity == "error"
+        assert "not inside a Git repository" in toasts[0].message
+        assert "not inside a Git repository" in status_text(app)
+        assert app.is_running

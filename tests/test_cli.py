@@ -1,0 +1,81 @@
+"""``exptui list`` and ``exptui demo`` from the command line: text, JSON and errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tui.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_list_prints_dvc_style_groups(capsys: pytest.CaptureFixture[str], demo_dir: Path) -> None:
+    code, out, err = run(capsys, "list", "-C", str(demo_dir))
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0] == "main:"  # only HEAD's baseline without -A, as DVC
+    assert all(re.fullmatch(r"\t[0-9a-f]{7} \[[a-z-]+\]", line) for line in lines[1:])
+    names = [line.split("[")[1][:-1] for line in lines[1:]]
+    assert names == sorted(names) and "tuned-lr" in names and "old-adam" not in names
+
+
+def test_list_all_commits_and_rev(capsys: pytest.CaptureFixture[str], demo_dir: Path) -> None:
+    _, out, _ = run(capsys, "list", "-C", str(demo_dir), "-A")
+    assert [line for line in out.splitlines() if not line.startswith("\t")] == ["main:", "v1.0:"]
+    _, out, _ = run(capsys, "list", "-C", str(demo_dir), "--rev", "v1.0", "--name-only")
+    assert out.split() == ["old-adam", "sgd-base"]
+    _, out, _ = run(capsys, "list", "-C", str(demo_dir), "-n", "2", "--sha-only")
+    assert all(re.fullmatch(r"[0-9a-f]{40}", line) for line in out.split())
+    assert len(out.split()) == 8
+
+
+def test_list_json_has_the_documented_keys(
+    capsys: pytest.CaptureFixture[str], demo_dir: Path
+) -> None:
+    code, out, _ = run(capsys, "list", "-C", str(demo_dir), "-A", "--json")
+    records = json.loads(out)
+    assert code == 0 and len(records) == 8
+    for record in records:
+        assert {"name", "baseline", "sha", "ref", "timestamp", "params", "metrics"} <= set(record)
+        assert re.fullmatch(r"[0-9a-f]{40}", record["baseline"])
+        assert re.fullmatch(r"[0-9a-f]{40}", record["sha"])
+        assert record["ref"].endswith("/" + record["name"])
+        assert "accuracy" in record["metrics"]["metrics.json"]
+        assert "lr" in record["params"]["params.yaml"]["train"]
+
+
+def test_errors_are_one_line_and_non_zero(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, demo_dir: Path
+) -> None:
+    code, out, err = run(capsys, "list", "-C", str(tmp_path))
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "not inside a Git repository" in err
+    code, _, err = run(capsys, "list", "-C", str(demo_dir), "--rev", "nope")
+    assert code == 1 and "'nope' is not a commit" in err and "Traceback" not in err
+    code, _, err = run(capsys, str(tmp_path))  # the app refuses before taking the screen
+    assert code == 1 and "exptui demo" in err
+
+
+def test_demo_no_tui_prints_the_workspace_and_is_repeatable(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = run(capsys, "demo", str(tmp_path / "d"), "--no-tui")
+    assert code == 0 and Path(out.strip()) == tmp_path / "d" / "project"
+    code, again, _ = run(capsys, "demo", str(tmp_path / "d"), "--no-tui")
+    assert code == 0 and again == out
+
+
+def test_demo_default_location_is_per_user(capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    code, out, _ = run(capsys, "demo", "--no-tui")
+    assert code == 0
+    assert out.strip().startswith(os.environ["XDG_DATA_HOME"])

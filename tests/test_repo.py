@@ -1,0 +1,139 @@
+"""Opening repositories, labelling baselines as DVC does, and enumerating experiment refs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.errors import NotADvcProjectError, NotARepositoryError, UnknownRevisionError
+from core.repo import Repository
+from tests.conftest import git
+
+
+def make_project(path: Path, commits: int = 2) -> list[str]:
+    """A Git repo with .dvc/ and ``commits`` commits on main; returns their SHAs."""
+    path.mkdir(parents=True)
+    git("init", "-q", "-b", "main", cwd=path)
+    (path / ".dvc").mkdir()
+    (path / ".dvc" / "config").write_text("")
+    shas = []
+    for i in range(commits):
+        (path / "params.yaml").write_text(f"i: {i}\n")
+        git("add", "-A", cwd=path)
+        git("commit", "-q", "-m", f"c{i}", cwd=path)
+        shas.append(git("rev-parse", "HEAD", cwd=path).strip())
+    return shas
+
+
+def add_exp(path: Path, baseline: str, name: str, sha: str | None = None) -> str:
+    ref = f"refs/exps/{baseline[:2]}/{baseline[2:]}/{name}"
+    git("update-ref", ref, sha or baseline, cwd=path)
+    return ref
+
+
+def test_opening_from_a_subdirectory_finds_the_project(tmp_path: Path) -> None:
+    make_project(tmp_path / "p")
+    (tmp_path / "p" / "src" / "deep").mkdir(parents=True)
+    with Repository.open(tmp_path / "p" / "src" / "deep") as repo:
+        assert repo.root == (tmp_path / "p").resolve()
+        assert repo.prefix == ""
+
+
+def test_a_dvc_project_in_a_subdirectory_of_the_git_repo(tmp_path: Path) -> None:
+    make_project(tmp_path / "mono", commits=0)
+    sub = tmp_path / "mono" / "ml"
+    (sub / ".dvc").mkdir(parents=True)
+    (sub / "params.yaml").write_text("lr: 1\n")
+    git("add", "-A", cwd=tmp_path / "mono")
+    git("commit", "-q", "-m", "x", cwd=tmp_path / "mono")
+    with Repository.open(sub) as repo:
+        assert repo.prefix == "ml"
+        assert repo.project_state(repo.head_sha() or "").params == {"params.yaml": {"lr": 1}}
+
+
+@pytest.mark.parametrize(
+    ("setup", "error", "words"),
+    [
+        ("missing", NotARepositoryError, "does not exist"),
+        ("plain", NotARepositoryError, "not inside a Git repository"),
+        ("nodvc", NotADvcProjectError, "dvc init"),
+        ("bare", NotARepositoryError, "bare Git repository"),
+    ],
+)
+def test_opening_the_wrong_place_says_what_to_do(
+    tmp_path: Path, setup: str, error: type[Exception], words: str
+) -> None:
+    target = tmp_path / "t"
+    if setup == "plain":
+        target.mkdir()
+    elif setup == "nodvc":
+        target.mkdir()
+        git("init", "-q", cwd=target)
+    elif setup == "bare":
+        git("init", "-q", "--bare", str(target), cwd=tmp_path)
+    with pytest.raises(error) as info:
+        Repository.open(target)
+    assert words in str(info.value)
+
+
+def test_baseline_labels_follow_dvc_describe(tmp_path: Path) -> None:
+    first, second = make_project(tmp_path / "p")
+    path = tmp_path / "p"
+    git("tag", "v1", first, cwd=path)
+    git("branch", "feature", first, cwd=path)
+    with Repository.open(path) as repo:
+        assert repo.baseline_label(second) == "main"  # HEAD's branch
+        assert repo.baseline_label(first) == "v1"  # a tag beats a branch
+    git("tag", "-d", "v1", cwd=path)
+    with Repository.open(path) as repo:
+        assert repo.baseline_label(first) == "feature"
+    git("branch", "-D", "feature", cwd=path)
+    with Repository.open(path) as repo:
+        assert repo.baseline_label(first) == first[:7]
+    git("checkout", "-q", "--detach", second, cwd=path)
+    git("tag", "-a", "-m", "annotated", "rel", second, cwd=path)
+    with Repository.open(path) as repo:
+        assert repo.baseline_label(second) == "rel"  # detached: annotated tag, peeled
+
+
+def test_experiments_skip_private_namespaces_and_report_malformed_refs(tmp_path: Path) -> None:
+    first, second = make_project(tmp_path / "p")
+    path = tmp_path / "p"
+    add_exp(path, second, "exp-1")
+    add_exp(path, first, "exp-1")
+    git("update-ref", "refs/exps/exec/EXEC_HEAD", second, cwd=path)
+    git("update-ref", "refs/exps/celery/stash", second, cwd=path)
+    git("update-ref", "refs/exps/apply/ORIG_HEAD", second, cwd=path)
+    git("update-ref", f"refs/exps/{second[:2]}/{second[2:]}/nested/name", second, cwd=path)
+    with Repository.open(path) as repo:
+        found = {(e.baseline, e.name) for e in repo.experiments()}
+        assert found == {(second, "exp-1"), (first, "exp-1")}
+        assert repo.skipped_refs == [f"refs/exps/{second[:2]}/{second[2:]}/nested/name"]
+
+
+def test_revisions_resolve_like_git(tmp_path: Path) -> None:
+    first, second = make_project(tmp_path / "p")
+    with Repository.open(tmp_path / "p") as repo:
+        assert repo.resolve_rev("HEAD") == second
+        assert repo.resolve_rev("HEAD~1") == first
+        assert repo.resolve_rev("main^") == first
+        assert repo.resolve_rev("HEAD^0") == second
+        assert repo.resolve_rev(first[:8]) == first
+        assert repo.first_parents(second, 5) == [second, first]
+        assert repo.first_parents(second, -1) == [second, first]
+        with pytest.raises(UnknownRevisionError, match="not a commit"):
+            repo.resolve_rev("no-such-branch")
+        with pytest.raises(UnknownRevisionError):
+            repo.resolve_rev("HEAD~5")
+
+
+def test_git_remotes_come_from_git_config(tmp_path: Path) -> None:
+    make_project(tmp_path / "p")
+    git("remote", "add", "origin", "git@example.com:team/repo.git", cwd=tmp_path / "p")
+    git("remote", "add", "backup", "/srv/backup.git", cwd=tmp_path / "p")
+    with Repository.open(tmp_path / "p") as repo:
+        assert [(r.name, r.url) for r in repo.git_remotes()] == [
+            ("backup", "/srv/backup.git"),
+            ("origin", "git@example.com:team/repo.git"),
+        ]
