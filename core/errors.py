@@ -51,3 +51,29 @@ class ConfigError(ExptuiError):
 
 class DemoError(ExptuiError):
     """The demo workspace cannot be built where asked."""
+
+
+class RemoteError(ExptuiError):
+    """A Git remote could not be reached, refused us, or answered something unexpected."""
+
+
+class UnknownRemoteError(RemoteError):
+    """The name is neither a configured Git remote nor a URL or path."""
+
+
+class UnreachableRemoteError(RemoteError):
+    """The host did not answer, refused the connection, or timed out."""
+
+
+class AuthenticationError(RemoteError):
+    """The remote wants credentials we do not have, or refused the ones we sent."""
+
+
+class PermissionDeniedError(RemoteError):
+    """Authenticated, but not allowed to do this (e.g. HTTP 403 on push)."""
+
+
+class DivergedError(ExptuiError):
+    """Some experiments were skipped because they diverged and were not forced."""
+
+    exit_code = 3

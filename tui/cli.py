@@ -19,7 +19,7 @@ from core.errors import ExptuiError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
-SUBCOMMANDS = ("list", "demo")
+SUBCOMMANDS = ("list", "push", "pull", "remove", "demo")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,12 +96,35 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     lister = sub.add_parser("list", help="list experiments, like 'dvc exp list'")
+    lister.add_argument("git_remote", nargs="?", help="list this Git remote's experiments")
+    lister.add_argument(
+        "--peek", action="store_true", help="with a remote: fetch params/metrics of unpulled ones"
+    )
     _add_selection(lister)
     names = lister.add_mutually_exclusive_group()
     names.add_argument("--name-only", "--names-only", action="store_true", help="names only")
     names.add_argument("--sha-only", "--shas-only", action="store_true", help="full SHAs only")
     lister.add_argument("--json", action="store_true", help="print a JSON list of experiments")
     lister.add_argument("-C", dest="cwd", default=".", help="run as if started in this directory")
+
+    for verb, text in (("push", "push experiments to a Git remote"),
+                       ("pull", "pull experiments from a Git remote")):  # fmt: skip
+        parser_ = sub.add_parser(verb, help=text)
+        parser_.add_argument("git_remote", help="a Git remote name, URL or path")
+        parser_.add_argument("experiments", nargs="*", help="names or full refs")
+        _add_selection(parser_)
+        parser_.add_argument("-f", "--force", action="store_true", help="replace diverged refs")
+        _add_output_flags(parser_)
+
+    remover = sub.add_parser("remove", help="remove experiments locally or on a Git remote")
+    remover.add_argument("experiments", nargs="*", help="names or full refs")
+    remover.add_argument("-g", "--git-remote", help="remove on this Git remote instead")
+    remover.add_argument("-A", "--all-commits", action="store_true", help="of every baseline")
+    remover.add_argument("--rev", action="append", default=[], metavar="REV",
+                         help="experiments of this baseline (repeatable)")  # fmt: skip
+    remover.add_argument("-n", "--num", type=int, default=1, metavar="N",
+                         help="also the N-1 first-parent ancestors of each --rev")  # fmt: skip
+    _add_output_flags(remover)
 
     demo = sub.add_parser("demo", help="build a demo workspace and open the app on it")
     demo.add_argument("dir", nargs="?", help="where to build it (default: a per-user data dir)")
@@ -131,10 +154,24 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_output_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+    parser.add_argument("--json", action="store_true", help="print the plan or result as JSON")
+    parser.add_argument("-C", dest="cwd", default=".", help="run as if started in this directory")
+
+
 def _run_subcommand(args: list[str]) -> int:
     options = _subcommand_parser().parse_args(args)
     if options.command == "list":
+        if options.git_remote:
+            from tui.commands import list_remote_command
+
+            return list_remote_command(options)
         return _cmd_list(options)
+    if options.command in ("push", "pull", "remove"):
+        from tui.commands import ref_command
+
+        return ref_command(options)
     return _cmd_demo(options)
 
 

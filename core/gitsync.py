@@ -1,0 +1,203 @@
+"""Experiment refs on a Git remote: listing, sync states, and peeking at their content.
+
+A listing is one ref advertisement. Sync states compare it with the local refs, keyed by
+``(baseline, name)``. Peeking fetches the commits and trees of remote experiments into the
+local object store **without creating refs under refs/exps/**: they stay reachable under
+``refs/exptui/peek/<remote>/...``, a namespace neither DVC nor a plain ``git push`` shares,
+so params and metrics of experiments nobody pulled yet can be read like local ones. The
+last listing of each remote is cached on disk so the remote pane opens instantly, offline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from dulwich.objects import Commit
+
+from core.errors import ExptuiError
+from core.refs import ExpRef, is_experiment_namespace
+from core.repo import Repository
+from core.transport import Connection, GitRemoteSpec
+
+PEEK_NAMESPACE = "refs/exptui/peek"
+# Ancestry walks stop at commits this much older than the candidate ancestor, so a
+# diverged pair never walks the whole history (clock skew allowance, as git's heuristics).
+ANCESTRY_SLOP = 86400
+
+
+class SyncState(str, Enum):
+    """Where an experiment is, comparing the local ref with the remote one."""
+
+    LOCAL_ONLY = "local-only"
+    REMOTE_ONLY = "remote-only"
+    IN_SYNC = "in-sync"
+    AHEAD = "ahead"  # the remote SHA is an ancestor of the local one: push fast-forwards
+    BEHIND = "behind"  # the local SHA is an ancestor of the remote one: pull fast-forwards
+    DIVERGED = "diverged"
+
+
+@dataclass
+class RemoteListing:
+    """The experiment refs of one remote at one moment."""
+
+    remote: GitRemoteSpec
+    refs: dict[ExpRef, str]
+    fetched_at: float
+    skipped: list[str] = field(default_factory=list)
+
+    def age(self, now: float | None = None) -> float:
+        return max(0.0, (time.time() if now is None else now) - self.fetched_at)
+
+
+@dataclass(frozen=True)
+class SyncEntry:
+    """One ``(baseline, name)`` seen locally, remotely or both."""
+
+    ref: ExpRef
+    local_sha: str | None
+    remote_sha: str | None
+    state: SyncState
+
+
+def list_remote(conn: Connection) -> RemoteListing:
+    """One advertisement; DVC's private namespaces and malformed refs are left out."""
+    refs: dict[ExpRef, str] = {}
+    skipped: list[str] = []
+    for raw, sha in conn.ls_refs(b"refs/exps/").items():
+        name = raw.decode("utf-8", "surrogateescape")
+        if not is_experiment_namespace(name):
+            continue
+        try:
+            refs[ExpRef.parse(name)] = sha.decode()
+        except ExptuiError:
+            skipped.append(name)
+    return RemoteListing(conn.spec, refs, time.time(), skipped)
+
+
+def is_ancestor(repo: Repository, ancestor: str, descendant: str) -> bool:
+    """Whether ``ancestor`` is reachable from ``descendant`` (a SHA we lack: no)."""
+    if ancestor == descendant:
+        return True
+    if not (repo.has_commit(ancestor) and repo.has_commit(descendant)):
+        return False
+    cutoff = repo.commit(ancestor).timestamp - ANCESTRY_SLOP
+    seen = {descendant}
+    stack = [descendant]
+    while stack:
+        commit = repo.git.object_store[stack.pop().encode()]
+        assert isinstance(commit, Commit)
+        for parent in (p.decode() for p in commit.parents):
+            if parent == ancestor:
+                return True
+            if parent in seen or not repo.has_commit(parent):
+                continue
+            seen.add(parent)
+            if repo.commit(parent).timestamp >= cutoff:
+                stack.append(parent)
+    return False
+
+
+def sync_state(repo: Repository, local: str | None, remote: str | None) -> SyncState:
+    if local is None:
+        return SyncState.REMOTE_ONLY
+    if remote is None:
+        return SyncState.LOCAL_ONLY
+    if local == remote:
+        return SyncState.IN_SYNC
+    if is_ancestor(repo, remote, local):
+        return SyncState.AHEAD
+    if is_ancestor(repo, local, remote):
+        return SyncState.BEHIND
+    return SyncState.DIVERGED  # including a remote SHA we have not peeked yet
+
+
+def compare(repo: Repository, listing: RemoteListing) -> dict[ExpRef, SyncEntry]:
+    """A sync entry for every experiment seen on either side."""
+    local = {exp.ref: exp.sha for exp in repo.experiments()}
+    entries = {}
+    for ref in sorted(set(local) | set(listing.refs)):
+        local_sha, remote_sha = local.get(ref), listing.refs.get(ref)
+        entries[ref] = SyncEntry(
+            ref, local_sha, remote_sha, sync_state(repo, local_sha, remote_sha)
+        )
+    return entries
+
+
+# -- peeking ------------------------------------------------------------------------------
+
+
+def peek_ref(spec: GitRemoteSpec, ref: ExpRef) -> str:
+    return f"{PEEK_NAMESPACE}/{spec.key}/{ref.baseline[:2]}/{ref.baseline[2:]}/{ref.name}"
+
+
+def peek(
+    repo: Repository, conn: Connection, listing: RemoteListing, prune: bool = True
+) -> list[ExpRef]:
+    """Fetch the commits of remote experiments we lack (one fetch) and keep them under
+    ``refs/exptui/peek/``. With ``prune`` (for a whole listing, not a selection), peek refs
+    of this remote that the listing no longer has are dropped. Returns the refs whose
+    commits are now readable locally."""
+    missing = {sha for sha in listing.refs.values() if not repo.has_commit(sha)}
+    if missing:
+        conn.fetch(repo.git, lambda refs, depth=None: sorted(s.encode() for s in missing))
+    prefix = f"{PEEK_NAMESPACE}/{conn.spec.key}/"
+    wanted = {peek_ref(conn.spec, ref): sha for ref, sha in listing.refs.items()}
+    for raw in list(repo.git.refs.keys(prefix.encode())) if prune else []:
+        full = prefix + raw.decode("utf-8", "surrogateescape")
+        if full not in wanted:
+            del repo.git.refs[full.encode()]
+    readable = []
+    for ref, sha in listing.refs.items():
+        if repo.has_commit(sha):
+            repo.git.refs[peek_ref(conn.spec, ref).encode()] = sha.encode()
+            readable.append(ref)
+    return readable
+
+
+# -- the on-disk listing cache ------------------------------------------------------------
+
+
+def _cache_path(repo: Repository, spec: GitRemoteSpec) -> Path:
+    return Path(repo.git.controldir()) / "exptui" / "remotes" / f"{spec.key}.json"
+
+
+def save_listing(repo: Repository, listing: RemoteListing) -> None:
+    """Write the listing atomically next to the repository's Git data."""
+    path = _cache_path(repo, listing.remote)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "url": listing.remote.url,
+        "fetched_at": listing.fetched_at,
+        "refs": {ref.ref: sha for ref, sha in listing.refs.items()},
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as stream:
+        json.dump(payload, stream, indent=1)
+    os.replace(tmp, path)
+
+
+def load_listing(repo: Repository, spec: GitRemoteSpec) -> RemoteListing | None:
+    """The last listing of this remote, or None when there is none (or it is unreadable,
+    or it was taken from a different URL)."""
+    try:
+        payload = json.loads(_cache_path(repo, spec).read_text())
+        if payload.get("url") != spec.url:
+            return None
+        refs = {ExpRef.parse(ref): str(sha) for ref, sha in payload["refs"].items()}
+        return RemoteListing(spec, refs, float(payload["fetched_at"]))
+    except (OSError, ValueError, KeyError, TypeError, ExptuiError):
+        return None
+
+
+def names_by_baseline(refs: Iterable[ExpRef]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for ref in refs:
+        grouped.setdefault(ref.baseline, []).append(ref.name)
+    return {b: sorted(n) for b, n in grouped.items()}
