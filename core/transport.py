@@ -45,7 +45,15 @@ from core.errors import (
 from core.repo import Repository
 
 DEFAULT_TIMEOUT = 20.0
+MAX_PROMPTS = 3
 _URL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_UNREACHABLE_SIGNS = (
+    "Connection refused",
+    "Max retries exceeded",
+    "timed out",
+    "Name or service not known",
+    "No route to host",
+)
 _SCP_RE = re.compile(r"^(?:[^@/]+@)?[^/:]+:(?!//)")
 
 Credentials = tuple[str, str]
@@ -132,6 +140,7 @@ class Connection:
         self.timeout = timeout
         self.prompt = prompt
         self._credentials: Credentials | None = None
+        self._prompts = 0
         self._client, self._path = self._open()
 
     def _open(self, credentials: Credentials | None = None) -> tuple[GitClient, str]:
@@ -185,36 +194,44 @@ class Connection:
         )
 
     def _call(self, action: Callable[[GitClient, str], Any], verb: str) -> Any:
-        """Run ``action``, retrying HTTP once with helper or prompted credentials."""
-        for attempt in range(3):
+        """Run ``action``; on HTTP 401 get credentials as git would and try again."""
+        while True:
             try:
                 with _translated_errors(self.spec, verb):
                     return action(self._client, self._path)
             except _NeedCredentials as need:
-                if attempt:
-                    _git_credential("reject", self.spec.url, self._credentials)
-                self._credentials = self._find_credentials(need.url, retry=bool(attempt))
+                self._credentials = self._next_credentials(need.url)
                 self._client, self._path = self._open(self._credentials)
-        raise AuthenticationError(
-            f"Git remote '{self.spec.display}' refused the credentials.",
-            "Check the username and token (tokens go in the password field).",
-        )
 
-    def _find_credentials(self, url: str, retry: bool) -> Credentials:
-        found = None if retry else _git_credential("fill", self.spec.url)
-        if found is None and self.prompt is not None:
+    def _next_credentials(self, url: str) -> Credentials:
+        """Helpers first, then the prompt (at most three times). Credentials that were
+        already sent and got a 401 are refused: helpers are told to forget them."""
+        refused = self._credentials is not None or bool(urlsplit(self.spec.url).password)
+        if refused and self._credentials:
+            self._helper("reject", self._credentials)
+        found = None if refused else self._helper("fill")
+        if found is None and self.prompt is not None and self._prompts < MAX_PROMPTS:
+            self._prompts += 1
             found = self.prompt(self.spec.url)
-        if found is None:
+        if found is not None:
+            return found
+        if refused:
             raise AuthenticationError(
-                f"Git remote '{self.spec.display}' needs credentials ({url}).",
-                "Store them with a git credential helper, or put them in the URL.",
+                f"Git remote '{self.spec.display}' refused the credentials.",
+                "Check the username and token (tokens go in the password field).",
             )
-        return found
+        raise AuthenticationError(
+            f"Git remote '{self.spec.display}' needs credentials ({url}).",
+            "Store them with a git credential helper, or put them in the URL.",
+        )
 
     def approve_credentials(self) -> None:
         """Tell git's helpers the credentials worked, so they remember them."""
         if self._credentials:
-            _git_credential("approve", self.spec.url, self._credentials)
+            self._helper("approve", self._credentials)
+
+    def _helper(self, action: str, credentials: Credentials | None = None) -> Credentials | None:
+        return _git_credential(action, self.spec.url, credentials, cwd=self.repo.root)
 
 
 class _NeedCredentials(Exception):
@@ -239,6 +256,11 @@ def _translated_errors(spec: GitRemoteSpec, verb: str) -> Iterator[None]:
         raise _hangup_error(spec, exc) from exc
     except GitProtocolError as exc:
         text = str(exc)
+        if any(sign in text for sign in _UNREACHABLE_SIGNS):
+            raise UnreachableRemoteError(
+                f"Cannot reach Git remote '{name}' ({spec.url}).",
+                "Check the host name, port and network, then retry.",
+            ) from exc
         if " 403 " in text or text.endswith(" 403"):
             raise PermissionDeniedError(
                 f"Git remote '{name}' refused access (HTTP 403).",
@@ -300,9 +322,10 @@ class _TimeoutTCPClient(TCPGitClient):
 
 
 def _git_credential(
-    action: str, url: str, credentials: Credentials | None = None
+    action: str, url: str, credentials: Credentials | None, cwd: Path
 ) -> Credentials | None:
-    """Ask git's credential helpers (``git credential fill/approve/reject``) as git does."""
+    """Ask git's credential helpers (``git credential fill/approve/reject``) as git does,
+    from inside the repository so its own ``credential.*`` config applies."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         return None
@@ -317,7 +340,7 @@ def _git_credential(
     try:
         done = subprocess.run(
             ["git", "credential", action], input="\n".join(lines) + "\n\n",
-            capture_output=True, text=True, env=env, timeout=DEFAULT_TIMEOUT,
+            capture_output=True, text=True, env=env, timeout=DEFAULT_TIMEOUT, cwd=cwd,
         )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired):
         return None  # no git binary: no helpers to ask

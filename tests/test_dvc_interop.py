@@ -43,9 +43,9 @@ def dvc_show(dvc: Dvc, repo: Path) -> dict[str, dict[str, Any]]:
         for exp in baseline.get("experiments") or []:
             for rev in exp["revs"]:
                 data = rev["data"]
-                shown[rev["rev"]] = {
-                    "params": {f: v["data"] for f, v in data["params"].items()},
-                    "metrics": {f: v["data"] for f, v in data["metrics"].items()},
+                shown[rev["rev"]] = {  # files DVC could not read carry "error", no "data"
+                    key: {f: v["data"] for f, v in data[key].items() if "data" in v}
+                    for key in ("params", "metrics")
                 }
     return shown
 

@@ -1,0 +1,240 @@
+"""Real Git servers on 127.0.0.1 for tests, each stopped by the fixture that started it.
+
+- ``git daemon`` for git:// (Debian's git),
+- ``git http-backend`` behind a small threaded CGI bridge for smart HTTP, with optional
+  Basic auth and read-only users so 401 and 403 can be provoked,
+- an in-process asyncssh server that runs the real ``git-upload-pack`` /
+  ``git-receive-pack`` for the command it is given, reached through the system OpenSSH
+  client exactly as users reach their servers.
+Each server counts the requests it served, so tests can check "one connection per batch".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import shlex
+import socket
+import subprocess
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+@contextmanager
+def git_daemon(root: Path) -> Iterator[str]:
+    """git:// serving every repository under ``root``; yields the base URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        ["git", "daemon", "--reuseaddr", "--listen=127.0.0.1", f"--port={port}",
+         f"--base-path={root}", "--export-all", "--enable=receive-pack",
+         "--informative-errors", str(root)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_port(port)
+        yield f"git://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@dataclass
+class HttpServerState:
+    root: Path
+    users: dict[str, str] = field(default_factory=dict)  # empty: no auth at all
+    readonly: set[str] = field(default_factory=set)
+    requests: Counter[str] = field(default_factory=Counter)
+
+
+class _GitCgiHandler(BaseHTTPRequestHandler):
+    state: HttpServerState
+
+    def log_message(self, format: str, *args: object) -> None:  # keep test output clean
+        return
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def _user(self) -> str | None:
+        header = self.headers.get("Authorization", "")
+        if not header.startswith("Basic "):
+            return None
+        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        return user if self.state.users.get(user) == password else None
+
+    def _serve(self) -> None:
+        path, _, query = self.path.partition("?")
+        pushing = path.endswith("git-receive-pack") or "service=git-receive-pack" in query
+        self.state.requests[f"{self.command} {path.rsplit('/', 1)[-1]}"] += 1
+        user = self._user()
+        if self.state.users and user is None:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="git"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if pushing and user in self.state.readonly:
+            self.send_response(403)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = self._body()
+        env = {
+            **os.environ,
+            "GIT_PROJECT_ROOT": str(self.state.root),
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "REMOTE_USER": user or "anonymous",
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "REQUEST_METHOD": self.command,
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
+            "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
+        }
+        done = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True)
+        head, _, payload = done.stdout.partition(b"\r\n\r\n")
+        if not _:
+            head, _, payload = done.stdout.partition(b"\n\n")
+        headers = [line.split(":", 1) for line in head.decode().splitlines() if ":" in line]
+        status = next((v.strip() for k, v in headers if k.lower() == "status"), "200 OK")
+        self.send_response(int(status.split()[0]))
+        for key, value in headers:
+            if key.lower() != "status":
+                self.send_header(key, value.strip())
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if not size:
+                    self.rfile.readline()
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+
+@contextmanager
+def http_git(
+    root: Path, users: dict[str, str] | None = None, readonly: set[str] | None = None
+) -> Iterator[tuple[str, HttpServerState]]:
+    """Smart HTTP over ``git http-backend``; yields (base URL, state with request counts)."""
+    state = HttpServerState(root, users or {}, readonly or set())
+    handler = type("Handler", (_GitCgiHandler,), {"state": state})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@dataclass
+class SshServer:
+    url: str  # ssh://git@127.0.0.1:PORT
+    ssh_command: str  # what GIT_SSH_COMMAND should be for the throwaway key
+    commands: Counter[str]
+
+
+@contextmanager
+def ssh_git(root: Path, workdir: Path) -> Iterator[SshServer]:
+    """An SSH server on 127.0.0.1 that runs git-upload-pack/git-receive-pack (only those,
+    only under ``root``) for a throwaway client key."""
+    import asyncssh
+
+    key = workdir / "client_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    commands: Counter[str] = Counter()
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    holder: dict[str, object] = {}
+
+    async def handle(process: asyncssh.SSHServerProcess) -> None:
+        argv = shlex.split(process.command or "")
+        allowed = {"git-upload-pack", "git-receive-pack"}
+        if len(argv) != 2 or argv[0] not in allowed or not argv[1].startswith(str(root)):
+            process.stderr.write(f"refused: {process.command}\n")
+            process.exit(1)
+            return
+        commands[argv[0]] += 1
+        env = {**os.environ}
+        if process.env.get("GIT_PROTOCOL"):
+            env["GIT_PROTOCOL"] = str(process.env["GIT_PROTOCOL"])
+        child = await asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env=env,
+        )  # fmt: skip
+        await process.redirect(stdin=child.stdin, stdout=child.stdout, stderr=child.stderr)
+        code = await child.wait()
+        await process.drain()
+        process.exit(code)
+
+    async def start() -> None:
+        server = await asyncssh.listen(
+            "127.0.0.1", 0,
+            server_host_keys=[asyncssh.generate_private_key("ssh-ed25519")],
+            authorized_client_keys=asyncssh.import_authorized_keys(
+                (key.with_suffix(".pub")).read_text()
+            ),
+            process_factory=handle, encoding=None, allow_scp=False,
+        )  # fmt: skip
+        holder["server"] = server
+        holder["port"] = server.sockets[0].getsockname()[1]
+        started.set()
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=10)
+    started.wait(10)
+    command = (
+        f"ssh -i {key} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no "
+        "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+    )
+    try:
+        yield SshServer(f"ssh://git@127.0.0.1:{holder['port']}", command, commands)
+    finally:
+        server = holder["server"]
+
+        async def stop() -> None:
+            server.close()  # type: ignore[attr-defined]
+            await server.wait_closed()  # type: ignore[attr-defined]
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()

@@ -1,0 +1,83 @@
+"""Refs pushed by exptui are what `dvc exp` expects, and the reverse (DVC_FORMAT §7)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core import ops
+from core.gitsync import list_remote, peek
+from core.ops import Selection, Status
+from core.repo import Repository
+from core.transport import Connection, resolve_remote
+from tests.conftest import Dvc, git
+from tests.remote_setup import server_refs
+from tests.test_dvc_interop import dvc_list, dvc_show
+from tui.cli import main
+
+pytestmark = pytest.mark.dvc
+
+
+def test_dvc_lists_pulls_and_shows_what_exptui_pushed(
+    dvc: Dvc, fresh_demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["push", "origin", "tuned-lr", "quick-test", "-C", str(fresh_demo)])
+    assert code == 0, capsys.readouterr().err
+    origin = fresh_demo.parent / "origin.git"
+    names = {ref.rsplit("/", 1)[1] for ref in server_refs(origin)}
+    listed = {name for _, name in dvc_list(dvc("exp", "list", "origin", "-A", cwd=fresh_demo))}
+    assert listed == names and {"tuned-lr", "quick-test"} <= listed
+
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(origin), str(clone), cwd=tmp_path)
+    dvc("exp", "pull", "origin", "tuned-lr", "quick-test", "--no-cache", cwd=clone)
+    with Repository.open(fresh_demo) as repo:
+        pushed = {e.name: e.sha for e in repo.experiments() if e.name in names}
+    shown = dvc_show(dvc, clone)
+    assert pushed["tuned-lr"] in shown and pushed["quick-test"] in shown
+    assert shown[pushed["tuned-lr"]]["params"]["params.yaml"]["train"]["lr"] == 0.02
+
+
+def test_exptui_lists_peeks_and_pulls_what_dvc_pushed(
+    dvc: Dvc, dvc_project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bare = tmp_path / "shared.git"
+    git("init", "-q", "--bare", str(bare), cwd=tmp_path)
+    dvc("exp", "push", str(bare), "exp-c", "exp-d", "--no-cache", cwd=dvc_project)
+    expected = dvc_show(dvc, dvc_project)
+
+    clone = tmp_path / "colleague"
+    git("clone", "-q", str(dvc_project), str(clone), cwd=tmp_path)
+    git("remote", "add", "shared", str(bare), cwd=clone)
+    with Repository.open(clone) as repo:
+        conn = Connection(repo, resolve_remote(repo, "shared"))
+        listing = list_remote(conn)
+        assert sorted(ref.name for ref in listing.refs) == ["exp-c", "exp-d"]
+        assert not repo.experiments()
+        assert len(peek(repo, conn, listing)) == 2
+        assert not repo.experiments()  # peeking created no refs/exps
+        for ref, sha in listing.refs.items():
+            state = repo.project_state(sha)
+            assert state.params == expected[sha]["params"], ref.name
+            assert state.metrics["metrics.json"] == expected[sha]["metrics"]["metrics.json"]
+
+    code = main(["pull", "shared", "exp-c", "-C", str(clone), "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0 and result["success"] == ["exp-c"]
+    assert result["up_to_date"] == [] and result["diverged"] == []
+    listed = dvc_list(dvc("exp", "list", "-A", cwd=clone))
+    assert {name.split("[")[1][:-1] for _, name in listed} == {"exp-c"}
+    assert any(rev in expected for rev in dvc_show(dvc, clone))
+
+
+def test_remove_on_remote_is_seen_by_dvc(dvc: Dvc, fresh_demo: Path) -> None:
+    with Repository.open(fresh_demo) as repo:
+        conn = Connection(repo, resolve_remote(repo, "origin"))
+        listing = list_remote(conn)
+        refs = ops.select_remote(repo, listing, Selection(("alice-drop", "ci-nightly")))
+        result = ops.run_remove_remote(repo, conn, ops.plan_remove_remote(listing, refs))
+        assert sorted(result.names(Status.SUCCESS)) == ["alice-drop", "ci-nightly"]
+    listed = {name for _, name in dvc_list(dvc("exp", "list", "origin", "-A", cwd=fresh_demo))}
+    assert "alice-drop" not in listed and "ci-nightly" not in listed and "wide-net" in listed
