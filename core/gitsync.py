@@ -161,6 +161,22 @@ def peek(
     return readable
 
 
+def refresh(
+    repo: Repository, conn: Connection, with_peek: bool = True
+) -> tuple[RemoteListing, str | None]:
+    """List the remote, remember the listing on disk, and peek at what we lack. A failed
+    peek does not lose the listing: its reason comes back as the second value."""
+    listing = list_remote(conn)
+    save_listing(repo, listing)
+    if not with_peek:
+        return listing, None
+    try:
+        peek(repo, conn, listing)
+    except ExptuiError as exc:
+        return listing, f"could not peek: {exc.message}"
+    return listing, None
+
+
 # -- the on-disk listing cache ------------------------------------------------------------
 
 

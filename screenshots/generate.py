@@ -21,10 +21,12 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc).timestamp()
 DEMO_DIR = Path(tempfile.gettempdir()) / "exptui-screenshots" / "demo"
 # (file name, terminal size, keys to press before the picture)
 SHOTS: list[tuple[str, tuple[int, int], Sequence[str]]] = [
-    ("main.svg", (120, 32), ["down", "down"]),
+    ("main.svg", (130, 32), ["down", "down"]),
+    ("wide-details.svg", (172, 34), ["2", "down"]),
     ("marked-80x24.svg", (80, 24), ["down", "space", "space", "down", "space"]),
+    ("remote-80x24.svg", (80, 24), ["tab", "down"]),
     ("details-80x24.svg", (80, 24), ["down", "j", "enter"]),
-    ("help.svg", (80, 24), ["question_mark"]),
+    ("help.svg", (80, 30), ["question_mark"]),
 ]
 
 

@@ -14,7 +14,6 @@ from tui.app import ExptuiApp
 from tui.screens.detail import DetailScreen
 from tui.screens.help import HelpScreen
 from tui.view import ExpRow, GroupView
-from tui.widgets.exp_tree import ExpTree
 
 
 async def settle(app: ExptuiApp, pilot: object) -> None:
@@ -33,11 +32,11 @@ def status_text(app: ExptuiApp) -> str:
     return plain(app.query_one("#status", Static))
 
 
-async def test_local_experiments_show_grouped_by_baseline(demo_dir: Path) -> None:
-    app = ExptuiApp(demo_dir)
+async def test_local_experiments_show_grouped_by_baseline(fresh_demo: Path) -> None:
+    app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
-        tree = app.query_one(ExpTree)
+        tree = app.local_tree
         groups = [node.data for node in tree.root.children]
         assert all(isinstance(g, GroupView) for g in groups)
         assert [g.group.label for g in groups] == ["main", "v1.0"]  # type: ignore[union-attr]
@@ -46,17 +45,20 @@ async def test_local_experiments_show_grouped_by_baseline(demo_dir: Path) -> Non
             ["big-batch", "brisk-lynx", "long-run", "quick-test", "tuned-lr", "wide-net",
              "old-adam", "sgd-base"]
         )  # fmt: skip
-        assert tree.columns[:3] == ["accuracy", "loss", "f1"]
+        assert tree.wanted_columns == ["accuracy", "loss", "f1"]
+        assert tree.columns == ["accuracy", "loss"]  # what fits a 120-column split
+        first = tree.root.children[0].children[0].data
+        assert tree.row_label(first).cell_len + tree.guide_depth + 2 <= tree.size.width
         label = str(tree.root.children[0].children[0].label)
         assert "big-batch" in label and "0.78" in label
-        assert "8 experiments in 2 baselines" in status_text(app)
+        assert "8 local in 2 baselines · 8 on origin" in status_text(app)
 
 
-async def test_moving_and_opening_details(demo_dir: Path) -> None:
-    app = ExptuiApp(demo_dir)
+async def test_moving_and_opening_details(fresh_demo: Path) -> None:
+    app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
-        tree = app.query_one(ExpTree)
+        tree = app.local_tree
         assert tree.has_focus and tree.current_group is not None
         await pilot.press("down", "j", "j", "k")
         row = tree.current_row
@@ -72,11 +74,11 @@ async def test_moving_and_opening_details(demo_dir: Path) -> None:
         assert tree.current_row is not None and tree.current_row.exp.name == "sgd-base"
 
 
-async def test_enter_on_a_baseline_folds_it(demo_dir: Path) -> None:
-    app = ExptuiApp(demo_dir)
+async def test_enter_on_a_baseline_folds_it(fresh_demo: Path) -> None:
+    app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
-        tree = app.query_one(ExpTree)
+        tree = app.local_tree
         head_group = tree.root.children[0]
         assert head_group.is_expanded
         await pilot.press("enter")
@@ -85,11 +87,11 @@ async def test_enter_on_a_baseline_folds_it(demo_dir: Path) -> None:
         assert head_group.is_expanded
 
 
-async def test_space_marks_and_moves_down(demo_dir: Path) -> None:
-    app = ExptuiApp(demo_dir)
+async def test_space_marks_and_moves_down(fresh_demo: Path) -> None:
+    app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
-        tree = app.query_one(ExpTree)
+        tree = app.local_tree
         await pilot.press("down", "space", "space")
         assert len(tree.marked) == 2
         assert tree.current_row is not None and tree.current_row.exp.name == "long-run"
@@ -100,8 +102,8 @@ async def test_space_marks_and_moves_down(demo_dir: Path) -> None:
         assert not tree.marked and "marked" not in status_text(app)
 
 
-async def test_help_lists_the_keys_and_closes(demo_dir: Path) -> None:
-    app = ExptuiApp(demo_dir)
+async def test_help_lists_the_keys_and_closes(fresh_demo: Path) -> None:
+    app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         await pilot.press("question_mark")
@@ -112,19 +114,31 @@ async def test_help_lists_the_keys_and_closes(demo_dir: Path) -> None:
         assert not isinstance(app.screen, HelpScreen)
 
 
-async def test_narrow_terminal_hides_the_side_panel(demo_dir: Path) -> None:
-    app = ExptuiApp(demo_dir)
+async def test_layout_follows_the_terminal_width(fresh_demo: Path) -> None:
+    app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        assert app.screen.has_class("narrow")
-        assert not app.query_one("#details").display
+        shown = lambda: {  # noqa: E731
+            w: app.query_one(f"#{w}").display for w in ("local-pane", "remote-pane", "details")
+        }
+        assert shown() == {"local-pane": True, "remote-pane": False, "details": False}
+        await pilot.press("tab")
+        await pilot.pause()
+        assert shown() == {"local-pane": False, "remote-pane": True, "details": False}
+        assert app.remote_tree.has_focus
+        await pilot.press("1")
+        await pilot.pause()
+        assert app.local_tree.has_focus and shown()["local-pane"]
         await pilot.resize_terminal(130, 30)
         await pilot.pause()
-        assert app.query_one("#details").display
+        assert shown() == {"local-pane": True, "remote-pane": True, "details": False}
+        await pilot.resize_terminal(170, 30)
+        await pilot.pause()
+        assert shown() == {"local-pane": True, "remote-pane": True, "details": True}
 
 
-async def test_q_quits(demo_dir: Path) -> None:
-    app = ExptuiApp(demo_dir)
+async def test_q_quits(fresh_demo: Path) -> None:
+    app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         await pilot.press("q")

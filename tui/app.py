@@ -1,7 +1,8 @@
-"""The exptui app: local experiments grouped by baseline, with details and marks.
+"""The exptui app: local experiments on the left, a Git remote's on the right, grouped by
+baseline, each row with its sync badge; details, marks, and the remote's listing age.
 
-The app never blocks on I/O: repository reads run in one thread worker per load, which
-opens its own repository and hands plain values back through messages.
+The app never blocks on I/O: repository reads and network calls run in thread workers
+that open their own repository and hand plain values back through messages.
 """
 
 from __future__ import annotations
@@ -22,17 +23,33 @@ from textual.widgets import Footer, Static, Tree
 from textual.worker import Worker, WorkerState
 
 from core.errors import ExptuiError
+from core.gitsync import SyncState
+from tui.format import format_age
 from tui.screens.detail import DetailScreen
 from tui.screens.help import HelpScreen
-from tui.view import ExpRow, GroupView, LocalView, load_groups, load_states, metric_columns
+from tui.screens.remote_picker import RemotePicker
+from tui.view import (
+    ExpRow,
+    GroupView,
+    LocalView,
+    RemoteView,
+    cached_remote,
+    default_remote,
+    fetch_remote,
+    git_remote_names,
+    load_groups,
+    load_states,
+    metric_columns,
+)
 from tui.widgets.detail import DetailPanel
 from tui.widgets.exp_tree import ExpTree
 
 NARROW_BELOW = 100
+WIDE_FROM = 160
 
 
 class ExptuiApp(App[None]):
-    """Browse a DVC project's experiments from the keyboard."""
+    """Browse a DVC project's experiments, locally and on a Git remote, from the keyboard."""
 
     CSS_PATH = "app.tcss"
     TITLE = "exptui"
@@ -40,98 +57,229 @@ class ExptuiApp(App[None]):
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("R", "refresh", "Refresh", id="refresh"),
+        Binding("r", "pick_remote", "Remote", id="pick_remote"),
+        Binding(
+            "tab,shift+tab",
+            "switch_pane",
+            "Switch pane",
+            show=False,
+            priority=True,
+            id="switch_pane",
+        ),
+        Binding("1", "focus_local", "Local pane", show=False, id="focus_local"),
+        Binding("2", "focus_remote", "Remote pane", show=False, id="focus_remote"),
     ]
 
-    class GroupsLoaded(Message):
-        """Phase one: refs and commit headers of every local experiment."""
+    class LocalLoaded(Message):
+        """Phase one of the local pane: refs and commit headers."""
 
         def __init__(self, view: LocalView) -> None:
             super().__init__()
             self.view = view
 
-    class StatesLoaded(Message):
-        """Phase two: params, metrics and outputs are now filled in."""
+    class LocalDetailsLoaded(Message):
+        """Phase two of the local pane: params, metrics and outputs are filled in."""
 
-    def __init__(self, path: Path | str = ".", clock: Callable[[], float] = time.time) -> None:
+    class RemoteLoaded(Message):
+        """A listing of the chosen remote: the cached one first, then a fresh one."""
+
+        def __init__(self, view: RemoteView) -> None:
+            super().__init__()
+            self.view = view
+
+    def __init__(
+        self,
+        path: Path | str = ".",
+        clock: Callable[[], float] = time.time,
+        remote: str | None = None,
+        network: bool = True,
+    ) -> None:
         super().__init__()
         self.path = Path(path)
         self.clock = clock
-        self.view: LocalView | None = None
+        self.network = network
+        self.remote_name = remote
+        self.local: LocalView | None = None
+        self.remote: RemoteView | None = None
+        self.remote_note = ""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
             with Vertical(id="local-pane", classes="pane"):
-                yield Static(id="local-header")
+                yield Static(classes="pane-header", id="local-header")
                 yield ExpTree(clock=self.clock, id="local-tree")
+            with Vertical(id="remote-pane", classes="pane"):
+                yield Static(classes="pane-header", id="remote-header")
+                yield ExpTree(clock=self.clock, id="remote-tree")
             yield DetailPanel(clock=self.clock, id="details", classes="pane")
         yield Static(Text("loading experiments…"), id="status")
         yield Footer()
 
     def on_mount(self) -> None:
-        pane = self.query_one("#local-pane")
-        pane.border_title = "Local experiments"
+        self.query_one("#local-pane").border_title = "Local"
+        self.query_one("#remote-pane").border_title = "Remote"
         self.query_one("#details").border_title = "Details"
-        self.query_one(ExpTree).focus()
+        self.local_tree.focus()
         self.load_local()
+        self.start_remote()
+        self.set_interval(15, self._show_remote_title)
         if not self.is_headless:
             self.set_interval(2.0, self._check_tty)
 
+    @property
+    def local_tree(self) -> ExpTree:
+        return self.query_one("#local-tree", ExpTree)
+
+    @property
+    def remote_tree(self) -> ExpTree:
+        return self.query_one("#remote-tree", ExpTree)
+
+    @property
+    def focused_tree(self) -> ExpTree:
+        return self.remote_tree if self.remote_tree.has_focus else self.local_tree
+
     def on_resize(self, event: Resize) -> None:
         self.screen.set_class(event.size.width < NARROW_BELOW, "narrow")
+        self.screen.set_class(event.size.width >= WIDE_FROM, "wide")
+        self.call_after_refresh(self._refresh_trees)  # columns follow the panes' widths
 
-    # -- loading -------------------------------------------------------------------------
+    # -- local pane ----------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False, description="load")
+    @work(thread=True, exclusive=True, group="local", exit_on_error=False, description="local")
     def load_local(self) -> None:
         view = load_groups(self.path)
-        self.post_message(self.GroupsLoaded(view))
+        self.post_message(self.LocalLoaded(view))
         load_states(self.path, view)
-        self.post_message(self.StatesLoaded())
+        self.post_message(self.LocalDetailsLoaded())
 
-    def on_exptui_app_groups_loaded(self, message: GroupsLoaded) -> None:
-        self.view = message.view
-        tree = self.query_one(ExpTree)
-        tree.show_groups(message.view.groups, [])
+    def on_exptui_app_local_loaded(self, message: LocalLoaded) -> None:
+        self.local = message.view
+        self._apply_sync()
+        self.local_tree.show_groups(message.view.groups, self._columns())
         self.query_one("#local-pane").border_subtitle = str(message.view.root)
-        self.query_one("#local-header", Static).update(tree.header())
+        self._show_headers()
         self._update_status()
         for ref in message.view.skipped_refs:
             self.notify(f"Skipped malformed experiment ref {ref}", severity="warning", markup=False)
 
-    def on_exptui_app_states_loaded(self, _message: StatesLoaded) -> None:
-        if self.view is None:
-            return
-        tree = self.query_one(ExpTree)
-        tree.columns = metric_columns(self.view)
-        tree.refresh_labels()
-        self.query_one("#local-header", Static).update(tree.header())
+    def on_exptui_app_local_details_loaded(self, _message: LocalDetailsLoaded) -> None:
+        self._refresh_trees()
         self._show_cursor_details()
+
+    # -- remote pane ---------------------------------------------------------------------
+
+    def start_remote(self) -> None:
+        if self.remote_name is None:
+            try:
+                self.remote_name = default_remote(self.path)
+            except ExptuiError:
+                return  # the local load reports a broken repository
+        if self.remote_name is None:
+            self.remote_note = "no Git remote: add one with 'git remote add origin URL'"
+            self._show_remote_title()
+            return
+        self.remote_note = "listing…"
+        self._show_remote_title()
+        self.load_remote(self.remote_name)
+
+    @work(thread=True, exclusive=True, group="remote", exit_on_error=False, description="remote")
+    def load_remote(self, name: str) -> None:
+        cached = cached_remote(self.path, name)
+        if cached is not None:
+            self.post_message(self.RemoteLoaded(cached))
+        if self.network:
+            self.post_message(self.RemoteLoaded(fetch_remote(self.path, name)))
+
+    def on_exptui_app_remote_loaded(self, message: RemoteLoaded) -> None:
+        view = message.view
+        if view.spec.display != self.remote_name:
+            return  # a late answer about a remote the user has since switched away from
+        self.remote = view
+        self.remote_note = view.error or ""
+        self._apply_sync()
+        self.remote_tree.show_sync = self.local_tree.show_sync = True
+        self.remote_tree.show_groups(view.groups, self._columns())
+        self._refresh_trees()
+        self._show_remote_title()
+        self._show_headers()
+        self._update_status()
+        if view.error:
+            self.notify(view.error, severity="warning", markup=False)
+
+    def _apply_sync(self) -> None:
+        if self.local is None or self.remote is None:
+            return
+        for group in self.local.groups:
+            for row in group.rows:
+                row.sync = self.remote.sync.get(row.key, SyncState.LOCAL_ONLY)
+
+    def _show_remote_title(self) -> None:
+        pane = self.query_one("#remote-pane")
+        if self.remote is None:
+            pane.border_title = f"Remote {self.remote_name}" if self.remote_name else "Remote"
+            pane.border_subtitle = self.remote_note
+            return
+        pane.border_title = f"Remote {self.remote.spec.display}"
+        age = format_age(self.remote.listing.age(self.clock()))
+        age = "just now" if age == "now" else f"{age} ago"
+        when = f"listed {age}" if self.remote.fresh else f"cached {age}, refreshing…"
+        pane.border_subtitle = f"{when}{' · ' + self.remote_note if self.remote_note else ''}"
+
+    # -- both panes ----------------------------------------------------------------------
+
+    def _columns(self) -> list[str]:
+        views = [v for v in (self.local, self.remote) if v is not None]
+        columns: list[str] = []
+        for view in views:
+            columns += [c for c in metric_columns(view) if c not in columns]  # type: ignore[arg-type]
+        return columns[:3]
+
+    def _refresh_trees(self) -> None:
+        columns = self._columns()
+        for tree in (self.local_tree, self.remote_tree):
+            tree.wanted_columns = columns
+            tree.refresh_labels()
+        self._show_headers()
+
+    def _show_headers(self) -> None:
+        self.query_one("#local-header", Static).update(self.local_tree.header())
+        self.query_one("#remote-header", Static).update(self.remote_tree.header())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is not WorkerState.ERROR:
             return
         error = event.worker.error
         text = str(error) if isinstance(error, ExptuiError) else f"{type(error).__name__}: {error}"
-        self.notify(text, title="Could not read the repository", severity="error",
-                    timeout=10, markup=False)  # fmt: skip
-        self.query_one("#status", Static).update(Text(text, style="bold red"))
+        if event.worker.group == "remote":
+            self.remote_note = "unreachable" if self.remote else text
+            self._show_remote_title()
+            title = f"Could not list Git remote '{self.remote_name}'"
+        else:
+            title = "Could not read the repository"
+            self.query_one("#status", Static).update(Text(text, style="bold red"))
+        self.notify(text, title=title, severity="error", timeout=10, markup=False)
 
-    # -- reacting to the tree ------------------------------------------------------------
+    # -- reacting to the trees -----------------------------------------------------------
 
     def on_tree_node_highlighted(self, _event: Tree.NodeHighlighted[object]) -> None:
         self._show_cursor_details()
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[object]) -> None:
-        if isinstance(event.node.data, GroupView):
-            self.query_one(ExpTree).toggle_group(event.node)  # type: ignore[arg-type]
+        tree = event.control
+        if isinstance(event.node.data, GroupView) and isinstance(tree, ExpTree):
+            tree.toggle_group(event.node)  # type: ignore[arg-type]
         else:
             self.action_details()
 
     def on_exp_tree_marks_changed(self, _message: ExpTree.MarksChanged) -> None:
         self._update_status()
 
+    def on_descendant_focus(self) -> None:
+        self.screen.set_class(self.remote_tree.has_focus, "remote-focused")
+        self._show_cursor_details()
+
     def _show_cursor_details(self) -> None:
-        tree = self.query_one(ExpTree)
+        tree = self.focused_tree
         panel = self.query_one(DetailPanel)
         row, group = tree.current_row, tree.current_group
         if row is not None:
@@ -140,24 +288,33 @@ class ExptuiApp(App[None]):
             panel.show_group(group)
 
     def _update_status(self) -> None:
-        if self.view is None:
+        if self.local is None:
             return
-        tree = self.query_one(ExpTree)
-        groups = len(self.view.groups)
+        groups = len(self.local.groups)
         text = Text.assemble(
-            (f"{self.view.count} experiments", "bold"),
+            (f"{self.local.count} local", "bold"),
             f" in {groups} baseline{'s' if groups != 1 else ''}",
         )
-        if tree.marked:
-            text.append(f" · {len(tree.marked)} marked", style="bold cyan")
-        if not self.view.count:
-            text.append(" · no experiments yet: run 'dvc exp run' or try 'exptui demo'")
+        if self.remote is not None:
+            shared = sum(len(g.rows) for g in self.remote.groups)
+            text.append(f" · {shared} on {self.remote.spec.display}")
+        marked = len(self.local_tree.marked) + len(self.remote_tree.marked)
+        if marked:
+            text.append(f" · {marked} marked", style="bold cyan")
+        if not self.local.count:
+            text.append(" · no local experiments yet: run 'dvc exp run' or try 'exptui demo'")
         self.query_one("#status", Static).update(text)
 
     # -- actions -------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Pane keys belong to the main screen; a modal keeps tab for its own widgets."""
+        if action in {"switch_pane", "focus_local", "focus_remote"}:
+            return len(self.screen_stack) == 1
+        return True
+
     def action_details(self) -> None:
-        tree = self.query_one(ExpTree)
+        tree = self.focused_tree
         row: ExpRow | None = tree.current_row
         if row is not None:
             self.push_screen(DetailScreen(row, tree.current_group, self.clock))
@@ -165,12 +322,43 @@ class ExptuiApp(App[None]):
     def action_help(self) -> None:
         sections = [
             ("App", [b for b in self.BINDINGS if isinstance(b, Binding)]),
-            ("Experiment tree", [b for b in ExpTree.BINDINGS if isinstance(b, Binding)]),
+            ("Experiment lists", [b for b in ExpTree.BINDINGS if isinstance(b, Binding)]),
         ]
         self.push_screen(HelpScreen(sections))
 
     def action_refresh(self) -> None:
         self.load_local()
+        if self.remote_name:
+            self.load_remote(self.remote_name)
+
+    def action_pick_remote(self) -> None:
+        remotes = git_remote_names(self.path)
+        if not remotes:
+            self.notify("No Git remote configured: add one with 'git remote add origin URL'.",
+                        severity="warning", markup=False)  # fmt: skip
+            return
+
+        def chosen(name: str | None) -> None:
+            if name and name != self.remote_name:
+                self.remote_name, self.remote = name, None
+                self.remote_tree.show_groups([], self._columns())
+                self.start_remote()
+
+        self.push_screen(RemotePicker(remotes, self.remote_name), chosen)
+
+    def action_switch_pane(self) -> None:
+        target = self.local_tree if self.remote_tree.has_focus else self.remote_tree
+        self._focus_pane(target)
+
+    def action_focus_local(self) -> None:
+        self._focus_pane(self.local_tree)
+
+    def action_focus_remote(self) -> None:
+        self._focus_pane(self.remote_tree)
+
+    def _focus_pane(self, tree: ExpTree) -> None:
+        self.screen.set_class(tree is self.remote_tree, "remote-focused")
+        self.call_after_refresh(tree.focus)
 
     def _check_tty(self) -> None:
         """Exit when the terminal is gone (SSH hang-up with SIGHUP ignored), never spin."""

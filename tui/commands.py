@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core import ops
-from core.gitsync import RemoteListing, compare, list_remote, peek, save_listing
+from core.gitsync import RemoteListing, compare, list_remote, refresh
 from core.listing import experiment_record
 from core.ops import Action, RefPlan, RefResult, Selection, Status
 from core.repo import Experiment, Repository
@@ -61,11 +61,9 @@ def _selection(options: argparse.Namespace) -> Selection:
 def list_remote_command(options: argparse.Namespace) -> int:
     with Repository.open(options.cwd) as repo:
         spec = resolve_remote(repo, options.git_remote)
-        conn = Connection(repo, spec, prompt=_prompt)
-        listing = list_remote(conn)
-        save_listing(repo, listing)
-        if options.peek:
-            peek(repo, conn, listing)
+        listing, peek_error = refresh(repo, Connection(repo, spec, prompt=_prompt), options.peek)
+        if peek_error:
+            print(f"exptui: {peek_error}", file=sys.stderr)
         baselines = select_baselines(repo, options.rev, options.num, options.all_commits)
         states = compare(repo, listing)
         head = repo.head_sha()

@@ -8,24 +8,36 @@ threads.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.dvcfiles import ProjectState, flatten
+from core.gitsync import (
+    RemoteListing,
+    SyncState,
+    compare,
+    load_listing,
+    refresh,
+)
 from core.listing import BaselineGroup, group_local
+from core.refs import ExpRef
 from core.repo import CommitInfo, Experiment, Repository
 from core.select import BaselineSelection
+from core.transport import Connection, GitRemoteSpec, resolve_remote
 
 MAX_METRIC_COLUMNS = 3
 
 
 @dataclass
 class ExpRow:
-    """One experiment as a row: ref, commit header, and details once loaded."""
+    """One experiment as a row: ref, commit header (None for a remote commit not peeked
+    yet), details once loaded, and its sync state against the chosen Git remote."""
 
     exp: Experiment
-    info: CommitInfo
+    info: CommitInfo | None
     state: ProjectState | None = None
+    sync: SyncState | None = None
 
     @property
     def key(self) -> str:
@@ -106,3 +118,77 @@ def metric_columns(view: LocalView, limit: int = MAX_METRIC_COLUMNS) -> list[str
             if row.state is not None:
                 names.update(dict.fromkeys(flat_metrics(row.state)))
     return list(names)[:limit]
+
+
+@dataclass
+class RemoteView:
+    """What the remote pane shows: a listing (fresh or cached), grouped like the local one."""
+
+    spec: GitRemoteSpec
+    listing: RemoteListing
+    groups: list[GroupView]
+    sync: dict[str, SyncState]  # by full ref, for local and remote rows alike
+    fresh: bool
+    error: str | None = None
+
+
+def default_remote(path: Path) -> str | None:
+    """``origin`` when it exists, else the first Git remote, else None."""
+    with Repository.open(path) as repo:
+        names = [r.name for r in repo.git_remotes()]
+    return "origin" if "origin" in names else (names[0] if names else None)
+
+
+def git_remote_names(path: Path) -> list[tuple[str, str]]:
+    with Repository.open(path) as repo:
+        return [(r.name, r.url) for r in repo.git_remotes()]
+
+
+def cached_remote(path: Path, name: str) -> RemoteView | None:
+    """The last listing saved on disk, shown at once (and offline) while we refresh."""
+    with Repository.open(path) as repo:
+        spec = resolve_remote(repo, name)
+        listing = load_listing(repo, spec)
+        return None if listing is None else _remote_view(repo, listing, fresh=False)
+
+
+def fetch_remote(path: Path, name: str) -> RemoteView:
+    """List the remote (one advertisement), peek at what we lack, save the listing."""
+    with Repository.open(path) as repo:
+        spec = resolve_remote(repo, name)
+        listing, error = refresh(repo, Connection(repo, spec))
+        view = _remote_view(repo, listing, fresh=True)
+        view.error = error
+        return view
+
+
+def _remote_view(repo: Repository, listing: RemoteListing, fresh: bool) -> RemoteView:
+    sync = {ref.ref: entry.state for ref, entry in compare(repo, listing).items()}
+    head = repo.head_sha()
+    by_baseline: dict[str, list[ExpRef]] = {}
+    for ref in listing.refs:
+        by_baseline.setdefault(ref.baseline, []).append(ref)
+    groups = []
+    for baseline, refs in by_baseline.items():
+        known = repo.has_commit(baseline)
+        info = repo.commit(baseline) if known else None
+        group = BaselineGroup(baseline, repo.baseline_label(baseline), baseline == head)
+        view = GroupView(group, info, state=repo.project_state(baseline) if known else None)
+        for ref in sorted(refs, key=lambda r: r.name):
+            sha = listing.refs[ref]
+            exp = Experiment(ref, sha)
+            group.experiments.append(exp)
+            peeked = repo.has_commit(sha)
+            view.rows.append(ExpRow(
+                exp,
+                repo.commit(sha) if peeked else None,
+                repo.project_state(sha) if peeked else None,
+                sync.get(ref.ref),
+            ))  # fmt: skip
+        groups.append(view)
+    groups.sort(key=lambda g: (not g.group.is_head, -(g.info.timestamp if g.info else 0)))
+    return RemoteView(listing.remote, listing, groups, sync, fresh)
+
+
+def listing_age(view: RemoteView, now: float | None = None) -> float:
+    return view.listing.age(time.time() if now is None else now)

@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.badges import BADGES
+
 
 class HelpScreen(ModalScreen[None]):
     """A modal list of keys; any of escape, q or ? closes it."""
@@ -36,6 +38,9 @@ class HelpScreen(ModalScreen[None]):
             for binding in bindings:
                 keys = ", ".join(_key_name(k) for k in binding.key.split(","))
                 table.add_row(keys, Text(binding.description or binding.action))
+        table.add_row(Text("Sync badges", style="bold underline"), "")
+        for glyph, style, meaning in BADGES.values():
+            table.add_row(Text(glyph, style=style), Text(meaning))
         with VerticalScroll():
             yield Static(table)
             yield Static(Text("escape closes", style="dim"))

@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from core.listing import iso_time
+from tui.badges import badge
 from tui.format import format_age, format_size, format_value
 from tui.view import ExpRow, GroupView, flat_metrics, flat_params
 
@@ -21,7 +22,6 @@ CHANGED = "bold yellow"
 
 def describe(row: ExpRow, group: GroupView | None, now: float) -> RenderableType:
     """Everything known about ``row`` as one renderable (also used by the full screen)."""
-    info = row.info
     head = Table.grid(padding=(0, 1))
     head.add_column(style="dim", no_wrap=True)
     head.add_column(overflow="fold")
@@ -30,10 +30,19 @@ def describe(row: ExpRow, group: GroupView | None, now: float) -> RenderableType
         head.add_row("baseline", Text(f"{group.group.label} ({group.key[:7]})"))
     head.add_row("commit", Text(row.exp.sha))
     head.add_row("ref", Text(row.key))
-    head.add_row("author", Text(info.author))
-    age = format_age(max(0.0, now - info.timestamp))
-    head.add_row("created", Text(f"{iso_time(info.timestamp, info.tz_offset)} ({age} ago)"))
+    if row.sync is not None:
+        glyph, style = badge(row.sync)
+        head.add_row("sync", Text.assemble((glyph, style), f" {row.sync.value}"))
+    info = row.info
+    if info is not None:
+        head.add_row("author", Text(info.author))
+        age = format_age(max(0.0, now - info.timestamp))
+        head.add_row("created", Text(f"{iso_time(info.timestamp, info.tz_offset)} ({age} ago)"))
     parts: list[RenderableType] = [head]
+    if info is None:
+        parts.append(Text("\nnot fetched yet: R refreshes the remote and peeks at it",
+                          style="italic dim"))  # fmt: skip
+        return Group(*parts)
     if row.state is None:
         parts.append(Text("\nloading params and metrics…", style="italic dim"))
         return Group(*parts)

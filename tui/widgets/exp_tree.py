@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from tui.badges import badge
 from tui.format import format_age, format_value
 from tui.view import ExpRow, GroupView
 
@@ -57,15 +58,16 @@ class ExpTree(Tree[NodeData]):
         self.guide_depth = 3
         self.clock = clock
         self.marked: set[str] = set()
-        self.columns: list[str] = []
+        self.wanted_columns: list[str] = []
         self.name_width = NAME_WIDTH
+        self.show_sync = False
 
     # -- content -------------------------------------------------------------------------
 
     def show_groups(self, groups: Iterable[GroupView], columns: list[str]) -> None:
         """Replace the content; small trees open fully, large ones open HEAD's group only."""
         groups = list(groups)
-        self.columns = columns
+        self.wanted_columns = columns
         names = [len(r.exp.name) for g in groups for r in g.rows]
         self.name_width = max([NAME_WIDTH, *names]) if names else NAME_WIDTH
         eager = sum(len(g.rows) for g in groups) <= EAGER_LIMIT
@@ -76,6 +78,15 @@ class ExpTree(Tree[NodeData]):
                 self._fill(node)
                 node.expand()
         self.cursor_line = 0
+
+    @property
+    def columns(self) -> list[str]:
+        """The metric columns that fit the tree's width (all of them before layout)."""
+        if not self.size.width:
+            return self.wanted_columns
+        fixed = self.guide_depth + len(UNMARKED) + (2 if self.show_sync else 0)
+        fixed += self.name_width + 8 + AGE_WIDTH + 2  # sha, age, scrollbar
+        return self.wanted_columns[: max(0, (self.size.width - fixed) // (VALUE_WIDTH + 1))]
 
     def refresh_labels(self) -> None:
         """Re-render every label, e.g. once metrics have loaded."""
@@ -107,12 +118,16 @@ class ExpTree(Tree[NodeData]):
         )
 
     def row_label(self, row: ExpRow) -> Text:
-        age = format_age(max(0.0, self.clock() - row.info.timestamp))
-        text = Text.assemble(
+        age = format_age(max(0.0, self.clock() - row.info.timestamp)) if row.info else "?"
+        text = Text()
+        if self.show_sync:
+            glyph, style = badge(row.sync)
+            text.append(f"{glyph} ", style=style)
+        text.append_text(Text.assemble(
             (row.exp.name.ljust(self.name_width), "bold"),
             (f" {row.exp.sha[:7]}", "dim"),
             (f" {age:>{AGE_WIDTH}}", "italic"),
-        )
+        ))  # fmt: skip
         for name in self.columns:
             value = row.metric(name)
             text.append(f" {format_value(value):>{VALUE_WIDTH}}" if value is not None else " " * 10)
@@ -120,8 +135,9 @@ class ExpTree(Tree[NodeData]):
 
     def header(self) -> Text:
         """Column titles aligned with the leaves' labels."""
-        indent = " " * (self.guide_depth + len(UNMARKED))
-        text = Text(f"{indent}{'experiment'.ljust(self.name_width)} {'sha':7} {'age':>{AGE_WIDTH}}")
+        indent = " " * (self.guide_depth + len(UNMARKED) + (2 if self.show_sync else 0))
+        title = f"{indent}{'experiment'.ljust(self.name_width)} {'sha':7} {'age':>{AGE_WIDTH}}"
+        text = Text(title)
         for name in self.columns:
             text.append(f" {_clip(name, VALUE_WIDTH):>{VALUE_WIDTH}}")
         text.stylize("bold dim")

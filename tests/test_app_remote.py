@@ -1,0 +1,108 @@
+"""The remote pane: a Git remote's experiments with sync badges, peeked details, the
+listing's age, another remote picked with r, and failures shown as messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.message import Message
+from textual.notifications import Notify
+
+from core.gitsync import SyncState
+from tests.conftest import git
+from tests.test_app import plain, settle
+from tui.app import ExptuiApp
+from tui.screens.remote_picker import RemotePicker
+from tui.view import ExpRow
+
+
+def rows(tree: object) -> dict[str, ExpRow]:
+    return {leaf.data.exp.name: leaf.data for node in tree.root.children for leaf in node.children}  # type: ignore[attr-defined]
+
+
+async def test_remote_pane_shows_every_sync_state_with_badges(fresh_demo: Path) -> None:
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(130, 36)) as pilot:
+        await settle(app, pilot)
+        remote = rows(app.remote_tree)
+        local = rows(app.local_tree)
+        assert set(remote) == {"alice-drop", "ci-nightly", "gusty-fern", "big-batch",
+                               "brisk-lynx", "long-run", "wide-net", "sgd-base"}  # fmt: skip
+        assert remote["alice-drop"].sync is SyncState.REMOTE_ONLY
+        assert remote["big-batch"].sync is SyncState.DIVERGED
+        assert remote["wide-net"].sync is SyncState.IN_SYNC
+        assert local["tuned-lr"].sync is SyncState.LOCAL_ONLY
+        assert local["big-batch"].sync is SyncState.DIVERGED
+        label = str(app.remote_tree.row_label(remote["alice-drop"]))
+        assert label.startswith("↓ alice-drop")  # a glyph, not colour alone
+        assert str(app.local_tree.row_label(local["big-batch"])).startswith("≠ big-batch")
+        # remote-only experiments were peeked: their metrics show without pulling them
+        assert remote["alice-drop"].state is not None
+        assert remote["alice-drop"].metric("accuracy") is not None
+        pane = app.query_one("#remote-pane")
+        assert pane.border_title == "Remote origin"
+        assert "listed just now" in str(pane.border_subtitle)
+        assert not any(r.endswith("/alice-drop") for r in git("for-each-ref", cwd=fresh_demo)
+                       .split() if r.startswith("refs/exps/"))  # fmt: skip
+
+
+async def test_remote_details_and_cached_listing_offline(fresh_demo: Path) -> None:
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(170, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2", "down")
+        await pilot.pause()
+        details = plain(app.query_one("#details").query_one("Static"))  # type: ignore[arg-type]
+        assert "alice-drop" in details and "remote-only" in details and "model.dropout" in details
+    offline = ExptuiApp(fresh_demo, network=False, clock=lambda: app.clock() + 7200)
+    async with offline.run_test(size=(130, 36)) as pilot:
+        await settle(offline, pilot)
+        assert "alice-drop" in rows(offline.remote_tree)
+        assert "cached 2h" in str(offline.query_one("#remote-pane").border_subtitle)
+
+
+async def test_r_picks_another_git_remote(fresh_demo: Path, tmp_path: Path) -> None:
+    backup = tmp_path / "backup.git"
+    git("clone", "-q", "--mirror", str(fresh_demo.parent / "origin.git"), str(backup), cwd=tmp_path)
+    for ref in git("for-each-ref", "--format=%(refname)", "refs/exps/", cwd=backup).split():
+        if not ref.endswith("/sgd-base"):
+            git("update-ref", "-d", ref, cwd=backup)
+    git("remote", "add", "backup", str(backup), cwd=fresh_demo)
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(130, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("r")
+        assert isinstance(app.screen, RemotePicker)
+        await pilot.press("up", "enter")  # backup sorts before origin
+        await settle(app, pilot)
+        assert app.remote_name == "backup"
+        assert set(rows(app.remote_tree)) == {"sgd-base"}
+        assert rows(app.local_tree)["wide-net"].sync is SyncState.LOCAL_ONLY
+        assert app.query_one("#remote-pane").border_title == "Remote backup"
+
+
+async def test_unreachable_remote_is_a_toast_and_the_app_stays(fresh_demo: Path) -> None:
+    from tests.servers import free_port
+
+    git("remote", "set-url", "origin", f"git://127.0.0.1:{free_port()}/x.git", cwd=fresh_demo)
+    messages: list[Message] = []
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(130, 36), message_hook=messages.append) as pilot:
+        for _ in range(200):
+            if any(isinstance(m, Notify) for m in messages):
+                break
+            await pilot.pause(0.02)
+        toast = next(m.notification for m in messages if isinstance(m, Notify))
+        assert toast.severity == "error" and "Cannot reach Git remote 'origin'" in toast.message
+        assert app.is_running and len(rows(app.local_tree)) == 8
+        await pilot.press("j", "k")  # still browsable
+
+
+async def test_no_git_remote_says_how_to_add_one(fresh_demo: Path) -> None:
+    git("remote", "remove", "origin", cwd=fresh_demo)
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(130, 36)) as pilot:
+        await settle(app, pilot)
+        assert "git remote add" in str(app.query_one("#remote-pane").border_subtitle)
+        await pilot.press("r")
+        assert not isinstance(app.screen, RemotePicker)

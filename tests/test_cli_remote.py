@@ -1,0 +1,128 @@
+"""The remote verbs from the command line: wording, --dry-run, --json and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.remote_setup import server_refs
+from tui.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_list_remote_groups_names_under_labels(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path
+) -> None:
+    code, out, _ = run(capsys, "list", "origin", "-C", str(fresh_demo))
+    assert code == 0
+    assert out.splitlines()[0] == "main:"  # HEAD's baseline only, as DVC
+    assert "\talice-drop" in out.splitlines() and "gusty-fern" not in out
+    code, out, _ = run(capsys, "list", "origin", "-A", "--json", "--peek", "-C", str(fresh_demo))
+    records = {r["name"]: r for r in json.loads(out)}
+    assert records["alice-drop"]["state"] == "remote-only"
+    assert records["alice-drop"]["metrics"]["metrics.json"]["accuracy"] > 0
+    assert records["big-batch"]["state"] == "diverged"
+    assert records["wide-net"]["state"] == "in-sync"
+    assert all(len(r["sha"]) == 40 for r in records.values())
+
+
+def test_push_dry_run_changes_nothing(capsys: pytest.CaptureFixture[str], fresh_demo: Path) -> None:
+    bare = fresh_demo.parent / "origin.git"
+    before = server_refs(bare)
+    args = ["push", "origin", "tuned-lr", "big-batch", "-C", str(fresh_demo), "--dry-run"]
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    assert "create       tuned-lr" in out and "diverged     big-batch" in out
+    code, out, _ = run(capsys, *args, "--json")
+    plan = json.loads(out)
+    assert [(e["name"], e["action"]) for e in plan["experiments"]] == [
+        ("tuned-lr", "create"),
+        ("big-batch", "diverged"),
+    ]
+    assert server_refs(bare) == before
+
+
+def test_push_reports_each_phase_and_exits_3_on_diverged(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path
+) -> None:
+    code, out, err = run(capsys, "push", "origin", "tuned-lr", "wide-net", "big-batch",
+                         "-C", str(fresh_demo))  # fmt: skip
+    assert code == 3
+    assert "Experiment wide-net is up to date on Git remote 'origin'." in out
+    assert "Pushed experiment tuned-lr to Git remote 'origin'." in out
+    assert "Refs only: cached outputs were not uploaded" in out
+    assert "big-batch has diverged" in err and "--force" in err
+    code, out, _ = run(capsys, "push", "origin", "big-batch", "-f", "--json", "-C", str(fresh_demo))
+    result = json.loads(out)
+    assert code == 0
+    assert result["success"] == ["big-batch"] and result["experiments"][0]["forced"]
+    assert set(result) >= {"success", "up_to_date", "diverged", "experiments", "data"}
+
+
+def test_push_without_names_takes_heads_baseline(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path
+) -> None:
+    code, out, _ = run(capsys, "push", "origin", "--dry-run", "--json", "-C", str(fresh_demo))
+    names = {e["name"] for e in json.loads(out)["experiments"]}
+    assert code == 0
+    assert names == {"big-batch", "brisk-lynx", "long-run", "quick-test", "tuned-lr", "wide-net"}
+
+
+def test_pull_never_reports_a_forced_update_as_nothing(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path
+) -> None:
+    code, out, err = run(capsys, "pull", "origin", "big-batch", "-C", str(fresh_demo))
+    assert code == 3 and "No experiments to pull." in out and "re-run with '--force'" in err
+    code, out, _ = run(capsys, "pull", "origin", "big-batch", "-f", "-C", str(fresh_demo))
+    assert code == 0
+    assert "Pulled experiment big-batch from Git remote 'origin'." in out
+    assert "Forced: replaced the diverged local experiment big-batch." in out
+    assert "[" not in out.replace("'", "")  # no Python reprs
+
+
+def test_pull_all_and_unknown_names(capsys: pytest.CaptureFixture[str], fresh_demo: Path) -> None:
+    code, _, err = run(capsys, "pull", "origin", "nope", "-C", str(fresh_demo))
+    assert code == 1 and "'nope' does not exist in origin" in err
+    code, out, _ = run(capsys, "pull", "origin", "-A", "-C", str(fresh_demo), "--json")
+    result = json.loads(out)
+    assert sorted(result["success"]) == ["alice-drop", "ci-nightly", "gusty-fern"]
+    assert result["diverged"] == ["big-batch"] and code == 3
+
+
+def test_remove_locally_and_on_the_remote(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path
+) -> None:
+    bare = fresh_demo.parent / "origin.git"
+    code, out, _ = run(capsys, "remove", "quick-test", "tuned-lr", "-C", str(fresh_demo))
+    assert code == 0 and out.strip() == "Removed experiments quick-test and tuned-lr."
+    assert not any(r.endswith(("/quick-test", "/tuned-lr")) for r in server_refs(fresh_demo))
+    code, out, _ = run(capsys, "remove", "-g", "origin", "--rev", "v1.0", "-C", str(fresh_demo))
+    assert code == 0 and "from Git remote 'origin'" in out
+    assert not any(r.endswith(("/gusty-fern", "/sgd-base")) for r in server_refs(bare))
+    assert any(r.endswith("/sgd-base") for r in server_refs(fresh_demo))  # local kept
+    code, _, err = run(capsys, "remove", "x", "-A", "-C", str(fresh_demo))
+    assert code == 1 and "not both" in err
+
+
+def test_local_remove_clears_exec_apply_only_when_it_pointed_there(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path
+) -> None:
+    from tests.conftest import git
+
+    refs = server_refs(fresh_demo)
+    tuned = next(sha for ref, sha in refs.items() if ref.endswith("/tuned-lr"))
+    git("update-ref", "refs/exps/exec/EXEC_APPLY", tuned, cwd=fresh_demo)
+    git("update-ref", "refs/exps/exec/EXEC_BRANCH", tuned, cwd=fresh_demo)
+    assert run(capsys, "remove", "wide-net", "-C", str(fresh_demo))[0] == 0
+    assert "refs/exps/exec/EXEC_APPLY" in server_refs(fresh_demo, "refs/exps/exec/")
+    assert run(capsys, "remove", "tuned-lr", "-C", str(fresh_demo))[0] == 0
+    left = server_refs(fresh_demo, "refs/exps/exec/")
+    assert "refs/exps/exec/EXEC_APPLY" not in left
+    assert "refs/exps/exec/EXEC_BRANCH" in left  # DVC's quirk of deleting it is not copied
