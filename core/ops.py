@@ -9,7 +9,7 @@ ever changed by compare-and-swap, and a diverged ref is never replaced without f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -41,6 +41,13 @@ class Status(str, Enum):
 
 
 _MOVES = (Action.CREATE, Action.FAST_FORWARD, Action.FORCE, Action.DELETE)
+Force = bool | Collection[ExpRef]
+"""``True`` forces every diverged ref; a collection forces only those (the app's per-row
+toggles); ``False`` forces none."""
+
+
+def _forced(force: Force, ref: ExpRef) -> bool:
+    return force is True or (not isinstance(force, bool) and ref in force)
 
 
 @dataclass(frozen=True)
@@ -208,7 +215,7 @@ def _action(state: SyncState, force: bool, fast_forward: SyncState) -> Action:
 
 
 def plan_push(
-    repo: Repository, listing: RemoteListing, refs: Sequence[ExpRef], force: bool = False
+    repo: Repository, listing: RemoteListing, refs: Sequence[ExpRef], force: Force = False
 ) -> RefPlan:
     """Local refs onto the remote; a remote SHA that is not an ancestor is diverged."""
     local = {exp.ref: exp.sha for exp in repo.experiments()}
@@ -216,7 +223,7 @@ def plan_push(
     for ref in refs:
         remote_sha = listing.refs.get(ref)
         state = sync_state(repo, local[ref], remote_sha)
-        action = _action(state, force, fast_forward=SyncState.AHEAD)
+        action = _action(state, _forced(force, ref), fast_forward=SyncState.AHEAD)
         updates.append(RefUpdate(ref, local[ref], remote_sha, state, action))
     return RefPlan("push", listing.remote, tuple(updates))
 
@@ -226,7 +233,7 @@ def plan_pull(
     conn: Connection,
     listing: RemoteListing,
     refs: Sequence[ExpRef],
-    force: bool = False,
+    force: Force = False,
 ) -> RefPlan:
     """Remote refs into the local repository. The commits are fetched first (one fetch,
     into the peek namespace), so the plan knows exactly which pulls fast-forward."""
@@ -238,7 +245,7 @@ def plan_pull(
     for ref in refs:
         remote_sha = listing.refs[ref]
         state = sync_state(repo, local.get(ref), remote_sha)
-        action = _action(state, force, fast_forward=SyncState.BEHIND)
+        action = _action(state, _forced(force, ref), fast_forward=SyncState.BEHIND)
         updates.append(RefUpdate(ref, remote_sha, local.get(ref), state, action))
     return RefPlan("pull", listing.remote, tuple(updates))
 

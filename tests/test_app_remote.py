@@ -106,3 +106,22 @@ async def test_no_git_remote_says_how_to_add_one(fresh_demo: Path) -> None:
         assert "git remote add" in str(app.query_one("#remote-pane").border_subtitle)
         await pilot.press("r")
         assert not isinstance(app.screen, RemotePicker)
+
+
+async def test_http_remote_asks_for_credentials_in_the_app(fresh_demo: Path) -> None:
+    from tests.servers import http_git
+    from tui.screens.credentials import CredentialScreen
+
+    with http_git(fresh_demo.parent, users={"alice": "s3cret"}) as (base, _):
+        git("remote", "set-url", "origin", f"{base}/origin.git", cwd=fresh_demo)
+        app = ExptuiApp(fresh_demo)
+        async with app.run_test(size=(130, 36)) as pilot:
+            for _ in range(200):
+                if isinstance(app.screen, CredentialScreen):
+                    break
+                await pilot.pause(0.02)
+            assert isinstance(app.screen, CredentialScreen)
+            await pilot.press(*"alice", "enter", *"s3cret", "enter")
+            await settle(app, pilot)
+            assert len(rows(app.remote_tree)) == 8
+            assert "listed just now" in str(app.query_one("#remote-pane").border_subtitle)

@@ -12,6 +12,7 @@ from core.gitsync import SyncState, compare, list_remote, load_listing, peek, sa
 from core.ops import Selection, Status
 from core.refs import ExpRef
 from core.repo import Repository
+from core.transport import Connection, resolve_remote
 from tests.conftest import git
 from tests.remote_setup import TRANSPORTS, Served, serve, server_refs
 
@@ -159,3 +160,28 @@ def test_exp_ref_parse_round_trips_through_a_listing(served: Served) -> None:
     with Repository.open(served.project) as repo:
         for ref in list_remote(served.connect(repo)).refs:
             assert ExpRef.parse(ref.ref) == ref
+
+
+def test_force_is_per_experiment(fresh_demo: Path, tmp_path: Path) -> None:
+    """Forcing one diverged experiment leaves another diverged one alone."""
+    git("update-ref", "-d", next(r for r in server_refs(fresh_demo) if r.endswith("/tuned-lr")),
+        cwd=fresh_demo)  # fmt: skip
+    with Repository.open(fresh_demo) as repo:
+        exps = {e.name: e for e in repo.experiments()}
+        base = exps["big-batch"].baseline
+        # make wide-net diverge too: a sibling commit on the remote
+        sibling = git("commit-tree", "-p", base, "-m", "x", f"{exps['wide-net'].sha}^{{tree}}",
+                      cwd=fresh_demo).strip()  # fmt: skip
+        git("push", "-q", str(fresh_demo.parent / "origin.git"),
+            f"{sibling}:{exps['wide-net'].ref.ref}", "-f", cwd=fresh_demo)  # fmt: skip
+        conn = Connection(repo, resolve_remote(repo, "origin"))
+        listing = list_remote(conn)
+        chosen = [exps["big-batch"].ref, exps["wide-net"].ref]
+        plan = ops.plan_push(repo, listing, chosen, force={exps["big-batch"].ref})
+        assert [u.action for u in plan.updates] == [ops.Action.FORCE, ops.Action.DIVERGED]
+        result = ops.run_push(repo, conn, plan)
+    assert result.names(Status.SUCCESS) == ["big-batch"]
+    assert result.names(Status.DIVERGED) == ["wide-net"]
+    remote = server_refs(fresh_demo.parent / "origin.git")
+    assert remote[exps["big-batch"].ref.ref] == exps["big-batch"].sha
+    assert remote[exps["wide-net"].ref.ref] == sibling

@@ -8,6 +8,7 @@ that open their own repository and hand plain values back through messages.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,11 +21,13 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.message import Message
 from textual.widgets import Footer, Static, Tree
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.errors import ExptuiError
 from core.gitsync import SyncState
+from core.transport import Credentials
 from tui.format import format_age
+from tui.screens.credentials import CredentialScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.help import HelpScreen
 from tui.screens.remote_picker import RemotePicker
@@ -188,7 +191,25 @@ class ExptuiApp(App[None]):
         if cached is not None:
             self.post_message(self.RemoteLoaded(cached))
         if self.network:
-            self.post_message(self.RemoteLoaded(fetch_remote(self.path, name)))
+            view = fetch_remote(self.path, name, prompt=self._ask_credentials)
+            self.post_message(self.RemoteLoaded(view))
+
+    def _ask_credentials(self, url: str) -> Credentials | None:
+        """Called on a worker thread: show the prompt on the UI thread and wait for it,
+        giving up if the worker is cancelled (so quitting never hangs here)."""
+        worker = get_current_worker()
+        answered = threading.Event()
+        answer: list[Credentials | None] = [None]
+
+        def done(result: Credentials | None) -> None:
+            answer[0] = result
+            answered.set()
+
+        self.call_from_thread(self.push_screen, CredentialScreen(url), done)
+        while not answered.wait(0.2):
+            if worker.is_cancelled:
+                return None
+        return answer[0]
 
     def on_exptui_app_remote_loaded(self, message: RemoteLoaded) -> None:
         view = message.view

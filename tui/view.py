@@ -24,7 +24,7 @@ from core.listing import BaselineGroup, group_local
 from core.refs import ExpRef
 from core.repo import CommitInfo, Experiment, Repository
 from core.select import BaselineSelection
-from core.transport import Connection, GitRemoteSpec, resolve_remote
+from core.transport import Connection, CredentialPrompt, GitRemoteSpec, resolve_remote
 
 MAX_METRIC_COLUMNS = 3
 
@@ -152,11 +152,11 @@ def cached_remote(path: Path, name: str) -> RemoteView | None:
         return None if listing is None else _remote_view(repo, listing, fresh=False)
 
 
-def fetch_remote(path: Path, name: str) -> RemoteView:
+def fetch_remote(path: Path, name: str, prompt: CredentialPrompt | None = None) -> RemoteView:
     """List the remote (one advertisement), peek at what we lack, save the listing."""
     with Repository.open(path) as repo:
         spec = resolve_remote(repo, name)
-        listing, error = refresh(repo, Connection(repo, spec))
+        listing, error = refresh(repo, Connection(repo, spec, prompt=prompt))
         view = _remote_view(repo, listing, fresh=True)
         view.error = error
         return view
