@@ -38,9 +38,11 @@ class Status(str, Enum):
     UP_TO_DATE = "up_to_date"
     DIVERGED = "diverged"
     REJECTED = "rejected"
+    INCOMPLETE = "incomplete"  # held back: its data is not complete (data before refs)
 
 
 _MOVES = (Action.CREATE, Action.FAST_FORWARD, Action.FORCE, Action.DELETE)
+HELD = "its data is incomplete, so its ref was not moved (--allow-missing moves it anyway)"
 Force = bool | Collection[ExpRef]
 """``True`` forces every diverged ref; a collection forces only those (the app's per-row
 toggles); ``False`` forces none."""
@@ -116,8 +118,8 @@ class RefResult:
 
     @property
     def exit_code(self) -> int:
-        """0: everything asked for happened; 3: some diverged ones skipped; 1: rejected."""
-        if self.names(Status.REJECTED):
+        """0: everything asked for happened; 3: some diverged ones skipped; 1: failures."""
+        if self.names(Status.REJECTED) or self.names(Status.INCOMPLETE):
             return 1
         return 3 if self.names(Status.DIVERGED) else 0
 
@@ -269,11 +271,14 @@ def plan_remove_remote(listing: RemoteListing, refs: Sequence[ExpRef]) -> RefPla
 # -- running ------------------------------------------------------------------------------
 
 
-def run_push(repo: Repository, conn: Connection, plan: RefPlan) -> RefResult:
+def run_push(
+    repo: Repository, conn: Connection, plan: RefPlan, hold: Collection[ExpRef] = ()
+) -> RefResult:
     """Send every moving ref in one ``send_pack``. Refs that moved on the remote since
-    planning are re-checked inside the push, so a race never overwrites someone's work."""
+    planning are re-checked inside the push, so a race never overwrites someone's work.
+    Refs in ``hold`` (their data did not make it) are not sent."""
     result = RefResult(plan)
-    pending = {u.ref.ref.encode(): u for u in plan.moves}
+    pending = {u.ref.ref.encode(): u for u in plan.moves if u.ref not in hold}
     late: dict[bytes, Status] = {}
 
     def update_refs(remote_refs: dict[bytes, bytes]) -> dict[bytes, bytes]:
@@ -298,6 +303,9 @@ def run_push(repo: Repository, conn: Connection, plan: RefPlan) -> RefResult:
         statuses = dict(sent.ref_status or {})
         conn.approve_credentials()
     for update in plan.updates:
+        if update.ref in hold and update.action in _MOVES:
+            result.outcomes.append(RefOutcome(update, Status.INCOMPLETE, HELD))
+            continue
         result.outcomes.append(_outcome(update, pending, late, statuses))
     return result
 
@@ -326,11 +334,14 @@ def run_remove_remote(repo: Repository, conn: Connection, plan: RefPlan) -> RefR
     return run_push(repo, conn, plan)
 
 
-def run_pull(repo: Repository, plan: RefPlan) -> RefResult:
-    """Set the local refs the plan moves (objects were fetched while planning). Never
-    touches HEAD, branches, the index or the workspace."""
+def run_pull(repo: Repository, plan: RefPlan, hold: Collection[ExpRef] = ()) -> RefResult:
+    """Set the local refs the plan moves (objects were fetched while planning), except
+    those in ``hold``. Never touches HEAD, branches, the index or the workspace."""
     result = RefResult(plan)
     for update in plan.updates:
+        if update.ref in hold and update.action in _MOVES:
+            result.outcomes.append(RefOutcome(update, Status.INCOMPLETE, HELD))
+            continue
         if update.action not in _MOVES:
             status = Status.UP_TO_DATE if update.action is Action.UP_TO_DATE else Status.DIVERGED
             result.outcomes.append(RefOutcome(update, status))

@@ -114,6 +114,12 @@ def _subcommand_parser() -> argparse.ArgumentParser:
         parser_.add_argument("experiments", nargs="*", help="names or full refs")
         _add_selection(parser_)
         parser_.add_argument("-f", "--force", action="store_true", help="replace diverged refs")
+        parser_.add_argument("-r", "--remote", help="DVC remote for the data (default: the "
+                             "experiment commit's default remote)")  # fmt: skip
+        parser_.add_argument("-j", "--jobs", type=int, help="parallel transfers")
+        parser_.add_argument("--no-cache", action="store_true", help="move Git refs only")
+        parser_.add_argument("--allow-missing", action="store_true",
+                             help="move refs even when some of their data is missing")  # fmt: skip
         _add_output_flags(parser_)
 
     remover = sub.add_parser("remove", help="remove experiments locally or on a Git remote")

@@ -13,6 +13,7 @@ import argparse
 import getpass
 import json
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,9 +21,12 @@ from core import ops
 from core.gitsync import RemoteListing, compare, list_remote, refresh
 from core.listing import experiment_record
 from core.ops import Action, RefPlan, RefResult, Selection, Status
+from core.refs import ExpRef
 from core.repo import Experiment, Repository
 from core.select import select_baselines
+from core.transfer import ExpTransfer, Transfer, collect, missing_summary
 from core.transport import Connection, Credentials, resolve_remote
+from tui.format import format_size
 
 
 def join_names(names: Sequence[str]) -> str:
@@ -110,17 +114,71 @@ def _remote_record(
 def ref_command(options: argparse.Namespace) -> int:
     with Repository.open(options.cwd) as repo:
         plan, conn = _plan(repo, options)
+        transfer = _transfer(repo, plan, options)
         if options.dry_run:
-            _emit(plan.to_json()) if options.json else _print_plan(plan)
+            data = transfer.run_plan().to_json() if transfer else []
+            if options.json:
+                _emit({**plan.to_json(), "data": data})
+            else:
+                _print_plan(plan, data)
             return 0
-        result = _run(repo, conn, plan)
+        moved = _run_transfer(transfer, quiet=options.json) if transfer else []
+        hold = set() if options.allow_missing else {m.item.ref for m in moved if not m.complete}
+        result = _run(repo, conn, plan, hold)
         if options.json:
-            payload = result.to_json()
-            payload["data"] = {"transferred": False, "reason": "exptui moves Git refs only so far"}
-            _emit(payload)
+            _emit(_result_json(result, moved, transfer is not None))
         else:
             _print_result(result)
+            _print_data(plan.operation, moved, transfer is not None)
         return result.exit_code
+
+
+def _transfer(repo: Repository, plan: RefPlan, options: argparse.Namespace) -> Transfer | None:
+    """The data phase for push/pull, unless --no-cache: every non-diverged experiment."""
+    if plan.operation not in ("push", "pull") or getattr(options, "no_cache", False):
+        return None
+    moving = [(u.ref, u.new_sha or "") for u in plan.updates if u.action is not Action.DIVERGED]
+    items = collect(repo, moving, plan.operation, options.remote)
+    return Transfer(repo, items, plan.operation, jobs=options.jobs)
+
+
+def _run_transfer(transfer: Transfer, quiet: bool) -> list[ExpTransfer]:
+    """Run the transfer; on a terminal, draw one bar from the board a few times a second."""
+    if quiet or not sys.stderr.isatty():
+        return transfer.run()
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    outcome: list[list[ExpTransfer]] = []
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            outcome.append(transfer.run())
+        except BaseException as exc:  # handed to the main thread below
+            failure.append(exc)
+
+    thread = threading.Thread(target=work, daemon=True)
+    columns = ("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+               TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(transfer.plan.operation, total=None)
+        thread.start()
+        while thread.is_alive():
+            snap = transfer.board.snapshot()
+            label = f"{snap.files_done}/{snap.files_total} files"
+            bar.update(task, completed=snap.bytes_done, total=snap.bytes_total or None,
+                       description=label)  # fmt: skip
+            thread.join(0.25)
+    if failure:
+        raise failure[0]
+    return outcome[0]
 
 
 def _plan(repo: Repository, options: argparse.Namespace) -> tuple[RefPlan, Connection | None]:
@@ -142,18 +200,67 @@ def _plan(repo: Repository, options: argparse.Namespace) -> tuple[RefPlan, Conne
     return ops.plan_pull(repo, conn, listing, refs, options.force), conn
 
 
-def _run(repo: Repository, conn: Connection | None, plan: RefPlan) -> RefResult:
+def _run(repo: Repository, conn: Connection | None, plan: RefPlan, hold: set[ExpRef]) -> RefResult:
     if plan.operation == "push":
         assert conn is not None
-        return ops.run_push(repo, conn, plan)
+        return ops.run_push(repo, conn, plan, hold)
     if plan.operation == "pull":
-        return ops.run_pull(repo, plan)
+        return ops.run_pull(repo, plan, hold)
     if conn is not None:
         return ops.run_remove_remote(repo, conn, plan)
     return ops.run_remove_local(repo, plan)
 
 
-def _print_plan(plan: RefPlan) -> None:
+def _result_json(result: RefResult, moved: list[ExpTransfer], with_data: bool) -> dict[str, Any]:
+    payload = result.to_json()
+    key = "uploaded" if result.plan.operation == "push" else "downloaded"
+    by_ref: dict[str, list[ExpTransfer]] = {}
+    for transfer in moved:
+        by_ref.setdefault(transfer.item.ref.ref, []).append(transfer)
+    for row in payload["experiments"]:
+        parts = by_ref.get(row["ref"], [])
+        row[key] = {"files": sum(p.moved for p in parts),
+                    "bytes": sum(p.moved_bytes for p in parts)}  # fmt: skip
+        row["missing"] = sorted(k.oid for p in parts for k in p.item.missing)
+        row["failed"] = {oid: why for p in parts for oid, why in p.failed.items()}
+        row["dvc_remotes"] = sorted({p.item.remote.name for p in parts})
+    payload[key] = {
+        "files": sum(m.moved for m in moved),
+        "bytes": sum(m.moved_bytes for m in moved),
+    }
+    payload["data"] = {"transferred": with_data}
+    return payload
+
+
+def _print_data(operation: str, moved: list[ExpTransfer], with_data: bool) -> None:
+    """The data phase, reported apart from the Git phase, per DVC remote."""
+    if not with_data:
+        print("Refs only (--no-cache): cached outputs were not transferred.")
+        return
+    verb, prep = ("uploaded", "to") if operation == "push" else ("downloaded", "from")
+    per_remote: dict[str, list[int]] = {}
+    for transfer in moved:
+        totals = per_remote.setdefault(transfer.item.remote.name, [0, 0])
+        totals[0] += transfer.moved
+        totals[1] += transfer.moved_bytes
+    for remote, (files, size) in per_remote.items():
+        noun = "file" if files == 1 else "files"
+        print(f"{files} {noun} {verb} ({format_size(size)}) {prep} DVC remote '{remote}'.")
+    for transfer in moved:
+        name, remote = transfer.item.ref.name, transfer.item.remote.name
+        for note in transfer.item.notes:
+            print(f"exptui: {name}: {note}", file=sys.stderr)
+        if transfer.item.missing:
+            where = "locally and on" if operation == "push" else "on"
+            missing = missing_summary(transfer.item.missing)
+            count = len(transfer.item.missing)
+            print(f"exptui: {name}: {count} object(s) missing {where} '{remote}': {missing}",
+                  file=sys.stderr)  # fmt: skip
+        for oid, why in transfer.failed.items():
+            print(f"exptui: {name}: {oid}: {why}", file=sys.stderr)
+
+
+def _print_plan(plan: RefPlan, data: list[dict[str, Any]] | None = None) -> None:
     where = (
         f" Git remote '{plan.remote.display}' ({plan.remote.url})" if plan.remote else " locally"
     )
@@ -163,6 +270,11 @@ def _print_plan(plan: RefPlan) -> None:
     for update in plan.updates:
         note = " (needs --force)" if update.action is Action.DIVERGED else ""
         print(f"\t{update.action.value:<12} {update.ref.name} [{update.ref.baseline[:7]}]{note}")
+    for row in data or []:
+        missing = f", {len(row['missing'])} missing" if row["missing"] else ""
+        print(f"\tdata {row['name']}: {row['to_move']} of {row['objects']} objects "
+              f"({format_size(int(row['bytes_to_move']))}) to move via '{row['dvc_remote']}'"
+              f"{missing}")  # fmt: skip
 
 
 def _print_result(result: RefResult) -> None:
@@ -188,9 +300,6 @@ def _print_result(result: RefResult) -> None:
         if forced:
             side = "remote" if plan.operation == "push" else "local"
             print(f"Forced: replaced the diverged {side} {noun(forced)} {join_names(forced)}.")
-        moved = "uploaded" if verb == "Pushed" else "downloaded"
-        print(f"Refs only: cached outputs were not {moved} "
-              "(exptui does not move DVC data yet; use 'dvc push'/'dvc pull').")  # fmt: skip
     for outcome in result.outcomes:
         name = outcome.update.ref.name
         if outcome.status is Status.DIVERGED:
@@ -198,6 +307,8 @@ def _print_result(result: RefResult) -> None:
             print(f"Local experiment {name} has diverged from remote experiment with the same "
                   f"name. To override the {side} experiment re-run with '--force'.",
                   file=sys.stderr)  # fmt: skip
+        elif outcome.status is Status.INCOMPLETE:
+            print(f"exptui: {name}: {outcome.reason}", file=sys.stderr)
         elif outcome.status is Status.REJECTED:
             print(f"exptui: {where or 'the repository'} rejected {name}: {outcome.reason}",
                   file=sys.stderr)  # fmt: skip

@@ -1,0 +1,382 @@
+"""Moving experiments' cached outputs between the local cache and DVC remotes.
+
+Which objects (DVC_FORMAT §5.6): for each selected experiment commit, the outputs of its
+``dvc.lock`` and ``*.dvc`` files that are cached, pushable (on push) and not imports, each
+routed to its ``remote:``, else ``-r``, else the default remote of the *commit's* config
+merged with the workspace's ``config.local`` (§6.3); directory outputs expand to their
+``.dir`` manifest's entries.
+
+How (DESIGN invariants): one asyncio loop per operation, bounded concurrency, files before
+the ``.dir`` that lists them and a ``.dir`` only once every entry exists, downloads md5-
+checked before they enter the cache, temporary names renamed into place. A present ``.dir``
+on a remote means its entries are present, as DVC assumes (we never break that rule).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import random
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.config import DvcRemote, load_dvc_config
+from core.errors import ConfigError, ExptuiError
+from core.objects import InvalidObjectError, is_dir_oid, parse_manifest
+from core.progress import ProgressBoard
+from core.refs import ExpRef
+from core.repo import Repository
+from core.stores import (
+    LocalStore,
+    ObjectKey,
+    ObjectStore,
+    StoreError,
+    open_store,
+    place_atomically,
+    temporary_beside,
+)
+
+RETRIES = 3
+PERMANENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.EDQUOT}
+
+
+class TransferCancelled(ExptuiError):
+    """The user cancelled; nothing partial is visible and a re-run resumes."""
+
+
+class CorruptObjectError(ExptuiError):
+    """Downloaded bytes do not hash to the object's name: they never enter the cache."""
+
+
+@dataclass
+class ExpData:
+    """One experiment's objects on one DVC remote, and what moves."""
+
+    ref: ExpRef
+    remote: DvcRemote
+    files: set[ObjectKey] = field(default_factory=set)
+    dirs: dict[ObjectKey, list[ObjectKey] | None] = field(default_factory=dict)
+    sizes: dict[ObjectKey, int] = field(default_factory=dict)
+    to_move: set[ObjectKey] = field(default_factory=set)
+    missing: set[ObjectKey] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def objects(self) -> set[ObjectKey]:
+        return self.files | set(self.dirs)
+
+    @property
+    def bytes_to_move(self) -> int:
+        return sum(self.sizes.get(k, 0) for k in self.to_move)
+
+
+@dataclass
+class DataPlan:
+    """Per experiment and remote: the objects, those to move, those missing everywhere."""
+
+    operation: str  # "push" or "pull"
+    items: list[ExpData]
+
+    def for_ref(self, ref: ExpRef) -> list[ExpData]:
+        return [item for item in self.items if item.ref == ref]
+
+    def to_json(self) -> list[dict[str, object]]:
+        return [
+            {
+                "name": i.ref.name,
+                "ref": i.ref.ref,
+                "dvc_remote": i.remote.name,
+                "url": i.remote.url,
+                "objects": len(i.objects),
+                "to_move": len(i.to_move),
+                "bytes_to_move": i.bytes_to_move,
+                "missing": sorted(k.oid for k in i.missing),
+                "notes": i.notes,
+            }
+            for i in self.items
+        ]
+
+
+@dataclass
+class ExpTransfer:
+    """What happened to one experiment's data."""
+
+    item: ExpData
+    moved: int = 0
+    moved_bytes: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return not self.failed and not self.item.missing
+
+
+# -- which objects --------------------------------------------------------------------------
+
+
+def remote_for_commit(repo: Repository, sha: str, name: str | None) -> tuple[DvcRemote, str]:
+    """The DVC remote an experiment's data belongs to, as DVC computes it for that commit.
+    Falls back to the workspace config (and says so) when the commit lacks the remote."""
+    committed = repo.files_at(sha).read(".dvc/config")
+    text = committed.decode("utf-8", "replace") if committed is not None else ""
+    try:
+        return load_dvc_config(repo.dvc_dir, repo_config_text=text).remote(name), ""
+    except ConfigError as exc:
+        try:
+            remote = repo.dvc_config().remote(name)
+        except ConfigError:
+            raise exc from None
+        return remote, f"remote taken from the workspace config ({exc.message})"
+
+
+def collect(
+    repo: Repository,
+    experiments: Iterable[tuple[ExpRef, str]],
+    operation: str,
+    remote_name: str | None = None,
+) -> list[ExpData]:
+    """Objects per experiment and remote, with ``.dir`` manifests read from the cache when
+    there (on pull, the missing ones are fetched from the remote while planning)."""
+    items: list[ExpData] = []
+    for ref, sha in experiments:
+        per_remote: dict[str, ExpData] = {}
+        for out in repo.project_state(sha).outputs:
+            if not out.is_shared or out.oid is None or (operation == "push" and not out.push):
+                continue
+            if remote_name and out.remote and out.remote != remote_name.lower():
+                continue  # bound to another remote: an explicit -r skips it, as DVC
+            remote, note = remote_for_commit(repo, sha, remote_name or out.remote)
+            item = per_remote.setdefault(remote.name, ExpData(ref, remote))
+            if note and note not in item.notes:
+                item.notes.append(note)
+            key = ObjectKey(out.oid, out.legacy)
+            if is_dir_oid(out.oid):
+                item.dirs[key] = _manifest(repo.cache.root, key)
+                if out.size is not None and item.dirs[key] is None:
+                    item.sizes[key] = 0
+            else:
+                item.files.add(key)
+                if out.size is not None:
+                    item.sizes[key] = out.size
+        for item in per_remote.values():
+            _add_entries(repo.cache.root, item)
+        items.extend(per_remote.values())
+    return items
+
+
+def _manifest(cache_root: Path, key: ObjectKey) -> list[ObjectKey] | None:
+    path = cache_root / key.relpath
+    try:
+        entries = parse_manifest(path.read_bytes(), f"manifest {key.oid}")
+    except FileNotFoundError:
+        return None
+    return [ObjectKey(e.md5, key.legacy) for e in entries]
+
+
+def _add_entries(cache_root: Path, item: ExpData) -> None:
+    for entries in item.dirs.values():
+        for entry in entries or []:
+            item.files.add(entry)
+            cached = cache_root / entry.relpath
+            if cached.is_file():
+                item.sizes.setdefault(entry, cached.stat().st_size)
+
+
+# -- planning ---------------------------------------------------------------------------------
+
+
+async def _plan_push(
+    cache: LocalStore, items: list[ExpData], stores: dict[str, ObjectStore]
+) -> None:
+    for item in items:
+        store = stores[item.remote.name]
+        present_dirs = await store.present(set(item.dirs))
+        # A present .dir means its entries are present: skip checking them (DVC does too).
+        covered = {e for d in present_dirs for e in (item.dirs[d] or [])}
+        unknown = (item.files - covered) | (set(item.dirs) - present_dirs)
+        present = present_dirs | covered | await store.present(unknown)
+        local = await cache.present(item.objects - present)
+        item.to_move = (item.objects - present) & local
+        item.missing = item.objects - present - local
+        for key in item.to_move:
+            if key not in item.sizes or not item.sizes[key]:
+                item.sizes[key] = (cache.path(key)).stat().st_size
+
+
+async def _plan_pull(
+    cache: LocalStore, items: list[ExpData], stores: dict[str, ObjectStore]
+) -> None:
+    for item in items:
+        store = stores[item.remote.name]
+        for key, entries in list(item.dirs.items()):
+            if entries is None:  # manifest not cached: fetch it now (verified, not placed)
+                item.dirs[key] = await _fetch_manifest(store, cache, key)
+        for entries in item.dirs.values():
+            item.files.update(entries or [])
+        local = await cache.present(item.objects)
+        wanted = item.objects - local
+        remote = await store.present(wanted)
+        item.to_move = wanted & remote
+        item.missing = wanted - remote
+
+
+async def _fetch_manifest(
+    store: ObjectStore, cache: LocalStore, key: ObjectKey
+) -> list[ObjectKey] | None:
+    target = temporary_beside(cache.path(key))
+    try:
+        if not (await store.present({key})):
+            return None
+        digest = await store.download(key, target)
+        _check_digest(digest, key, store)
+        entries = parse_manifest(target.read_bytes(), f"manifest {key.oid}")
+        return [ObjectKey(e.md5, key.legacy) for e in entries]
+    except InvalidObjectError as exc:
+        raise CorruptObjectError(
+            f"Manifest {key.oid} on '{store.description}' is not a valid .dir: {exc.message}"
+        ) from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            target.unlink()
+
+
+def _check_digest(digest: str, key: ObjectKey, store: ObjectStore) -> None:
+    if digest != key.oid.removesuffix(".dir"):
+        raise CorruptObjectError(
+            f"Object {key.oid} from DVC remote '{store.description}' is corrupt "
+            f"(its bytes hash to {digest}).",
+            "It was discarded and not cached; the remote copy needs repairing (re-push it "
+            "from a machine that has it).",
+        )
+
+
+# -- running -----------------------------------------------------------------------------------
+
+
+class Transfer:
+    """One operation's data phase: plan, then run, on a single event loop."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        items: list[ExpData],
+        operation: str,
+        board: ProgressBoard | None = None,
+        jobs: int | None = None,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.repo = repo
+        self.plan = DataPlan(operation, items)
+        self.board = board or ProgressBoard()
+        self.jobs = jobs
+        self.cancelled = cancelled
+        self.cache = LocalStore(repo.cache.root)
+
+    def run_plan(self) -> DataPlan:
+        asyncio.run(self._with_stores(self._plan))
+        return self.plan
+
+    def run(self) -> list[ExpTransfer]:
+        return asyncio.run(self._with_stores(self._run))
+
+    async def _with_stores(self, action: Callable[[dict[str, ObjectStore]], object]) -> object:
+        stores: dict[str, ObjectStore] = {}
+        try:
+            for item in self.plan.items:
+                if item.remote.name not in stores:
+                    stores[item.remote.name] = await open_store(item.remote)
+            return await action(stores)  # type: ignore[misc]
+        finally:
+            for store in stores.values():
+                with contextlib.suppress(Exception):
+                    await store.close()
+
+    async def _plan(self, stores: dict[str, ObjectStore]) -> None:
+        if self.plan.operation == "push":
+            await _plan_push(self.cache, self.plan.items, stores)
+        else:
+            await _plan_pull(self.cache, self.plan.items, stores)
+
+    async def _run(self, stores: dict[str, ObjectStore]) -> list[ExpTransfer]:
+        await self._plan(stores)
+        results = [ExpTransfer(item) for item in self.plan.items]
+        files = sum(len(r.item.to_move) for r in results)
+        self.board.start_phase("objects", files, sum(r.item.bytes_to_move for r in results))
+        for result in results:
+            self.board.plan_item(result.item.ref.ref, len(result.item.to_move),
+                                 result.item.bytes_to_move)  # fmt: skip
+        gate = asyncio.Semaphore(self.jobs or min(s.default_jobs for s in stores.values()))
+        for stage in ("files", "dirs"):  # every file of a directory before its .dir
+            jobs = [
+                self._move(gate, stores[r.item.remote.name], r, key)
+                for r in results
+                for key in sorted(r.item.to_move)
+                if is_dir_oid(key.oid) == (stage == "dirs")
+            ]
+            await asyncio.gather(*jobs)
+        for result in results:
+            self.board.finish_item(result.item.ref.ref, "; ".join(result.failed.values()))
+        return results
+
+    async def _move(self, gate: asyncio.Semaphore, store: ObjectStore, result: ExpTransfer,
+                    key: ObjectKey) -> None:  # fmt: skip
+        async with gate:
+            if self.cancelled():
+                raise TransferCancelled("Transfer cancelled.", "Run it again to resume.")
+            if is_dir_oid(key.oid) and not self._entries_ready(result, key):
+                result.failed[key.oid] = "not written: some of its files failed or are missing"
+                return
+            try:
+                size = await self._retrying(lambda: self._copy(store, key))
+            except (CorruptObjectError, StoreError) as exc:
+                result.failed[key.oid] = exc.message
+                return
+            except OSError as exc:
+                result.failed[key.oid] = f"{exc.strerror or exc}"
+                if exc.errno in PERMANENT_ERRNOS:
+                    raise StoreError(
+                        f"DVC remote '{store.description}' failed: {exc.strerror or exc}.",
+                        "Check permissions and free space; nothing partial was left behind.",
+                    ) from exc
+                return
+            result.moved += 1
+            result.moved_bytes += size
+            self.board.advance(result.item.ref.ref, files=1, nbytes=size)
+
+    def _entries_ready(self, result: ExpTransfer, key: ObjectKey) -> bool:
+        entries = result.item.dirs.get(key) or []
+        return not any(e.oid in result.failed or e in result.item.missing for e in entries)
+
+    async def _retrying(self, action: Callable[[], object]) -> int:
+        for attempt in range(RETRIES):
+            try:
+                return await action()  # type: ignore[misc,no-any-return]
+            except (ConnectionError, TimeoutError, asyncio.TimeoutError):
+                if attempt == RETRIES - 1:
+                    raise
+                await asyncio.sleep(0.2 * 2**attempt + random.random() / 10)
+        raise AssertionError("unreachable")
+
+    async def _copy(self, store: ObjectStore, key: ObjectKey) -> int:
+        if self.plan.operation == "push":
+            source = self.cache.path(key)
+            await store.upload(source, key)
+            return source.stat().st_size
+        final = self.cache.path(key)
+        temporary = temporary_beside(final)
+        try:
+            digest = await store.download(key, temporary)
+            _check_digest(digest, key, store)
+            size = temporary.stat().st_size
+            place_atomically(temporary, final)
+            return size
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                temporary.unlink()
+
+
+def missing_summary(keys: Collection[ObjectKey]) -> str:
+    shown = ", ".join(sorted(k.oid for k in keys)[:3])
+    return shown + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
