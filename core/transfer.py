@@ -61,7 +61,13 @@ class ExpData:
     sizes: dict[ObjectKey, int] = field(default_factory=dict)
     to_move: set[ObjectKey] = field(default_factory=set)
     missing: set[ObjectKey] = field(default_factory=set)
+    optional: set[ObjectKey] = field(default_factory=set)  # push: false outputs, on pull
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def required_missing(self) -> set[ObjectKey]:
+        """Missing objects that matter: DVC only warns about ``push: false`` ones on pull."""
+        return self.missing - self.optional
 
     @property
     def objects(self) -> set[ObjectKey]:
@@ -110,7 +116,7 @@ class ExpTransfer:
 
     @property
     def complete(self) -> bool:
-        return not self.failed and not self.item.missing
+        return not self.failed and not self.item.required_missing
 
 
 # -- which objects --------------------------------------------------------------------------
@@ -152,6 +158,8 @@ def collect(
             if note and note not in item.notes:
                 item.notes.append(note)
             key = ObjectKey(out.oid, out.legacy)
+            if not out.push:
+                item.optional.add(key)
             if is_dir_oid(out.oid):
                 item.dirs[key] = _manifest(repo.cache.root, key)
                 if out.size is not None and item.dirs[key] is None:
@@ -176,9 +184,11 @@ def _manifest(cache_root: Path, key: ObjectKey) -> list[ObjectKey] | None:
 
 
 def _add_entries(cache_root: Path, item: ExpData) -> None:
-    for entries in item.dirs.values():
+    for key, entries in item.dirs.items():
         for entry in entries or []:
             item.files.add(entry)
+            if key in item.optional:
+                item.optional.add(entry)
             cached = cache_root / entry.relpath
             if cached.is_file():
                 item.sizes.setdefault(entry, cached.stat().st_size)
@@ -213,8 +223,10 @@ async def _plan_pull(
         for key, entries in list(item.dirs.items()):
             if entries is None:  # manifest not cached: fetch it now (verified, not placed)
                 item.dirs[key] = await _fetch_manifest(store, cache, key)
-        for entries in item.dirs.values():
+        for key, entries in item.dirs.items():
             item.files.update(entries or [])
+            if key in item.optional:
+                item.optional.update(entries or [])
         local = await cache.present(item.objects)
         wanted = item.objects - local
         remote = await store.present(wanted)
@@ -307,7 +319,8 @@ class Transfer:
         for result in results:
             self.board.plan_item(result.item.ref.ref, len(result.item.to_move),
                                  result.item.bytes_to_move)  # fmt: skip
-        gate = asyncio.Semaphore(self.jobs or min(s.default_jobs for s in stores.values()))
+        default = min((s.default_jobs for s in stores.values()), default=8)
+        gate = asyncio.Semaphore(self.jobs or default)
         for stage in ("files", "dirs"):  # every file of a directory before its .dir
             jobs = [
                 self._move(gate, stores[r.item.remote.name], r, key)

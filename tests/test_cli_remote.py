@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,7 @@ def test_push_reports_each_phase_and_exits_3_on_diverged(
     assert code == 3
     assert "Experiment wide-net is up to date on Git remote 'origin'." in out
     assert "Pushed experiment tuned-lr to Git remote 'origin'." in out
-    assert "Refs only: cached outputs were not uploaded" in out
+    assert re.search(r"^\d+ files uploaded \([\d.]+ KiB\) to DVC remote 'storage'\.$", out, re.M)
     assert "big-batch has diverged" in err and "--force" in err
     code, out, _ = run(capsys, "push", "origin", "big-batch", "-f", "--json", "-C", str(fresh_demo))
     result = json.loads(out)

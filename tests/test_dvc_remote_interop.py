@@ -45,7 +45,7 @@ def test_exptui_lists_peeks_and_pulls_what_dvc_pushed(
 ) -> None:
     bare = tmp_path / "shared.git"
     git("init", "-q", "--bare", str(bare), cwd=tmp_path)
-    dvc("exp", "push", str(bare), "exp-c", "exp-d", "--no-cache", cwd=dvc_project)
+    dvc("exp", "push", str(bare), "exp-c", "exp-d", cwd=dvc_project)
     expected = dvc_show(dvc, dvc_project)
 
     clone = tmp_path / "colleague"

@@ -123,13 +123,15 @@ def ref_command(options: argparse.Namespace) -> int:
                 _print_plan(plan, data)
             return 0
         moved = _run_transfer(transfer, quiet=options.json) if transfer else []
-        hold = set() if options.allow_missing else {m.item.ref for m in moved if not m.complete}
+        allow_missing = getattr(options, "allow_missing", False)
+        hold = set() if allow_missing else {m.item.ref for m in moved if not m.complete}
         result = _run(repo, conn, plan, hold)
         if options.json:
             _emit(_result_json(result, moved, transfer is not None))
         else:
             _print_result(result)
-            _print_data(plan.operation, moved, transfer is not None)
+            if plan.operation in ("push", "pull"):
+                _print_data(plan.operation, moved, transfer is not None)
         return result.exit_code
 
 
@@ -252,9 +254,10 @@ def _print_data(operation: str, moved: list[ExpTransfer], with_data: bool) -> No
             print(f"exptui: {name}: {note}", file=sys.stderr)
         if transfer.item.missing:
             where = "locally and on" if operation == "push" else "on"
+            why = "" if transfer.item.required_missing else " (push: false outputs only)"
             missing = missing_summary(transfer.item.missing)
             count = len(transfer.item.missing)
-            print(f"exptui: {name}: {count} object(s) missing {where} '{remote}': {missing}",
+            print(f"exptui: {name}: {count} object(s) missing {where} '{remote}'{why}: {missing}",
                   file=sys.stderr)  # fmt: skip
         for oid, why in transfer.failed.items():
             print(f"exptui: {name}: {oid}: {why}", file=sys.stderr)
