@@ -81,3 +81,55 @@ def test_remove_on_remote_is_seen_by_dvc(dvc: Dvc, fresh_demo: Path) -> None:
         assert sorted(result.names(Status.SUCCESS)) == ["alice-drop", "ci-nightly"]
     listed = {name for _, name in dvc_list(dvc("exp", "list", "origin", "-A", cwd=fresh_demo))}
     assert "alice-drop" not in listed and "ci-nightly" not in listed and "wide-net" in listed
+
+
+def test_dvc_pulls_and_applies_what_exptui_pushed_with_data(
+    dvc: Dvc, fresh_demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["push", "origin", "tuned-lr", "-C", str(fresh_demo)]) == 0
+    capsys.readouterr()
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(fresh_demo.parent / "origin.git"), str(clone), cwd=tmp_path)
+    dvc("exp", "pull", "origin", "tuned-lr", cwd=clone)
+    dvc("exp", "apply", "tuned-lr", cwd=clone)
+    with Repository.open(fresh_demo) as repo:
+        exp = next(e for e in repo.experiments() if e.name == "tuned-lr")
+        for out in repo.project_state(exp.sha).outputs:
+            if out.path == "model.pkl":
+                assert (clone / "model.pkl").read_bytes() == repo.cache.read(out.oid or "")
+    assert "up to date" in dvc("status", cwd=clone)
+
+
+def test_exptui_pull_fills_the_cache_so_dvc_applies_offline(
+    dvc: Dvc, dvc_project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bare = tmp_path / "shared.git"
+    git("init", "-q", "--bare", str(bare), cwd=tmp_path)
+    dvc("exp", "push", str(bare), "exp-d", cwd=dvc_project)
+    twins = {}
+    for who in ("dvc", "exptui"):
+        twins[who] = tmp_path / who
+        git("clone", "-q", str(dvc_project), str(twins[who]), cwd=tmp_path)
+    dvc("exp", "pull", str(bare), "exp-d", cwd=twins["dvc"])
+    assert main(["pull", str(bare), "exp-d", "-C", str(twins["exptui"])]) == 0
+    capsys.readouterr()
+
+    def cached(clone: Path) -> dict[str, bytes]:
+        root = clone / ".dvc" / "cache" / "files"
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
+                if p.is_file()}  # fmt: skip
+
+    assert cached(twins["exptui"]) == cached(twins["dvc"])  # the same objects, byte for byte
+    # out.bin is push: false, so nobody shared it: the colleague supplies it, as with DVC.
+    with Repository.open(dvc_project) as repo:
+        exp = next(e for e in repo.experiments() if e.name == "exp-d")
+        out = next(o for o in repo.project_state(exp.sha).outputs if o.path == "out.bin")
+        target = twins["exptui"] / ".dvc" / "cache" / "files" / "md5" / out.oid[:2] / out.oid[2:]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(repo.cache.read(out.oid) or b"")
+    # With the DVC remote unreachable, apply can only succeed from what is cached.
+    (twins["exptui"] / ".dvc" / "config.local").write_text(
+        "['remote \"storage\"']\n    url = /nonexistent/exptui-offline\n"
+    )
+    dvc("exp", "apply", "exp-d", cwd=twins["exptui"])
+    assert "up to date" in dvc("status", cwd=twins["exptui"])

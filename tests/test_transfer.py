@@ -1,0 +1,182 @@
+"""The data phase on a local DVC remote: what moves, in which order, verified, resumable."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from core.objects import md5_bytes
+from core.repo import Repository
+from tests.conftest import git
+from tests.remote_setup import server_refs
+from tui.cli import main
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
+    code = main([*argv, "--json"])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def store_files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def exp_objects(project: Path, name: str) -> set[str]:
+    """Every object an experiment's cached outputs need (dir entries included)."""
+    with Repository.open(project) as repo:
+        exp = next(e for e in repo.experiments() if e.name == name)
+        oids = set()
+        for out in repo.project_state(exp.sha).outputs:
+            if out.cache and out.oid:
+                oids.add(out.oid)
+                for entry in repo.cache.read_manifest(out.oid) or [] if out.is_dir else []:
+                    oids.add(entry.md5)
+        return oids
+
+
+def object_path(root: Path, oid: str) -> Path:
+    return root / "files" / "md5" / oid[:2] / oid[2:]
+
+
+def test_push_uploads_then_moves_refs_and_repush_moves_nothing(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path
+) -> None:
+    storage = fresh_demo.parent / "storage"
+    code, result = run_json(
+        capsys, "push", "origin", "tuned-lr", "quick-test", "-C", str(fresh_demo)
+    )
+    assert code == 0 and sorted(result["success"]) == ["quick-test", "tuned-lr"]
+    assert result["uploaded"]["files"] > 0
+    for name in ("tuned-lr", "quick-test"):
+        for oid in exp_objects(fresh_demo, name):
+            path = object_path(storage, oid)
+            assert path.is_file(), (name, oid)
+            assert stat.S_IMODE(path.stat().st_mode) == 0o444
+            if not oid.endswith(".dir"):
+                assert md5_bytes(path.read_bytes()) == oid
+    assert not list(storage.rglob("*.tmp"))
+    code, again = run_json(
+        capsys, "push", "origin", "tuned-lr", "quick-test", "-C", str(fresh_demo)
+    )
+    assert code == 0 and again["uploaded"] == {"files": 0, "bytes": 0}
+    assert sorted(again["up_to_date"]) == ["quick-test", "tuned-lr"]
+
+
+def test_only_selected_experiments_move(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path
+) -> None:
+    storage = fresh_demo.parent / "storage"
+    before = store_files(storage)
+    code, _ = run_json(capsys, "push", "origin", "tuned-lr", "-C", str(fresh_demo))
+    added = set(store_files(storage)) - set(before)
+    wanted = {object_path(storage, oid).relative_to(storage).as_posix()
+              for oid in exp_objects(fresh_demo, "tuned-lr")}  # fmt: skip
+    assert code == 0 and added and added <= wanted
+    assert not any("quick" in a for a in added)
+
+
+def test_missing_object_holds_the_ref_unless_allowed(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path
+) -> None:
+    storage = fresh_demo.parent / "storage"
+    with Repository.open(fresh_demo) as repo:
+        exp = next(e for e in repo.experiments() if e.name == "quick-test")
+        model = next(o for o in repo.project_state(exp.sha).outputs if o.path == "model.pkl")
+        lost = repo.cache.path_for(model.oid or "")
+    os.chmod(lost.parent, 0o755)
+    lost.unlink()
+    code, result = run_json(
+        capsys, "push", "origin", "quick-test", "tuned-lr", "-C", str(fresh_demo)
+    )
+    assert code == 1
+    assert result["incomplete"] == ["quick-test"] and result["success"] == ["tuned-lr"]
+    row = next(r for r in result["experiments"] if r["name"] == "quick-test")
+    assert row["missing"] == [model.oid]
+    assert not any(r.endswith("/quick-test") for r in server_refs(fresh_demo.parent / "origin.git"))
+    eval_dir = next(o for o in repo.project_state(exp.sha).outputs if o.path == "eval")
+    assert object_path(storage, eval_dir.oid or "").is_file()  # its complete dir still went up
+    code, result = run_json(capsys, "push", "origin", "quick-test", "--allow-missing",
+                            "-C", str(fresh_demo))  # fmt: skip
+    assert code == 0 and result["success"] == ["quick-test"]
+
+
+def test_pull_into_a_fresh_clone_gives_byte_identical_outputs(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path, tmp_path: Path
+) -> None:
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(fresh_demo.parent / "origin.git"), str(clone), cwd=tmp_path)
+    code, result = run_json(capsys, "pull", "origin", "alice-drop", "wide-net", "-C", str(clone))
+    assert code == 0 and sorted(result["success"]) == ["alice-drop", "wide-net"]
+    assert result["downloaded"]["files"] == len(exp_objects(clone, "alice-drop") |
+                                                exp_objects(clone, "wide-net"))  # fmt: skip
+    cache = clone / ".dvc" / "cache"
+    source = fresh_demo.parent / "storage"
+    for name in ("alice-drop", "wide-net"):
+        for oid in exp_objects(clone, name):
+            mine = object_path(cache, oid)
+            assert mine.read_bytes() == object_path(source, oid).read_bytes()
+            assert stat.S_IMODE(mine.stat().st_mode) == 0o444
+    assert not list(cache.rglob("*.tmp"))
+    code, again = run_json(capsys, "pull", "origin", "alice-drop", "-C", str(clone))
+    assert code == 0 and again["downloaded"] == {"files": 0, "bytes": 0}
+
+
+def test_a_corrupt_remote_object_never_enters_the_cache(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path, tmp_path: Path
+) -> None:
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(fresh_demo.parent / "origin.git"), str(clone), cwd=tmp_path)
+    storage = fresh_demo.parent / "storage"
+    with Repository.open(fresh_demo) as repo:
+        conn_refs = server_refs(fresh_demo.parent / "origin.git")
+        sha = next(v for k, v in conn_refs.items() if k.endswith("/ci-nightly"))
+    main(["list", "origin", "--peek", "-A", "-C", str(clone)])
+    capsys.readouterr()
+    with Repository.open(clone) as repo:
+        model = next(o for o in repo.project_state(sha).outputs if o.path == "model.pkl")
+    bad = object_path(storage, model.oid or "")
+    bad.chmod(0o644)
+    bad.write_bytes(b"bit rot")
+    code, result = run_json(capsys, "pull", "origin", "ci-nightly", "-C", str(clone))
+    assert code == 1 and result["incomplete"] == ["ci-nightly"]
+    row = result["experiments"][0]
+    assert "corrupt" in row["failed"][model.oid] and str(storage) in row["failed"][model.oid]
+    assert not object_path(clone / ".dvc" / "cache", model.oid or "").exists()
+    assert not any(r.endswith("/ci-nightly") for r in server_refs(clone))  # ref held back
+
+
+def test_seed_a_clone_from_another_projects_cache(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path, tmp_path: Path
+) -> None:
+    """A second clone declares the first project's .dvc/cache as its default remote."""
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(fresh_demo.parent / "origin.git"), str(clone), cwd=tmp_path)
+    main(["push", "origin", "tuned-lr", "--no-cache", "-C", str(fresh_demo)])
+    capsys.readouterr()
+    seed = fresh_demo / ".dvc" / "cache"
+    (clone / ".dvc" / "config.local").write_text(
+        f"[core]\n    remote = seed\n['remote \"seed\"']\n    url = {seed}\n"
+    )
+    code, result = run_json(capsys, "pull", "origin", "tuned-lr", "-r", "seed", "-C", str(clone))
+    assert code == 0 and result["success"] == ["tuned-lr"]
+    assert result["experiments"][0]["dvc_remotes"] == ["seed"]
+    for oid in exp_objects(fresh_demo, "tuned-lr"):
+        assert object_path(clone / ".dvc" / "cache", oid).is_file()
+
+
+def test_dry_run_shows_objects_and_bytes_per_experiment(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path
+) -> None:
+    storage = fresh_demo.parent / "storage"
+    before = store_files(storage)
+    code, plan = run_json(capsys, "push", "origin", "tuned-lr", "--dry-run", "-C", str(fresh_demo))
+    assert code == 0
+    (row,) = plan["data"]
+    assert row["name"] == "tuned-lr" and row["dvc_remote"] == "storage"
+    assert 0 < row["to_move"] <= row["objects"] and row["bytes_to_move"] > 0
+    assert store_files(storage) == before
