@@ -152,6 +152,33 @@ class FsspecStore(ObjectStore):
     def path(self, key: ObjectKey) -> str:
         return f"{self.root}/{key.relpath}"
 
+    async def check(self) -> None:
+        """Fail once, clearly, when the bucket is missing or the endpoint unreachable
+        (``_exists`` would hide both as False)."""
+        bucket = self.root.split("/", 1)[0]
+        try:
+            await self.fs._ls(bucket)
+        except FileNotFoundError as exc:
+            raise StoreError(
+                f"Bucket '{bucket}' of DVC remote '{self.description}' does not exist.",
+                "Create it, or fix the remote's url with 'dvc remote modify'.",
+            ) from exc
+        except PermissionError as exc:
+            raise StoreError(
+                f"DVC remote '{self.description}' refused access: {exc}",
+                "Check the credentials in .dvc/config.local or the environment.",
+            ) from exc
+        except Exception as exc:  # botocore/aiohttp errors share no base class we can name
+            unreachable = "connect" in type(exc).__name__.lower() or isinstance(
+                exc, (OSError, asyncio.TimeoutError)
+            )
+            raise StoreError(
+                f"Cannot reach DVC remote '{self.description}': {exc}"
+                if unreachable
+                else f"DVC remote '{self.description}' failed: {exc}",
+                "Check the endpoint, network and credentials, then retry.",
+            ) from exc
+
     async def present(self, keys: Collection[ObjectKey]) -> set[ObjectKey]:
         """List the 2-hex prefixes that hold many wanted keys; probe the others singly.
         A listing is roughly 20x cheaper per object than a HEAD on S3 (DVC_FORMAT §9)."""
@@ -249,10 +276,17 @@ async def _s3_store(remote: DvcRemote) -> ObjectStore:
             kwargs[theirs] = options[ours]
     if options.get("allow_anonymous_login", "").lower() == "true":
         kwargs["anon"] = True
+    kwargs["config_kwargs"] = {
+        "connect_timeout": float(options.get("connect_timeout") or 10),
+        "read_timeout": float(options.get("read_timeout") or 60),
+        "retries": {"max_attempts": 3, "mode": "standard"},
+    }
     fs = s3fs.S3FileSystem(**kwargs)
     await fs.set_session()
     bucket_path = remote.url.removeprefix("s3://")
-    return FsspecStore(fs, bucket_path, remote.url, jobs=int(options.get("jobs") or 32))
+    store = FsspecStore(fs, bucket_path, remote.url, jobs=int(options.get("jobs") or 32))
+    await store.check()
+    return store
 
 
 async def _gcs_store(remote: DvcRemote) -> ObjectStore:
@@ -273,4 +307,6 @@ async def _gcs_store(remote: DvcRemote) -> ObjectStore:
         kwargs["endpoint_url"] = options["endpointurl"]
     fs = gcsfs.GCSFileSystem(**kwargs)
     bucket_path = remote.url.split("://", 1)[1]
-    return FsspecStore(fs, bucket_path, remote.url, jobs=int(options.get("jobs") or 16))
+    store = FsspecStore(fs, bucket_path, remote.url, jobs=int(options.get("jobs") or 16))
+    await store.check()
+    return store

@@ -1,0 +1,91 @@
+"""The data phase against S3 (a moto server on 127.0.0.1): push, re-push, pull, faults."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git
+from tests.servers import free_port, moto_s3
+from tests.test_transfer import exp_objects
+from tui.cli import main
+
+KEYS = "    access_key_id = testing\n    secret_access_key = testing\n    region = us-east-1\n"
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    with moto_s3() as endpoint:
+        yield endpoint
+
+
+def s3fs_client(endpoint: str):  # type: ignore[no-untyped-def]
+    import s3fs
+
+    return s3fs.S3FileSystem(key="testing", secret="testing", skip_instance_cache=True,
+                             client_kwargs={"endpoint_url": endpoint,
+                                            "region_name": "us-east-1"})  # fmt: skip
+
+
+def use_s3(project: Path, endpoint: str, bucket: str) -> None:
+    (project / ".dvc" / "config.local").write_text(
+        f"['remote \"s3\"']\n    url = s3://{bucket}/cache\n    endpointurl = {endpoint}\n{KEYS}"
+    )
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
+    code = main([*argv, "--json"])
+    captured = capsys.readouterr()
+    return code, json.loads(captured.out) if captured.out.strip() else {"err": captured.err}
+
+
+def test_push_repush_and_pull_through_s3(
+    s3_endpoint: str, fresh_demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bucket = f"b-{uuid.uuid4().hex[:12]}"
+    s3 = s3fs_client(s3_endpoint)
+    s3.call_s3("create_bucket", Bucket=bucket)  # us-east-1 takes no location constraint
+    use_s3(fresh_demo, s3_endpoint, bucket)
+    args = ["push", "origin", "tuned-lr", "quick-test", "-r", "s3", "-C", str(fresh_demo)]
+    code, result = run_json(capsys, *args)
+    assert code == 0, result
+    wanted = exp_objects(fresh_demo, "tuned-lr") | exp_objects(fresh_demo, "quick-test")
+    keys = {k.split("/files/md5/", 1)[1].replace("/", "") for k in s3.find(f"{bucket}/cache")}
+    assert keys == wanted and result["uploaded"]["files"] == len(wanted)
+    code, again = run_json(capsys, *args)
+    assert code == 0 and again["uploaded"]["files"] == 0
+
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(fresh_demo.parent / "origin.git"), str(clone), cwd=tmp_path)
+    use_s3(clone, s3_endpoint, bucket)
+    code, pulled = run_json(capsys, "pull", "origin", "tuned-lr", "-r", "s3", "-C", str(clone))
+    assert code == 0 and pulled["success"] == ["tuned-lr"]
+    for oid in exp_objects(fresh_demo, "tuned-lr"):
+        rel = Path("files/md5") / oid[:2] / oid[2:]
+        assert (clone / ".dvc/cache" / rel).read_bytes() == (
+            fresh_demo / ".dvc/cache" / rel
+        ).read_bytes()
+
+
+def test_missing_bucket_is_one_clear_error(
+    s3_endpoint: str, fresh_demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_s3(fresh_demo, s3_endpoint, "no-such-bucket")
+    code = main(["push", "origin", "tuned-lr", "-r", "s3", "-C", str(fresh_demo)])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1
+    assert "Bucket 'no-such-bucket'" in err and "does not exist" in err
+
+
+def test_unreachable_endpoint_fails_cleanly(
+    fresh_demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_s3(fresh_demo, f"http://127.0.0.1:{free_port()}", "b")
+    code = main(["push", "origin", "tuned-lr", "-r", "s3", "-C", str(fresh_demo)])
+    err = capsys.readouterr().err
+    assert code == 1 and "Cannot reach DVC remote" in err
+    assert "tuned-lr" not in git("for-each-ref", cwd=fresh_demo.parent / "origin.git")
