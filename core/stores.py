@@ -218,12 +218,14 @@ class FsspecStore(ObjectStore):
         return await asyncio.to_thread(md5_of, target)
 
     async def close(self) -> None:
-        session = getattr(self.fs, "_session", None) or getattr(self.fs, "session", None)
-        closer = getattr(session, "close", None)
-        if closer is not None:
-            result = closer()
-            if asyncio.iscoroutine(result):
-                await result
+        """Close the backend's HTTP session on this loop (else aiohttp warns at exit)."""
+        client = getattr(self.fs, "_s3", None)  # s3fs: an aiobotocore client context
+        if client is not None:
+            await client.__aexit__(None, None, None)
+            return
+        session = getattr(self.fs, "_session", None)  # gcsfs: an aiohttp session
+        if session is not None and not session.closed:
+            await session.close()
 
 
 async def _gather_bounded(tasks: list[Any], limit: int) -> None:
@@ -257,6 +259,16 @@ async def open_store(remote: DvcRemote) -> ObjectStore:
     )
 
 
+async def _checked(store: FsspecStore) -> FsspecStore:
+    """Run the pre-flight check; a store that fails it is closed before the error leaves."""
+    try:
+        await store.check()
+    except BaseException:
+        await store.close()
+        raise
+    return store
+
+
 async def _s3_store(remote: DvcRemote) -> ObjectStore:
     import s3fs
 
@@ -284,9 +296,9 @@ async def _s3_store(remote: DvcRemote) -> ObjectStore:
     fs = s3fs.S3FileSystem(**kwargs)
     await fs.set_session()
     bucket_path = remote.url.removeprefix("s3://")
-    store = FsspecStore(fs, bucket_path, remote.url, jobs=int(options.get("jobs") or 32))
-    await store.check()
-    return store
+    return await _checked(
+        FsspecStore(fs, bucket_path, remote.url, jobs=int(options.get("jobs") or 32))
+    )
 
 
 async def _gcs_store(remote: DvcRemote) -> ObjectStore:
@@ -307,6 +319,6 @@ async def _gcs_store(remote: DvcRemote) -> ObjectStore:
         kwargs["endpoint_url"] = options["endpointurl"]
     fs = gcsfs.GCSFileSystem(**kwargs)
     bucket_path = remote.url.split("://", 1)[1]
-    store = FsspecStore(fs, bucket_path, remote.url, jobs=int(options.get("jobs") or 16))
-    await store.check()
-    return store
+    return await _checked(
+        FsspecStore(fs, bucket_path, remote.url, jobs=int(options.get("jobs") or 16))
+    )
