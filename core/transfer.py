@@ -285,6 +285,7 @@ class Transfer:
         self.jobs = jobs
         self.cancelled = cancelled
         self.cache = LocalStore(repo.cache.root)
+        self.planned = False
 
     def run_plan(self) -> DataPlan:
         asyncio.run(self._with_stores(self._plan))
@@ -306,13 +307,15 @@ class Transfer:
                     await store.close()
 
     async def _plan(self, stores: dict[str, ObjectStore]) -> None:
+        self.planned = True
         if self.plan.operation == "push":
             await _plan_push(self.cache, self.plan.items, stores)
         else:
             await _plan_pull(self.cache, self.plan.items, stores)
 
     async def _run(self, stores: dict[str, ObjectStore]) -> list[ExpTransfer]:
-        await self._plan(stores)
+        if not self.planned:  # a plan shown to the user is the plan that runs
+            await self._plan(stores)
         results = [ExpTransfer(item) for item in self.plan.items]
         files = sum(len(r.item.to_move) for r in results)
         self.board.start_phase("objects", files, sum(r.item.bytes_to_move for r in results))

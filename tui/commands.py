@@ -21,10 +21,10 @@ from core import ops
 from core.gitsync import RemoteListing, compare, list_remote, refresh
 from core.listing import experiment_record
 from core.ops import Action, RefPlan, RefResult, Selection, Status
-from core.refs import ExpRef
 from core.repo import Experiment, Repository
 from core.select import select_baselines
-from core.transfer import ExpTransfer, Transfer, collect, missing_summary
+from core.sharing import SharePlan, ShareResult, plan_share, run_share
+from core.transfer import ExpTransfer, missing_summary
 from core.transport import Connection, Credentials, resolve_remote
 from tui.format import format_size
 
@@ -113,41 +113,54 @@ def _remote_record(
 
 def ref_command(options: argparse.Namespace) -> int:
     with Repository.open(options.cwd) as repo:
-        plan, conn = _plan(repo, options)
-        transfer = _transfer(repo, plan, options)
+        if options.command == "remove":
+            return _remove(repo, options)
+        conn = Connection(repo, resolve_remote(repo, options.git_remote), prompt=_prompt)
+        plan = plan_share(
+            repo, conn, options.command, selection=_selection(options), force=options.force,
+            dvc_remote=options.remote, jobs=options.jobs, with_data=not options.no_cache,
+        )  # fmt: skip
         if options.dry_run:
-            data = transfer.run_plan().to_json() if transfer else []
-            if options.json:
-                _emit({**plan.to_json(), "data": data})
-            else:
-                _print_plan(plan, data)
+            _emit(plan.to_json()) if options.json else _print_plan(
+                plan.refs, plan.to_json()["data"]
+            )
             return 0
-        moved = _run_transfer(transfer, quiet=options.json) if transfer else []
-        allow_missing = getattr(options, "allow_missing", False)
-        hold = set() if allow_missing else {m.item.ref for m in moved if not m.complete}
-        result = _run(repo, conn, plan, hold)
+        result = _run_with_progress(repo, conn, plan, options.allow_missing, quiet=options.json)
         if options.json:
-            _emit(_result_json(result, moved, transfer is not None))
+            _emit(_result_json(result.refs, result.data, result.with_data))
         else:
-            _print_result(result)
-            if plan.operation in ("push", "pull"):
-                _print_data(plan.operation, moved, transfer is not None)
+            _print_result(result.refs)
+            _print_data(plan.refs.operation, result.data, result.with_data)
         return result.exit_code
 
 
-def _transfer(repo: Repository, plan: RefPlan, options: argparse.Namespace) -> Transfer | None:
-    """The data phase for push/pull, unless --no-cache: every non-diverged experiment."""
-    if plan.operation not in ("push", "pull") or getattr(options, "no_cache", False):
-        return None
-    moving = [(u.ref, u.new_sha or "") for u in plan.updates if u.action is not Action.DIVERGED]
-    items = collect(repo, moving, plan.operation, options.remote)
-    return Transfer(repo, items, plan.operation, jobs=options.jobs)
+def _remove(repo: Repository, options: argparse.Namespace) -> int:
+    selection = _selection(options)
+    ops.require_remove_selection(selection)
+    conn = None
+    if options.git_remote:
+        conn = Connection(repo, resolve_remote(repo, options.git_remote), prompt=_prompt)
+        listing = list_remote(conn)
+        plan = ops.plan_remove_remote(listing, ops.select_remote(repo, listing, selection))
+    else:
+        plan = ops.plan_remove_local(repo, ops.select_local(repo, selection))
+    if options.dry_run:
+        _emit(plan.to_json()) if options.json else _print_plan(plan)
+        return 0
+    if conn is not None:
+        result = ops.run_remove_remote(repo, conn, plan)
+    else:
+        result = ops.run_remove_local(repo, plan)
+    _emit(result.to_json()) if options.json else _print_result(result)
+    return result.exit_code
 
 
-def _run_transfer(transfer: Transfer, quiet: bool) -> list[ExpTransfer]:
-    """Run the transfer; on a terminal, draw one bar from the board a few times a second."""
-    if quiet or not sys.stderr.isatty():
-        return transfer.run()
+def _run_with_progress(
+    repo: Repository, conn: Connection, plan: SharePlan, allow_missing: bool, quiet: bool
+) -> ShareResult:
+    """Run the share; on a terminal, draw one bar from the board a few times a second."""
+    if quiet or plan.transfer is None or not sys.stderr.isatty():
+        return run_share(repo, conn, plan, allow_missing)
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -157,12 +170,13 @@ def _run_transfer(transfer: Transfer, quiet: bool) -> list[ExpTransfer]:
         TransferSpeedColumn,
     )
 
-    outcome: list[list[ExpTransfer]] = []
+    transfer = plan.transfer
+    outcome: list[ShareResult] = []
     failure: list[BaseException] = []
 
     def work() -> None:
         try:
-            outcome.append(transfer.run())
+            outcome.append(run_share(repo, conn, plan, allow_missing))
         except BaseException as exc:  # handed to the main thread below
             failure.append(exc)
 
@@ -181,36 +195,6 @@ def _run_transfer(transfer: Transfer, quiet: bool) -> list[ExpTransfer]:
     if failure:
         raise failure[0]
     return outcome[0]
-
-
-def _plan(repo: Repository, options: argparse.Namespace) -> tuple[RefPlan, Connection | None]:
-    selection = _selection(options)
-    if options.command == "remove":
-        ops.require_remove_selection(selection)
-        if not options.git_remote:
-            return ops.plan_remove_local(repo, ops.select_local(repo, selection)), None
-        conn = Connection(repo, resolve_remote(repo, options.git_remote), prompt=_prompt)
-        listing = list_remote(conn)
-        return ops.plan_remove_remote(listing, ops.select_remote(repo, listing, selection)), conn
-    conn = Connection(repo, resolve_remote(repo, options.git_remote), prompt=_prompt)
-    if options.command == "push":
-        refs = ops.select_local(repo, selection)  # unknown names fail before any traffic
-        listing = list_remote(conn)
-        return ops.plan_push(repo, listing, refs, options.force), conn
-    listing = list_remote(conn)
-    refs = ops.select_remote(repo, listing, selection)
-    return ops.plan_pull(repo, conn, listing, refs, options.force), conn
-
-
-def _run(repo: Repository, conn: Connection | None, plan: RefPlan, hold: set[ExpRef]) -> RefResult:
-    if plan.operation == "push":
-        assert conn is not None
-        return ops.run_push(repo, conn, plan, hold)
-    if plan.operation == "pull":
-        return ops.run_pull(repo, plan, hold)
-    if conn is not None:
-        return ops.run_remove_remote(repo, conn, plan)
-    return ops.run_remove_local(repo, plan)
 
 
 def _result_json(result: RefResult, moved: list[ExpTransfer], with_data: bool) -> dict[str, Any]:
