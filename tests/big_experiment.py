@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import stat
 from pathlib import Path
 
 import yaml
@@ -21,7 +20,7 @@ def add_big_experiment(project: Path, name: str, files: int, size: int = 2048) -
     """Commit an experiment on HEAD with a ``data`` directory of ``files`` files."""
     with Repository.open(project) as repo:
         head = repo.head_sha() or ""
-        tracked = {p: repo.files_at(head).read(p) or b"" for p in repo.files_at(head).paths()}
+        tracked = {"dvc.lock": repo.files_at(head).read("dvc.lock") or b""}
         cache = repo.cache
     entries = []
     store = LocalObjectStore(cache.root)
@@ -35,8 +34,16 @@ def add_big_experiment(project: Path, name: str, files: int, size: int = 2048) -
     tracked["dvc.lock"] = yaml.safe_dump(lock, sort_keys=False).encode()
     stage = json.dumps(lock["stages"], sort_keys=True).encode()
     with Repo(str(project)) as git:
+        base_commit = git[head.encode()]
+        assert isinstance(base_commit, Commit)
+        tree = git[base_commit.tree]
+        assert isinstance(tree, Tree)
+        lock_blob = Blob.from_string(tracked["dvc.lock"])
+        git.object_store.add_object(lock_blob)
+        tree[b"dvc.lock"] = (0o100644, lock_blob.id)  # the baseline's tree, new dvc.lock
+        git.object_store.add_object(tree)
         commit = Commit()
-        commit.tree = _tree(git, tracked)
+        commit.tree = tree.id
         commit.parents = [head.encode()]
         commit.author = commit.committer = b"Big Test <big@example.com>"
         commit.author_time = commit.commit_time = 1_790_000_000
@@ -45,20 +52,3 @@ def add_big_experiment(project: Path, name: str, files: int, size: int = 2048) -
         git.object_store.add_object(commit)
         git.refs[f"refs/exps/{head[:2]}/{head[2:]}/{name}".encode()] = commit.id
     return oid
-
-
-def _tree(git: Repo, files: dict[str, bytes]) -> bytes:
-    tree = Tree()
-    children: dict[str, dict[str, bytes]] = {}
-    for path, data in files.items():
-        head, sep, rest = path.partition("/")
-        if sep:
-            children.setdefault(head, {})[rest] = data
-            continue
-        blob = Blob.from_string(data)
-        git.object_store.add_object(blob)
-        tree.add(head.encode(), 0o100644, blob.id)
-    for name, sub in children.items():
-        tree.add(name.encode(), stat.S_IFDIR, _tree(git, sub))
-    git.object_store.add_object(tree)
-    return tree.id

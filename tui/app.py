@@ -20,13 +20,21 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import ModalScreen
 from textual.widgets import Footer, Static, Tree
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.errors import ExptuiError
 from core.gitsync import SyncState
-from core.transport import Credentials
-from tui.format import format_age
+from core.progress import ProgressBoard
+from core.refs import ExpRef
+from core.repo import Repository
+from core.sharing import ShareResult, plan_share, run_share
+from core.transfer import TransferCancelled
+from core.transport import Connection, Credentials, resolve_remote
+from tui.format import format_age, format_size
+from tui.screens.confirm_share import ConfirmShare
 from tui.screens.credentials import CredentialScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.help import HelpScreen
@@ -46,6 +54,7 @@ from tui.view import (
 )
 from tui.widgets.detail import DetailPanel
 from tui.widgets.exp_tree import ExpTree
+from tui.widgets.transfer_panel import TransferPanel
 
 NARROW_BELOW = 100
 WIDE_FROM = 160
@@ -61,6 +70,9 @@ class ExptuiApp(App[None]):
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("R", "refresh", "Refresh", id="refresh"),
         Binding("r", "pick_remote", "Remote", id="pick_remote"),
+        Binding("P", "push", "Push", id="push"),
+        Binding("p", "pull", "Pull", id="pull"),
+        Binding("z", "cancel", "Cancel", id="cancel"),
         Binding(
             "tab,shift+tab",
             "switch_pane",
@@ -82,6 +94,8 @@ class ExptuiApp(App[None]):
 
     class LocalDetailsLoaded(Message):
         """Phase two of the local pane: params, metrics and outputs are filled in."""
+
+    busy = reactive(False, bindings=True)
 
     class RemoteLoaded(Message):
         """A listing of the chosen remote: the cached one first, then a fresh one."""
@@ -105,6 +119,8 @@ class ExptuiApp(App[None]):
         self.local: LocalView | None = None
         self.remote: RemoteView | None = None
         self.remote_note = ""
+        self.board: ProgressBoard | None = None
+        self.operation = ""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
@@ -115,6 +131,7 @@ class ExptuiApp(App[None]):
                 yield Static(classes="pane-header", id="remote-header")
                 yield ExpTree(clock=self.clock, id="remote-tree")
             yield DetailPanel(clock=self.clock, id="details", classes="pane")
+        yield TransferPanel(id="transfer")
         yield Static(Text("loading experiments…"), id="status")
         yield Footer()
 
@@ -126,6 +143,7 @@ class ExptuiApp(App[None]):
         self.load_local()
         self.start_remote()
         self.set_interval(15, self._show_remote_title)
+        self.set_interval(0.25, self._show_progress)
         if not self.is_headless:
             self.set_interval(2.0, self._check_tty)
 
@@ -195,17 +213,20 @@ class ExptuiApp(App[None]):
             self.post_message(self.RemoteLoaded(view))
 
     def _ask_credentials(self, url: str) -> Credentials | None:
-        """Called on a worker thread: show the prompt on the UI thread and wait for it,
-        giving up if the worker is cancelled (so quitting never hangs here)."""
+        return self._ask(CredentialScreen(url))  # type: ignore[no-any-return]
+
+    def _ask(self, screen: ModalScreen[object]) -> object:
+        """From a worker thread: show ``screen`` on the UI thread and wait for its answer,
+        giving up (None) if the worker is cancelled, so quitting never hangs here."""
         worker = get_current_worker()
         answered = threading.Event()
-        answer: list[Credentials | None] = [None]
+        answer: list[object] = [None]
 
-        def done(result: Credentials | None) -> None:
+        def done(result: object) -> None:
             answer[0] = result
             answered.set()
 
-        self.call_from_thread(self.push_screen, CredentialScreen(url), done)
+        self.call_from_thread(self.push_screen, screen, done)
         while not answered.wait(0.2):
             if worker.is_cancelled:
                 return None
@@ -267,6 +288,9 @@ class ExptuiApp(App[None]):
         self.query_one("#remote-header", Static).update(self.remote_tree.header())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "transfer":
+            self._transfer_state(event.worker, event.state)
+            return
         if event.state is not WorkerState.ERROR:
             return
         error = event.worker.error
@@ -332,6 +356,10 @@ class ExptuiApp(App[None]):
         """Pane keys belong to the main screen; a modal keeps tab for its own widgets."""
         if action in {"switch_pane", "focus_local", "focus_remote"}:
             return len(self.screen_stack) == 1
+        if action in {"push", "pull", "pick_remote"}:
+            return None if self.busy else True  # shown dimmed while a batch runs
+        if action == "cancel":
+            return True if self.busy else None
         return True
 
     def action_details(self) -> None:
@@ -348,6 +376,12 @@ class ExptuiApp(App[None]):
         self.push_screen(HelpScreen(sections))
 
     def action_refresh(self) -> None:
+        """R: reload both panes; failed rows' marks from the last batch are cleared too."""
+        for tree in (self.local_tree, self.remote_tree):
+            tree.statuses.clear()
+        self._reload()
+
+    def _reload(self) -> None:
         self.load_local()
         if self.remote_name:
             self.load_remote(self.remote_name)
@@ -380,6 +414,130 @@ class ExptuiApp(App[None]):
     def _focus_pane(self, tree: ExpTree) -> None:
         self.screen.set_class(tree is self.remote_tree, "remote-focused")
         self.call_after_refresh(tree.focus)
+
+    # -- push and pull -------------------------------------------------------------------
+
+    def _targets(self, tree: ExpTree) -> list[ExpRef]:
+        """The marked rows of a pane, or the row under the cursor when nothing is marked."""
+        rows = [leaf.data for node in tree.root.children for leaf in node.children
+                if isinstance(leaf.data, ExpRow) and leaf.data.key in tree.marked]  # fmt: skip
+        if not rows and tree.current_row is not None:
+            rows = [tree.current_row]
+        return [row.exp.ref for row in rows]
+
+    def action_push(self) -> None:
+        self._start_share("push", self._targets(self.local_tree))
+
+    def action_pull(self) -> None:
+        self._start_share("pull", self._targets(self.remote_tree))
+
+    def _start_share(self, operation: str, refs: list[ExpRef]) -> None:
+        if not self.remote_name:
+            self.notify("No Git remote: add one with 'git remote add origin URL'.",
+                        severity="warning", markup=False)  # fmt: skip
+            return
+        if not refs:
+            pane = "local" if operation == "push" else "remote"
+            self.notify(f"Nothing to {operation}: mark experiments in the {pane} pane with space.",
+                        severity="warning", markup=False)  # fmt: skip
+            return
+        self.busy = True
+        self.operation = operation
+        self.share(operation, refs, self.remote_name)
+
+    @work(thread=True, exclusive=True, group="transfer", exit_on_error=False,
+          description="transfer")  # fmt: skip
+    def share(self, operation: str, refs: list[ExpRef], remote: str) -> ShareResult | None:
+        worker = get_current_worker()
+        with Repository.open(self.path) as repo:
+            conn = Connection(repo, resolve_remote(repo, remote), prompt=self._ask_credentials)
+            board = ProgressBoard()
+            options = {"refs": refs, "board": board, "cancelled": lambda: worker.is_cancelled}
+            plan = plan_share(repo, conn, operation, **options)  # type: ignore[arg-type]
+            forced = self._ask(ConfirmShare(plan))
+            if forced is None:
+                return None
+            if forced:
+                plan = plan_share(repo, conn, operation, force=forced, **options)  # type: ignore[arg-type]
+            self.board = board
+            return run_share(repo, conn, plan)
+
+    def _transfer_state(self, worker: Worker[object], state: WorkerState) -> None:
+        if state in (WorkerState.PENDING, WorkerState.RUNNING):
+            return
+        self.busy = False
+        self.query_one(TransferPanel).hide()
+        self.board = None
+        for tree in (self.local_tree, self.remote_tree):
+            tree.statuses.clear()
+        if state is WorkerState.CANCELLED or isinstance(worker.error, TransferCancelled):
+            self.notify("Cancelled. Refs of unfinished experiments were not moved; run it again "
+                        "to resume.", severity="warning", markup=False)  # fmt: skip
+        elif state is WorkerState.ERROR:
+            error = worker.error
+            text = (
+                str(error) if isinstance(error, ExptuiError) else f"{type(error).__name__}: {error}"
+            )
+            self.notify(text, title=f"{self.operation.capitalize()} failed", severity="error",
+                        timeout=10, markup=False)  # fmt: skip
+        elif isinstance(worker.result, ShareResult):
+            self._announce(worker.result)
+        for tree in (self.local_tree, self.remote_tree):
+            tree.marked.clear()
+        self._reload()
+
+    def _announce(self, result: ShareResult) -> None:
+        from core.ops import Status
+
+        refs = result.refs
+        done = refs.names(Status.SUCCESS) + refs.names(Status.UP_TO_DATE)
+        files = sum(t.moved for t in result.data)
+        size = sum(t.moved_bytes for t in result.data)
+        verb = "Pushed" if refs.plan.operation == "push" else "Pulled"
+        text = (f"{verb} {len(done)}/{len(refs.outcomes)} experiments to/from "
+                f"{refs.plan.remote.display if refs.plan.remote else '?'}: "
+                f"{files} files ({format_size(size)})")  # fmt: skip
+        problems = (
+            refs.names(Status.DIVERGED)
+            + refs.names(Status.REJECTED)
+            + refs.names(Status.INCOMPLETE)
+        )
+        if problems:
+            text += f"; not moved: {', '.join(problems)}"
+        self.notify(text, severity="warning" if problems else "information",
+                    timeout=10 if problems else 5, markup=False)  # fmt: skip
+        for outcome in refs.outcomes:
+            if outcome.status in (Status.SUCCESS, Status.UP_TO_DATE):
+                continue
+            self.local_tree.statuses[outcome.update.ref.ref] = (
+                "✗ " + outcome.status.value,
+                "bold red",
+            )
+            self.remote_tree.statuses[outcome.update.ref.ref] = (
+                "✗ " + outcome.status.value,
+                "bold red",
+            )
+
+    def _show_progress(self) -> None:
+        """Four times a second: the panel and the rows' inline status, from the board."""
+        if self.board is None:
+            return
+        snap = self.board.snapshot()
+        self.query_one(TransferPanel).show(self.operation, snap)
+        glyph = "↑" if self.operation == "push" else "↓"
+        for key, item in snap.items.items():
+            if item.status == "moving" and item.bytes_total:
+                status = (f"{glyph} {100 * item.bytes_done // item.bytes_total}%", "bold cyan")
+            else:
+                status = {"queued": ("⋯", "dim"), "done": ("✓", "bold green"),
+                          "failed": ("✗", "bold red")}.get(item.status, ("", ""))  # fmt: skip
+            for tree in (self.local_tree, self.remote_tree):
+                tree.statuses[key] = status
+        self.local_tree.refresh_labels()
+        self.remote_tree.refresh_labels()
+
+    def action_cancel(self) -> None:
+        self.workers.cancel_group(self, "transfer")
 
     def _check_tty(self) -> None:
         """Exit when the terminal is gone (SSH hang-up with SIGHUP ignored), never spin."""

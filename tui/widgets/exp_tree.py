@@ -61,6 +61,7 @@ class ExpTree(Tree[NodeData]):
         self.wanted_columns: list[str] = []
         self.name_width = NAME_WIDTH
         self.show_sync = False
+        self.statuses: dict[str, tuple[str, str]] = {}  # ref -> (inline status, style)
 
     # -- content -------------------------------------------------------------------------
 
@@ -71,6 +72,7 @@ class ExpTree(Tree[NodeData]):
         names = [len(r.exp.name) for g in groups for r in g.rows]
         self.name_width = max([NAME_WIDTH, *names]) if names else NAME_WIDTH
         eager = sum(len(g.rows) for g in groups) <= EAGER_LIMIT
+        here = self.cursor_node.data.key if self.cursor_node and self.cursor_node.data else None
         self.clear()
         for group in groups:
             node = self.root.add(self.group_label(group), data=group, allow_expand=True)
@@ -78,6 +80,14 @@ class ExpTree(Tree[NodeData]):
                 self._fill(node)
                 node.expand()
         self.cursor_line = 0
+        if here is not None:  # a reload keeps the cursor on the same row
+            self.call_after_refresh(self._move_to, here)
+
+    def _move_to(self, key: str) -> None:
+        for node in self._all_nodes():
+            if node.data is not None and node.data.key == key:
+                self.move_cursor(node)
+                return
 
     @property
     def columns(self) -> list[str]:
@@ -131,6 +141,9 @@ class ExpTree(Tree[NodeData]):
         for name in self.columns:
             value = row.metric(name)
             text.append(f" {format_value(value):>{VALUE_WIDTH}}" if value is not None else " " * 10)
+        if row.key in self.statuses:
+            status, style = self.statuses[row.key]
+            text.append(f" {status}", style=style)
         return text
 
     def header(self) -> Text:

@@ -1,0 +1,129 @@
+"""Whole journeys in the app: mark, push or pull, confirm, wait; then check the real remote
+(with plain git and the storage directory) and the local repository."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.message import Message
+from textual.notifications import Notify
+
+from tests.big_experiment import add_big_experiment
+from tests.remote_setup import server_refs
+from tests.test_app import settle
+from tests.test_transfer import exp_objects, object_path
+from tui.app import ExptuiApp
+from tui.screens.confirm_share import ConfirmShare
+
+
+async def wait_for(pilot: object, predicate: object, tries: int = 300) -> None:
+    for _ in range(tries):
+        if predicate():  # type: ignore[operator]
+            return
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
+    raise AssertionError("condition not reached")
+
+
+def origin_names(demo: Path) -> set[str]:
+    return {r.rsplit("/", 1)[1] for r in server_refs(demo.parent / "origin.git")}
+
+
+async def test_mark_three_push_confirm_and_the_remote_has_them(fresh_demo: Path) -> None:
+    messages: list[Message] = []
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(130, 36), message_hook=messages.append) as pilot:
+        await settle(app, pilot)
+        # main group: big-batch, brisk-lynx, long-run, quick-test, tuned-lr, wide-net
+        await pilot.press("down", "down", "down", "space", "space", "space")  # long-run..tuned-lr
+        assert len(app.local_tree.marked) == 3
+        await pilot.press("P")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmShare))
+        plan = app.screen.plan  # type: ignore[attr-defined]
+        assert sorted(u.ref.name for u in plan.refs.updates) == [
+            "long-run",
+            "quick-test",
+            "tuned-lr",
+        ]
+        await pilot.press("y")
+        await settle(app, pilot)
+        toast = [m.notification.message for m in messages if isinstance(m, Notify)][-1]
+        assert "Pushed 3/3 experiments" in toast
+    assert {"long-run", "quick-test", "tuned-lr"} <= origin_names(fresh_demo)
+    storage = fresh_demo.parent / "storage"
+    for name in ("quick-test", "tuned-lr"):
+        assert all(object_path(storage, o).is_file() for o in exp_objects(fresh_demo, name))
+
+
+async def test_pull_from_the_remote_pane(fresh_demo: Path) -> None:
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(130, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2", "down", "space", "down", "down", "space")  # alice-drop, ci-nightly
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmShare))
+        await pilot.press("enter")
+        await settle(app, pilot)
+    local = {r.rsplit("/", 1)[1] for r in server_refs(fresh_demo)}
+    assert {"alice-drop", "ci-nightly"} <= local and "gusty-fern" not in local
+    cache = fresh_demo / ".dvc" / "cache"
+    assert all(object_path(cache, o).is_file() for o in exp_objects(fresh_demo, "ci-nightly"))
+
+
+async def test_diverged_row_needs_its_own_force(fresh_demo: Path) -> None:
+    remote_before = server_refs(fresh_demo.parent / "origin.git")
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(130, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down")  # big-batch, diverged
+        await pilot.press("P")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmShare))
+        await pilot.press("y")  # force left off: nothing replaced
+        await settle(app, pilot)
+        assert server_refs(fresh_demo.parent / "origin.git") == remote_before
+        assert "diverged" in app.local_tree.statuses[app.local_tree.current_row.key][0]  # type: ignore[union-attr]
+        await pilot.press("P")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmShare))
+        await pilot.press("space", "y")  # toggle force on big-batch, go
+        await settle(app, pilot)
+    local = {r: s for r, s in server_refs(fresh_demo).items() if r.endswith("/big-batch")}
+    remote = server_refs(fresh_demo.parent / "origin.git")
+    assert all(remote[r] == s for r, s in local.items())
+
+
+async def test_cancel_mid_transfer_moves_no_ref(fresh_demo: Path) -> None:
+    add_big_experiment(fresh_demo, "huge", 6000)
+    messages: list[Message] = []
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(130, 36), message_hook=messages.append) as pilot:
+        await settle(app, pilot)
+        tree = app.local_tree
+        node = next(leaf for group in tree.root.children for leaf in group.children
+                    if leaf.data.exp.name == "huge")  # fmt: skip
+        tree.move_cursor(node)
+        await pilot.press("P")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmShare))
+        await pilot.press("y")
+        for _ in range(5000):  # the copy runs in a thread: poll tightly, not via UI pauses
+            if app.board is not None and app.board.snapshot().files_done > 0:
+                break
+            await asyncio.sleep(0.002)
+        await pilot.press("z")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        toasts = [m.notification.message for m in messages if isinstance(m, Notify)]
+        assert any("Cancelled" in t for t in toasts)
+        assert not app.busy
+    assert "huge" not in origin_names(fresh_demo)
+
+
+async def test_nothing_marked_and_no_row_is_a_hint(fresh_demo: Path) -> None:
+    messages: list[Message] = []
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(130, 36), message_hook=messages.append) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2", "p")  # cursor on a baseline row, nothing marked
+        await pilot.pause()
+        toasts = [m.notification.message for m in messages if isinstance(m, Notify)]
+        assert any("mark experiments in the remote pane" in t for t in toasts)
+        assert not isinstance(app.screen, ConfirmShare)
