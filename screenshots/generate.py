@@ -19,6 +19,7 @@ from tui.app import ExptuiApp
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc).timestamp()
 DEMO_DIR = Path(tempfile.gettempdir()) / "exptui-screenshots" / "demo"
+MODAL = "<wait for a modal>"  # a confirmation waits on a worker: poll for it, then shoot
 # (file name, terminal size, keys to press before the picture)
 SHOTS: list[tuple[str, tuple[int, int], Sequence[str]]] = [
     ("main.svg", (130, 32), ["down", "down"]),
@@ -27,6 +28,7 @@ SHOTS: list[tuple[str, tuple[int, int], Sequence[str]]] = [
     ("remote-80x24.svg", (80, 24), ["tab", "down"]),
     ("details-80x24.svg", (80, 24), ["down", "j", "enter"]),
     ("help.svg", (80, 30), ["question_mark"]),
+    ("confirm-push.svg", (110, 30), ["down", "space", "down", "down", "down", "space", "P", MODAL]),
 ]
 
 
@@ -36,9 +38,14 @@ async def shoot(workspace: Path, out: Path, name: str, size: tuple[int, int], ke
         await app.workers.wait_for_complete()
         await pilot.pause()
         for key in keys:
-            await pilot.press(key)
+            if key == MODAL:
+                while len(app.screen_stack) == 1:
+                    await pilot.pause(0.05)
+            else:
+                await pilot.press(key)
         await pilot.pause()
         app.save_screenshot(name, str(out))
+        app.workers.cancel_all()  # a confirmation left open must not keep its worker waiting
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -147,6 +147,10 @@ class ExptuiApp(App[None]):
         if not self.is_headless:
             self.set_interval(2.0, self._check_tty)
 
+    def _alive(self) -> bool:
+        """False while the app tears down: workers may still deliver late messages."""
+        return bool(self.screen_stack) and bool(self.screen_stack[0].query("#local-tree"))
+
     @property
     def local_tree(self) -> ExpTree:
         return self.query_one("#local-tree", ExpTree)
@@ -174,6 +178,8 @@ class ExptuiApp(App[None]):
         self.post_message(self.LocalDetailsLoaded())
 
     def on_exptui_app_local_loaded(self, message: LocalLoaded) -> None:
+        if not self._alive():
+            return
         self.local = message.view
         self._apply_sync()
         self.local_tree.show_groups(message.view.groups, self._columns())
@@ -184,6 +190,8 @@ class ExptuiApp(App[None]):
             self.notify(f"Skipped malformed experiment ref {ref}", severity="warning", markup=False)
 
     def on_exptui_app_local_details_loaded(self, _message: LocalDetailsLoaded) -> None:
+        if not self._alive():
+            return
         self._refresh_trees()
         self._show_cursor_details()
 
@@ -233,6 +241,8 @@ class ExptuiApp(App[None]):
         return answer[0]
 
     def on_exptui_app_remote_loaded(self, message: RemoteLoaded) -> None:
+        if not self._alive():
+            return
         view = message.view
         if view.spec.display != self.remote_name:
             return  # a late answer about a remote the user has since switched away from
@@ -288,6 +298,8 @@ class ExptuiApp(App[None]):
         self.query_one("#remote-header", Static).update(self.remote_tree.header())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if not self._alive():
+            return
         if event.worker.group == "transfer":
             self._transfer_state(event.worker, event.state)
             return
@@ -520,6 +532,8 @@ class ExptuiApp(App[None]):
 
     def _show_progress(self) -> None:
         """Four times a second: the panel and the rows' inline status, from the board."""
+        if not self._alive():
+            return
         if self.board is None:
             return
         snap = self.board.snapshot()
