@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.message import Message
 from textual.notifications import Notify
 
+from core.datastate import DataState
 from core.gitsync import SyncState
 from tests.conftest import git
 from tests.test_app import plain, settle
@@ -34,8 +35,16 @@ async def test_remote_pane_shows_every_sync_state_with_badges(fresh_demo: Path) 
         assert local["tuned-lr"].sync is SyncState.LOCAL_ONLY
         assert local["big-batch"].sync is SyncState.DIVERGED
         label = str(app.remote_tree.row_label(remote["alice-drop"]))
-        assert label.startswith("↓ alice-drop")  # a glyph, not colour alone
-        assert str(app.local_tree.row_label(local["big-batch"])).startswith("≠ big-batch")
+        assert label.startswith(
+            "↓■ alice-drop"
+        )  # glyphs, not colour alone: remote-only, data there
+        assert str(app.local_tree.row_label(local["big-batch"])).startswith("≠")
+        # the half-shared experiment: ref in sync on origin, data never pushed to storage
+        assert remote["brisk-lynx"].data is not None
+        assert remote["brisk-lynx"].data.remote is DataState.MISSING
+        assert str(app.remote_tree.row_label(remote["brisk-lynx"])).startswith("✓□ brisk-lynx")
+        assert remote["wide-net"].data.remote is DataState.COMPLETE  # type: ignore[union-attr]
+        assert local["tuned-lr"].data.local is DataState.COMPLETE  # type: ignore[union-attr]
         # remote-only experiments were peeked: their metrics show without pulling them
         assert remote["alice-drop"].state is not None
         assert remote["alice-drop"].metric("accuracy") is not None

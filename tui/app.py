@@ -25,6 +25,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static, Tree
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from core.datastate import DataStatus
 from core.errors import ExptuiError
 from core.gitsync import SyncState
 from core.progress import ProgressBoard
@@ -48,6 +49,7 @@ from tui.view import (
     default_remote,
     fetch_remote,
     git_remote_names,
+    load_data_status,
     load_groups,
     load_states,
     metric_columns,
@@ -95,6 +97,13 @@ class ExptuiApp(App[None]):
     class LocalDetailsLoaded(Message):
         """Phase two of the local pane: params, metrics and outputs are filled in."""
 
+    class DataStatusLoaded(Message):
+        """Where each experiment's data is, for the data badges."""
+
+        def __init__(self, statuses: dict[str, DataStatus]) -> None:
+            super().__init__()
+            self.statuses = statuses
+
     busy = reactive(False, bindings=True)
 
     class RemoteLoaded(Message):
@@ -121,6 +130,7 @@ class ExptuiApp(App[None]):
         self.remote_note = ""
         self.board: ProgressBoard | None = None
         self.operation = ""
+        self.data_status: dict[str, DataStatus] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
@@ -176,18 +186,35 @@ class ExptuiApp(App[None]):
         self.post_message(self.LocalLoaded(view))
         load_states(self.path, view)
         self.post_message(self.LocalDetailsLoaded())
+        rows = [row for group in view.groups for row in group.rows]
+        self.post_message(self.DataStatusLoaded(load_data_status(self.path, rows)))
 
     def on_exptui_app_local_loaded(self, message: LocalLoaded) -> None:
         if not self._alive():
             return
         self.local = message.view
         self._apply_sync()
+        self._apply_data()
         self.local_tree.show_groups(message.view.groups, self._columns())
         self.query_one("#local-pane").border_subtitle = str(message.view.root)
         self._show_headers()
         self._update_status()
         for ref in message.view.skipped_refs:
             self.notify(f"Skipped malformed experiment ref {ref}", severity="warning", markup=False)
+
+    def on_exptui_app_data_status_loaded(self, message: DataStatusLoaded) -> None:
+        if not self._alive():
+            return
+        self.data_status.update(message.statuses)
+        self._apply_data()
+        self._refresh_trees()
+        self._show_cursor_details()
+
+    def _apply_data(self) -> None:
+        for view in (self.local, self.remote):
+            for group in view.groups if view else []:
+                for row in group.rows:
+                    row.data = self.data_status.get(row.key, row.data)
 
     def on_exptui_app_local_details_loaded(self, _message: LocalDetailsLoaded) -> None:
         if not self._alive():
@@ -219,6 +246,8 @@ class ExptuiApp(App[None]):
         if self.network:
             view = fetch_remote(self.path, name, prompt=self._ask_credentials)
             self.post_message(self.RemoteLoaded(view))
+            rows = [row for group in view.groups for row in group.rows]
+            self.post_message(self.DataStatusLoaded(load_data_status(self.path, rows)))
 
     def _ask_credentials(self, url: str) -> Credentials | None:
         return self._ask(CredentialScreen(url))  # type: ignore[no-any-return]
@@ -249,6 +278,7 @@ class ExptuiApp(App[None]):
         self.remote = view
         self.remote_note = view.error or ""
         self._apply_sync()
+        self._apply_data()
         self.remote_tree.show_sync = self.local_tree.show_sync = True
         self.remote_tree.show_groups(view.groups, self._columns())
         self._refresh_trees()

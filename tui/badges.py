@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.datastate import DataState, DataStatus
 from core.gitsync import SyncState
 
 BADGES: dict[SyncState, tuple[str, str, str]] = {
@@ -17,4 +18,20 @@ UNKNOWN = ("·", "dim", "no remote listing yet")
 
 def badge(state: SyncState | None) -> tuple[str, str]:
     glyph, style, _ = BADGES.get(state, UNKNOWN) if state else UNKNOWN
+    return glyph, style
+
+
+DATA_BADGES: dict[DataState, tuple[str, str, str]] = {
+    DataState.COMPLETE: ("■", "green", "data complete on the DVC remote"),
+    DataState.PARTIAL: ("◧", "yellow", "data partly on the DVC remote"),
+    DataState.MISSING: ("□", "bold red", "data missing on the DVC remote (half-shared)"),
+    DataState.NONE: (" ", "", "no cached outputs"),
+    DataState.UNKNOWN: ("?", "dim", "DVC remote not checked or unreachable"),
+}
+
+
+def data_badge(status: DataStatus | None) -> tuple[str, str]:
+    if status is None:
+        return "·", "dim"
+    glyph, style, _ = DATA_BADGES[status.remote]
     return glyph, style

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.datastate import DataStatus, data_status
 from core.dvcfiles import ProjectState, flatten
 from core.gitsync import (
     RemoteListing,
@@ -38,6 +39,7 @@ class ExpRow:
     info: CommitInfo | None
     state: ProjectState | None = None
     sync: SyncState | None = None
+    data: DataStatus | None = None
 
     @property
     def key(self) -> str:
@@ -192,3 +194,10 @@ def _remote_view(repo: Repository, listing: RemoteListing, fresh: bool) -> Remot
 
 def listing_age(view: RemoteView, now: float | None = None) -> float:
     return view.listing.age(time.time() if now is None else now)
+
+
+def load_data_status(path: Path, rows: list[ExpRow]) -> dict[str, DataStatus]:
+    """Where each row's data is (local cache and DVC remote); rows must have their commit."""
+    with Repository.open(path) as repo:
+        known = [(row.exp.ref, row.exp.sha) for row in rows if repo.has_commit(row.exp.sha)]
+        return data_status(repo, known)

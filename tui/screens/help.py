@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.badges import BADGES
+from tui.badges import BADGES, DATA_BADGES
 
 
 class HelpScreen(ModalScreen[None]):
@@ -41,6 +41,10 @@ class HelpScreen(ModalScreen[None]):
         table.add_row(Text("Sync badges", style="bold underline"), "")
         for glyph, style, meaning in BADGES.values():
             table.add_row(Text(glyph, style=style), Text(meaning))
+        table.add_row(Text("Data badges", style="bold underline"), "")
+        for glyph, style, meaning in DATA_BADGES.values():
+            if glyph.strip():
+                table.add_row(Text(glyph, style=style), Text(meaning))
         with VerticalScroll():
             yield Static(table)
             yield Static(Text("escape closes", style="dim"))

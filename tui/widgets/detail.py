@@ -33,6 +33,9 @@ def describe(row: ExpRow, group: GroupView | None, now: float) -> RenderableType
     if row.sync is not None:
         glyph, style = badge(row.sync)
         head.add_row("sync", Text.assemble((glyph, style), f" {row.sync.value}"))
+    if row.data is not None:
+        head.add_row("data", Text(f"local cache {row.data.local.value} · DVC remote "
+                                  f"'{row.data.remote_name}' {row.data.remote.value}"))  # fmt: skip
     info = row.info
     if info is not None:
         head.add_row("author", Text(info.author))

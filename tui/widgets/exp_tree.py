@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from tui.badges import badge
+from tui.badges import badge, data_badge
 from tui.format import format_age, format_value
 from tui.view import ExpRow, GroupView
 
@@ -94,7 +94,7 @@ class ExpTree(Tree[NodeData]):
         """The metric columns that fit the tree's width (all of them before layout)."""
         if not self.size.width:
             return self.wanted_columns
-        fixed = self.guide_depth + len(UNMARKED) + (2 if self.show_sync else 0)
+        fixed = self.guide_depth + len(UNMARKED) + (3 if self.show_sync else 0)
         fixed += self.name_width + 8 + AGE_WIDTH + 2  # sha, age, scrollbar
         return self.wanted_columns[: max(0, (self.size.width - fixed) // (VALUE_WIDTH + 1))]
 
@@ -132,6 +132,8 @@ class ExpTree(Tree[NodeData]):
         text = Text()
         if self.show_sync:
             glyph, style = badge(row.sync)
+            text.append(glyph, style=style)
+            glyph, style = data_badge(row.data)
             text.append(f"{glyph} ", style=style)
         text.append_text(Text.assemble(
             (row.exp.name.ljust(self.name_width), "bold"),
@@ -148,7 +150,7 @@ class ExpTree(Tree[NodeData]):
 
     def header(self) -> Text:
         """Column titles aligned with the leaves' labels."""
-        indent = " " * (self.guide_depth + len(UNMARKED) + (2 if self.show_sync else 0))
+        indent = " " * (self.guide_depth + len(UNMARKED) + (3 if self.show_sync else 0))
         title = f"{indent}{'experiment'.ljust(self.name_width)} {'sha':7} {'age':>{AGE_WIDTH}}"
         text = Text(title)
         for name in self.columns:

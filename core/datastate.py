@@ -1,0 +1,110 @@
+"""Where an experiment's data is: complete, partial or missing, locally and on its DVC
+remote. Cheap enough for every row: the local side stats cache files; the remote side
+asks only for each output's top-level object (a present ``.dir`` implies its entries, the
+rule DVC relies on and exptui never breaks)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+from core.errors import ExptuiError
+from core.refs import ExpRef
+from core.repo import Repository
+from core.stores import ObjectKey, ObjectStore, open_store
+from core.transfer import ExpData, collect
+
+
+class DataState(str, Enum):
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+    MISSING = "missing"
+    NONE = "no-data"  # the experiment has no cached outputs
+    UNKNOWN = "unknown"  # the remote could not be asked
+
+
+@dataclass(frozen=True)
+class DataStatus:
+    local: DataState
+    remote: DataState
+    remote_name: str = ""
+    detail: str = ""
+
+
+def _state(have: int, total: int) -> DataState:
+    if total == 0:
+        return DataState.NONE
+    if have == total:
+        return DataState.COMPLETE
+    return DataState.PARTIAL if have else DataState.MISSING
+
+
+def _local(repo: Repository, items: list[ExpData]) -> tuple[int, int]:
+    have = total = 0
+    for item in items:
+        for key in item.objects:
+            total += 1
+            have += (repo.cache.root / key.relpath).is_file()
+    return have, total
+
+
+async def _remote(items: list[ExpData], stores: dict[str, ObjectStore]) -> tuple[int, int]:
+    tops = [(item, key) for item in items for key in (set(item.dirs) | _top_files(item))]
+    if not tops:
+        return 0, 0
+    have = 0
+    for name in {item.remote.name for item, _ in tops}:
+        keys = {key for item, key in tops if item.remote.name == name}
+        have += len(await stores[name].present(keys))
+    return have, len(tops)
+
+
+def _top_files(item: ExpData) -> set[ObjectKey]:
+    inside = {e for entries in item.dirs.values() for e in entries or []}
+    return item.files - inside
+
+
+def data_status(
+    repo: Repository, experiments: Iterable[tuple[ExpRef, str]], check_remote: bool = True
+) -> dict[str, DataStatus]:
+    """Local and remote data completeness per experiment (keyed by full ref)."""
+    per_exp: dict[ExpRef, list[ExpData]] = {}
+    notes: dict[ExpRef, str] = {}
+    for ref, sha in experiments:
+        try:
+            per_exp[ref] = collect(repo, [(ref, sha)], "pull")
+        except ExptuiError as exc:  # no remote configured for that commit, say
+            per_exp[ref], notes[ref] = [], exc.message
+    remote_counts = asyncio.run(_all_remote(per_exp)) if check_remote else {}
+    result = {}
+    for ref, items in per_exp.items():
+        local = _state(*_local(repo, items))
+        counts = remote_counts.get(ref)
+        remote = _state(*counts) if counts else DataState.UNKNOWN
+        if local is DataState.NONE:
+            remote = DataState.NONE
+        names = ", ".join(sorted({i.remote.name for i in items}))
+        result[ref.ref] = DataStatus(local, remote, names, notes.get(ref, ""))
+    return result
+
+
+async def _all_remote(per_exp: dict[ExpRef, list[ExpData]]) -> dict[ExpRef, tuple[int, int]]:
+    stores: dict[str, ObjectStore] = {}
+    counts: dict[ExpRef, tuple[int, int]] = {}
+    try:
+        for ref, items in per_exp.items():
+            try:
+                for item in items:
+                    if item.remote.name not in stores:
+                        stores[item.remote.name] = await open_store(item.remote)
+                counts[ref] = await _remote(items, stores)
+            except ExptuiError:
+                continue  # unknown for this one; the transfer will say why if asked
+    finally:
+        for store in stores.values():
+            with contextlib.suppress(Exception):
+                await store.close()
+    return counts

@@ -1,0 +1,31 @@
+"""Where the data is, per experiment: complete, partial, missing, locally and remotely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.datastate import DataState, data_status
+from core.repo import Repository
+from tests.test_transfer import object_path
+from tui.cli import main
+
+
+def statuses(project: Path) -> dict[str, tuple[DataState, DataState]]:
+    with Repository.open(project) as repo:
+        found = data_status(repo, [(e.ref, e.sha) for e in repo.experiments()])
+    return {ref.rsplit("/", 1)[1]: (s.local, s.remote) for ref, s in found.items()}
+
+
+def test_states_follow_what_is_where(fresh_demo: Path) -> None:
+    before = statuses(fresh_demo)
+    assert before["wide-net"] == (DataState.COMPLETE, DataState.COMPLETE)
+    assert before["brisk-lynx"] == (DataState.COMPLETE, DataState.MISSING)  # half-shared
+    assert before["tuned-lr"][1] is DataState.MISSING  # never pushed
+    assert main(["push", "origin", "brisk-lynx", "-C", str(fresh_demo)]) == 0
+    with Repository.open(fresh_demo) as repo:
+        exp = next(e for e in repo.experiments() if e.name == "wide-net")
+        model = next(o for o in repo.project_state(exp.sha).outputs if o.path == "model.pkl")
+    (object_path(fresh_demo.parent / "storage", model.oid or "")).unlink()
+    after = statuses(fresh_demo)
+    assert after["brisk-lynx"] == (DataState.COMPLETE, DataState.COMPLETE)
+    assert after["wide-net"][1] is DataState.PARTIAL
