@@ -373,3 +373,54 @@ def _swap_local_ref(repo: Repository, ref: str, old: str | None, new: str | None
     if old is None:
         return bool(refs.add_if_new(name, new.encode()))
     return bool(refs.set_if_equals(name, old.encode(), new.encode()))
+
+
+# -- rename -----------------------------------------------------------------------------------
+
+
+def plan_rename(
+    old: ExpRef,
+    sha: str,
+    new_name: str,
+    existing: dict[ExpRef, str],
+    force: bool,
+    remote: GitRemoteSpec | None = None,
+) -> RefPlan:
+    """Rename = the new ref on the same commit, then the old one deleted. ``existing`` are
+    the refs where the rename happens (local, or the remote's listing); an existing new
+    name is refused unless forced (DVC_FORMAT §3.3)."""
+    new = ExpRef.create(old.baseline, new_name)
+    if new in existing and not force:
+        raise ExptuiError(
+            f"Experiment '{new_name}' already exists under this baseline.",
+            "Pick another name, or pass -f to replace it.",
+        )
+    state = SyncState.IN_SYNC if existing.get(new) == sha else SyncState.LOCAL_ONLY
+    action = Action.UP_TO_DATE if state is SyncState.IN_SYNC else (
+        Action.FORCE if new in existing else Action.CREATE)  # fmt: skip
+    updates = (
+        RefUpdate(new, sha, existing.get(new), state, action),
+        RefUpdate(old, None, existing[old], SyncState.IN_SYNC, Action.DELETE),
+    )
+    return RefPlan("rename", remote, updates)
+
+
+def run_rename_local(repo: Repository, plan: RefPlan) -> RefResult:
+    """New ref first, old one deleted only if the new one is in place."""
+    create, delete = plan.updates
+    result = RefResult(plan)
+    made = create.action is Action.UP_TO_DATE or _swap_local_ref(
+        repo, create.ref.ref, create.old_sha, create.new_sha)  # fmt: skip
+    result.outcomes.append(RefOutcome(create, Status.SUCCESS if made else Status.REJECTED,
+                                      "" if made else "the new ref changed meanwhile"))  # fmt: skip
+    if made:
+        gone = _swap_local_ref(repo, delete.ref.ref, delete.old_sha, None)
+        result.outcomes.append(RefOutcome(delete, Status.SUCCESS if gone else Status.REJECTED))
+    else:
+        result.outcomes.append(RefOutcome(delete, Status.REJECTED, "kept: the rename failed"))
+    return result
+
+
+def run_rename_remote(repo: Repository, conn: Connection, plan: RefPlan) -> RefResult:
+    """Both updates in one push: the remote never has neither name."""
+    return run_push(repo, conn, plan)

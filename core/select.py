@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from core.errors import AmbiguousExperimentError, UnknownExperimentError
+from core.errors import AmbiguousExperimentError, ExptuiError, UnknownExperimentError
 from core.refs import ExpRef
 from core.repo import Repository
 
@@ -84,3 +84,36 @@ def resolve_names(
             + (f" or 'exptui list {where} -A'." if where else "."),
         )
     return list(dict.fromkeys(resolved))
+
+
+def resolve_experiment(repo: Repository, arg: str) -> tuple[ExpRef, str]:
+    """What ``apply``/``branch`` mean by ``arg`` (DVC_FORMAT §2.5, §7.6, §7.7): first a Git
+    revision (SHA, branch, tag) whose commit an experiment ref points at, then a name or
+    full ref. Several refs at one commit: HEAD's baseline wins, else the user must pick."""
+    local = repo.experiments()
+    try:
+        sha = repo.resolve_rev(arg) if not arg.startswith("refs/exps/") else None
+    except ExptuiError:
+        sha = None
+    if sha is not None:
+        holders = [e for e in local if e.sha == sha]
+        if not holders:
+            by_name = [e for e in local if e.name == arg]
+            if not by_name:
+                raise UnknownExperimentError(
+                    f"'{arg}' does not appear to be an experiment commit.",
+                    "Give an experiment name, a full refs/exps/... ref, or an experiment's SHA.",
+                )
+        elif len(holders) == 1:
+            return holders[0].ref, sha
+        else:
+            at_head = [e for e in holders if e.baseline == repo.head_sha()]
+            if len(at_head) == 1:
+                return at_head[0].ref, sha
+            refs = "\n\t".join(sorted(e.ref.ref for e in holders))
+            raise AmbiguousExperimentError(
+                f"Ambiguous experiment name '{arg}' can refer to multiple experiments.",
+                f"Use a full experiment ref:\n\t{refs}",
+            )
+    (ref,) = resolve_names([arg], [e.ref for e in local], repo.head_sha())
+    return ref, next(e.sha for e in local if e.ref == ref)

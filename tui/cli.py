@@ -19,7 +19,7 @@ from core.errors import ExptuiError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
-SUBCOMMANDS = ("list", "push", "pull", "remove", "demo")
+SUBCOMMANDS = ("list", "push", "pull", "remove", "branch", "rename", "demo")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,6 +132,18 @@ def _subcommand_parser() -> argparse.ArgumentParser:
                          help="also the N-1 first-parent ancestors of each --rev")  # fmt: skip
     _add_output_flags(remover)
 
+    brancher = sub.add_parser("branch", help="create a Git branch at an experiment")
+    brancher.add_argument("experiment", help="name, full ref or SHA of the experiment")
+    brancher.add_argument("branch", nargs="?", help="branch name (default: <name>-branch)")
+    brancher.add_argument("-C", dest="cwd", default=".", help="run as if started in this directory")
+
+    renamer = sub.add_parser("rename", help="rename an experiment, locally or on a Git remote")
+    renamer.add_argument("experiment", help="name or full ref")
+    renamer.add_argument("new_name", help="the new name")
+    renamer.add_argument("-g", "--git-remote", help="rename on this Git remote instead")
+    renamer.add_argument("-f", "--force", action="store_true", help="replace an existing name")
+    _add_output_flags(renamer)
+
     demo = sub.add_parser("demo", help="build a demo workspace and open the app on it")
     demo.add_argument("dir", nargs="?", help="where to build it (default: a per-user data dir)")
     demo.add_argument("--no-tui", action="store_true", help="build and print the path only")
@@ -178,6 +190,10 @@ def _run_subcommand(args: list[str]) -> int:
         from tui.commands import ref_command
 
         return ref_command(options)
+    if options.command in ("branch", "rename"):
+        from tui.commands import branch_command, rename_command
+
+        return (branch_command if options.command == "branch" else rename_command)(options)
     return _cmd_demo(options)
 
 

@@ -299,3 +299,49 @@ def _print_result(result: RefResult) -> None:
         elif outcome.status is Status.REJECTED:
             print(f"exptui: {where or 'the repository'} rejected {name}: {outcome.reason}",
                   file=sys.stderr)  # fmt: skip
+
+
+# -- branch / rename --------------------------------------------------------------------------
+
+
+def branch_command(options: argparse.Namespace) -> int:
+    from core.branching import create_branch
+    from core.select import resolve_experiment
+
+    with Repository.open(options.cwd) as repo:
+        ref, sha = resolve_experiment(repo, options.experiment)
+        name = create_branch(repo, ref, sha, options.branch)
+    print(f"Git branch '{name}' has been created from experiment '{ref.name}'.")
+    print(f"To switch to the new branch run:\n\n\tgit checkout {name}")
+    return 0
+
+
+def rename_command(options: argparse.Namespace) -> int:
+    with Repository.open(options.cwd) as repo:
+        conn = None
+        if options.git_remote:
+            conn = Connection(repo, resolve_remote(repo, options.git_remote), prompt=_prompt)
+            listing = list_remote(conn)
+            existing, where = dict(listing.refs), listing.remote
+            (ref,) = ops.select_remote(repo, listing, Selection((options.experiment,)))
+        else:
+            existing = {e.ref: e.sha for e in repo.experiments()}
+            where = None
+            (ref,) = ops.select_local(repo, Selection((options.experiment,)))
+        plan = ops.plan_rename(ref, existing[ref], options.new_name, existing, options.force, where)
+        if options.dry_run:
+            _emit(plan.to_json()) if options.json else _print_plan(plan)
+            return 0
+        result = (ops.run_rename_remote(repo, conn, plan) if conn is not None
+                  else ops.run_rename_local(repo, plan))  # fmt: skip
+    if options.json:
+        _emit(result.to_json())
+    elif result.exit_code == 0:
+        place = f" on Git remote '{where.display}'" if where else ""
+        print(f"Renamed experiment {ref.name} to {options.new_name}{place}.")
+    else:
+        for outcome in result.outcomes:
+            if outcome.status is Status.REJECTED:
+                print(f"exptui: {outcome.update.ref.name}: {outcome.reason or 'rejected'}",
+                      file=sys.stderr)  # fmt: skip
+    return result.exit_code
