@@ -1,11 +1,12 @@
-"""An experiment with a large directory output, written the way DVC would (for fault and
-scale tests): files in the cache, a byte-exact .dir, and a commit whose dvc.lock lists it."""
+"""Experiments written the way DVC would (for fault, scale and hostile-input tests): objects
+in the cache, byte-exact .dir manifests, and a commit whose dvc.lock lists the output."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import yaml
 from dulwich.objects import Blob, Commit, Tree
@@ -16,31 +17,22 @@ from core.odb import LocalObjectStore
 from core.repo import Repository
 
 
-def add_big_experiment(project: Path, name: str, files: int, size: int = 2048) -> str:
-    """Commit an experiment on HEAD with a ``data`` directory of ``files`` files."""
+def commit_experiment(project: Path, name: str, extra_outs: list[dict[str, Any]]) -> str:
+    """An experiment on HEAD whose dvc.lock gains ``extra_outs``; returns its SHA."""
     with Repository.open(project) as repo:
         head = repo.head_sha() or ""
-        tracked = {"dvc.lock": repo.files_at(head).read("dvc.lock") or b""}
-        cache = repo.cache
-    entries = []
-    store = LocalObjectStore(cache.root)
-    for i in range(files):
-        data = hashlib.sha256(f"{name}:{i}".encode()).digest() * (size // 32)
-        entries.append(ManifestEntry(f"part-{i:05d}.bin", store.add_bytes(data)))
-    oid = store.add_manifest(entries)
-    lock = yaml.safe_load(tracked["dvc.lock"])
-    lock["stages"]["train"]["outs"].insert(0, {"path": "data", "hash": "md5", "md5": oid,
-                                                "size": files * size, "nfiles": files})  # fmt: skip
-    tracked["dvc.lock"] = yaml.safe_dump(lock, sort_keys=False).encode()
+        lock = yaml.safe_load(repo.files_at(head).read("dvc.lock") or b"")
+    lock["stages"]["train"]["outs"][:0] = extra_outs
+    data = yaml.safe_dump(lock, sort_keys=False).encode()
     stage = json.dumps(lock["stages"], sort_keys=True).encode()
     with Repo(str(project)) as git:
-        base_commit = git[head.encode()]
-        assert isinstance(base_commit, Commit)
-        tree = git[base_commit.tree]
+        base = git[head.encode()]
+        assert isinstance(base, Commit)
+        tree = git[base.tree]
         assert isinstance(tree, Tree)
-        lock_blob = Blob.from_string(tracked["dvc.lock"])
-        git.object_store.add_object(lock_blob)
-        tree[b"dvc.lock"] = (0o100644, lock_blob.id)  # the baseline's tree, new dvc.lock
+        blob = Blob.from_string(data)
+        git.object_store.add_object(blob)
+        tree[b"dvc.lock"] = (0o100644, blob.id)  # the baseline's tree, new dvc.lock
         git.object_store.add_object(tree)
         commit = Commit()
         commit.tree = tree.id
@@ -51,4 +43,31 @@ def add_big_experiment(project: Path, name: str, files: int, size: int = 2048) -
         commit.message = b"dvc: commit experiment " + hashlib.sha256(stage).hexdigest().encode()
         git.object_store.add_object(commit)
         git.refs[f"refs/exps/{head[:2]}/{head[2:]}/{name}".encode()] = commit.id
+        return commit.id.decode()
+
+
+def add_big_experiment(project: Path, name: str, files: int, size: int = 2048) -> str:
+    """An experiment with a ``data`` directory of ``files`` files; returns the .dir oid."""
+    with Repository.open(project) as repo:
+        store = LocalObjectStore(repo.cache.root)
+    entries = []
+    for i in range(files):
+        data = hashlib.sha256(f"{name}:{i}".encode()).digest() * (size // 32)
+        entries.append(ManifestEntry(f"part-{i:05d}.bin", store.add_bytes(data)))
+    oid = store.add_manifest(entries)
+    out = {"path": "data", "hash": "md5", "md5": oid, "size": files * size, "nfiles": files}
+    commit_experiment(project, name, [out])
     return oid
+
+
+def add_raw_dir_output(project: Path, name: str, manifest: bytes, path: str = "data") -> str:
+    """An experiment whose directory output has exactly these manifest bytes (hostile ones
+    included: they are written as DVC would store any .dir)."""
+    with Repository.open(project) as repo:
+        root = repo.cache.root
+    oid = hashlib.md5(manifest).hexdigest() + ".dir"
+    target = root / "files" / "md5" / oid[:2] / oid[2:]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(manifest)
+    out = {"path": path, "hash": "md5", "md5": oid, "size": 1, "nfiles": 1}
+    return commit_experiment(project, name, [out])

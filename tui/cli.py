@@ -19,7 +19,7 @@ from core.errors import ExptuiError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
-SUBCOMMANDS = ("list", "push", "pull", "remove", "branch", "rename", "demo")
+SUBCOMMANDS = ("list", "push", "pull", "remove", "apply", "branch", "rename", "demo")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,6 +132,10 @@ def _subcommand_parser() -> argparse.ArgumentParser:
                          help="also the N-1 first-parent ancestors of each --rev")  # fmt: skip
     _add_output_flags(remover)
 
+    applier = sub.add_parser("apply", help="put an experiment into the workspace")
+    applier.add_argument("experiment", help="name, full ref or SHA of the experiment")
+    _add_output_flags(applier)
+
     brancher = sub.add_parser("branch", help="create a Git branch at an experiment")
     brancher.add_argument("experiment", help="name, full ref or SHA of the experiment")
     brancher.add_argument("branch", nargs="?", help="branch name (default: <name>-branch)")
@@ -190,6 +194,10 @@ def _run_subcommand(args: list[str]) -> int:
         from tui.commands import ref_command
 
         return ref_command(options)
+    if options.command == "apply":
+        from tui.commands import apply_command
+
+        return apply_command(options)
     if options.command in ("branch", "rename"):
         from tui.commands import branch_command, rename_command
 

@@ -345,3 +345,28 @@ def rename_command(options: argparse.Namespace) -> int:
                 print(f"exptui: {outcome.update.ref.name}: {outcome.reason or 'rejected'}",
                       file=sys.stderr)  # fmt: skip
     return result.exit_code
+
+
+def apply_command(options: argparse.Namespace) -> int:
+    from core.apply import plan_apply, run_apply
+    from tui.view import default_remote
+
+    with Repository.open(options.cwd) as repo:
+        plan = plan_apply(repo, options.experiment)
+        if options.dry_run:
+            _emit(plan.to_json()) if options.json else print(
+                f"Would apply {plan.ref.name}: {len(plan.writes)} files written, "
+                f"{len(plan.deletes)} removed, {len(plan.outputs)} outputs checked out"
+                + (f"; {len(plan.missing)} objects missing from the cache" if plan.missing else "")
+            )  # fmt: skip
+            return 0
+        result = run_apply(repo, plan, default_remote(repo.root) or "<git remote>")
+    if options.json:
+        _emit({**plan.to_json(), "stashed": result.stashed})
+        return 0
+    print(f"Changes for experiment '{options.experiment}' have been applied to your current "
+          "workspace.")  # fmt: skip
+    if result.stashed:
+        print("Your local changes were stashed; to get them back run:\n\n"
+              "\tgit stash apply refs/exps/apply/stash")  # fmt: skip
+    return 0
