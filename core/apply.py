@@ -194,11 +194,10 @@ def _identity(repo: Repository) -> bytes:
 def _stash(repo: Repository, plan: ApplyPlan) -> dict[str, tuple[int, bytes]]:
     """Record local changes as ``git stash push -u`` does; returns the stashed files
     (worktree + untracked) by path, or {} when there was nothing to stash."""
-    status = porcelain.status(repo.git, untracked_files="all")
-    staged = any(status.staged.values())
-    untracked = [p.decode() if isinstance(p, bytes) else p for p in status.untracked]
-    if not (staged or status.unstaged or untracked):
+    if not has_local_changes(repo):
         return {}
+    status = porcelain.status(repo.git, untracked_files="all")
+    untracked = [p.decode() if isinstance(p, bytes) else p for p in status.untracked]
     store = repo.git.object_store
     index = repo.git.open_index()
     index_tree = commit_index(store, index)
@@ -357,3 +356,9 @@ def _copy_from_cache(source: Path, target: Path) -> None:
     shutil.copyfile(source, tmp)
     os.chmod(tmp, 0o666 & ~_umask())
     os.replace(tmp, target)
+
+
+def has_local_changes(repo: Repository) -> bool:
+    """Whether apply will stash something (staged, unstaged or untracked changes)."""
+    status = porcelain.status(repo.git, untracked_files="all")
+    return bool(any(status.staged.values()) or status.unstaged or status.untracked)

@@ -35,6 +35,8 @@ from core.sharing import ShareResult, plan_share, run_share
 from core.transfer import TransferCancelled
 from core.transport import Connection, Credentials, resolve_remote
 from tui.format import format_age, format_size
+from tui.screens.branch_name import BranchName
+from tui.screens.confirm import Confirm
 from tui.screens.confirm_share import ConfirmShare
 from tui.screens.credentials import CredentialScreen
 from tui.screens.detail import DetailScreen
@@ -74,6 +76,8 @@ class ExptuiApp(App[None]):
         Binding("r", "pick_remote", "Remote", id="pick_remote"),
         Binding("P", "push", "Push", id="push"),
         Binding("p", "pull", "Pull", id="pull"),
+        Binding("A", "apply", "Apply", id="apply"),
+        Binding("b", "branch", "Branch", id="branch"),
         Binding("z", "cancel", "Cancel", id="cancel"),
         Binding(
             "tab,shift+tab",
@@ -398,7 +402,7 @@ class ExptuiApp(App[None]):
         """Pane keys belong to the main screen; a modal keeps tab for its own widgets."""
         if action in {"switch_pane", "focus_local", "focus_remote"}:
             return len(self.screen_stack) == 1
-        if action in {"push", "pull", "pick_remote"}:
+        if action in {"push", "pull", "pick_remote", "apply", "branch"}:
             return None if self.busy else True  # shown dimmed while a batch runs
         if action == "cancel":
             return True if self.busy else None
@@ -504,6 +508,88 @@ class ExptuiApp(App[None]):
             self.board = board
             return run_share(repo, conn, plan)
 
+    # -- apply and branch ------------------------------------------------------------------
+
+    def _one_target(self) -> ExpRef | None:
+        tree = self.focused_tree
+        refs = self._targets(tree)
+        if len(refs) != 1:
+            self.notify("Apply and branch take one experiment: move to it, or mark just one.",
+                        severity="warning", markup=False)  # fmt: skip
+            return None
+        return refs[0]
+
+    def action_apply(self) -> None:
+        if (ref := self._one_target()) is not None:
+            self.busy, self.operation = True, "apply"
+            self.workspace_action("apply", ref, self.remote_name)
+
+    def action_branch(self) -> None:
+        if (ref := self._one_target()) is not None:
+            self.busy, self.operation = True, "branch"
+            self.workspace_action("branch", ref, self.remote_name)
+
+    @work(thread=True, exclusive=True, group="transfer", exit_on_error=False,
+          description="workspace")  # fmt: skip
+    def workspace_action(self, kind: str, ref: ExpRef, remote: str | None) -> str | None:
+        """apply or branch one experiment, pulling it first (after asking) when needed."""
+        from core.apply import has_local_changes, plan_apply, run_apply
+        from core.branching import create_branch
+
+        with Repository.open(self.path) as repo:
+            local = {e.ref: e.sha for e in repo.experiments()}
+            missing = ref not in local
+            plan = None if missing or kind == "branch" else plan_apply(repo, ref.ref)
+            if missing or (plan is not None and plan.missing):
+                why = ("it is only on the remote" if missing else
+                       f"{len(plan.missing)} of its objects are not in the local cache")  # type: ignore[union-attr]  # fmt: skip
+                if not self._pull_first(repo, ref, remote, why, with_data=kind == "apply"):
+                    return None
+                local = {e.ref: e.sha for e in repo.experiments()}
+            if kind == "branch":
+                name = self._ask(BranchName(ref.name))
+                if not name:
+                    return None
+                branch = create_branch(repo, ref, local[ref], str(name))
+                return f"Git branch '{branch}' created from '{ref.name}' (git checkout {branch})."
+            plan = plan_apply(repo, ref.ref)
+            stash = has_local_changes(repo)
+            question = Text.assemble(
+                ("Apply ", "bold"), (ref.name, "bold cyan"), " to the workspace? ",
+                f"{len(plan.writes)} tracked files written, {len(plan.deletes)} removed, "
+                f"{len(plan.outputs)} outputs checked out from the cache.",
+                ("\nYour local changes will be stashed to refs/exps/apply/stash "
+                 "(git stash apply refs/exps/apply/stash brings them back)." if stash else ""),
+            )  # fmt: skip
+            if not self._ask(Confirm(question)):
+                return None
+            result = run_apply(repo, plan, remote or "origin")
+            stashed = " Local changes stashed to refs/exps/apply/stash." if result.stashed else ""
+            return f"Applied {ref.name} to the workspace.{stashed}"
+
+    def _pull_first(self, repo: Repository, ref: ExpRef, remote: str | None, why: str,
+                    with_data: bool) -> bool:  # fmt: skip
+        """Ask, then pull one experiment (its data too unless only the commit is needed)."""
+        if remote is None:
+            raise ExptuiError(f"'{ref.name}' cannot be used here: {why}, and no Git remote is set.")
+        question = Text.assemble((ref.name, "bold cyan"), f": {why}. Pull it from {remote} first?")
+        if not self._ask(Confirm(question)):
+            return False
+        worker = get_current_worker()
+        board = ProgressBoard()
+        conn = Connection(repo, resolve_remote(repo, remote), prompt=self._ask_credentials)
+        plan = plan_share(repo, conn, "pull", refs=[ref], board=board, with_data=with_data,
+                          cancelled=lambda: worker.is_cancelled)  # fmt: skip
+        self.board = board
+        result = run_share(repo, conn, plan)
+        self.board = None
+        if result.exit_code:
+            raise ExptuiError(
+                f"Pulling '{ref.name}' did not complete; nothing was applied.",
+                "See the pull's messages, or run exptui pull from a shell.",
+            )
+        return True
+
     def _transfer_state(self, worker: Worker[object], state: WorkerState) -> None:
         if state in (WorkerState.PENDING, WorkerState.RUNNING):
             return
@@ -524,6 +610,8 @@ class ExptuiApp(App[None]):
                         timeout=10, markup=False)  # fmt: skip
         elif isinstance(worker.result, ShareResult):
             self._announce(worker.result)
+        elif isinstance(worker.result, str):
+            self.notify(worker.result, markup=False)
         for tree in (self.local_tree, self.remote_tree):
             tree.marked.clear()
         self._reload()
