@@ -333,9 +333,19 @@ def _reset_index(repo: Repository, head: str) -> None:
     index.write()
 
 
+LINK_TYPES = ("reflink", "hardlink", "symlink", "copy")
+
+
+def link_types(repo: Repository) -> list[str]:
+    """``cache.type`` as DVC reads it: a comma-separated preference, default reflink,copy."""
+    raw = repo.dvc_config().sections.get(("cache", ""), {}).get("type", "reflink,copy")
+    chosen = [t.strip() for t in raw.split(",") if t.strip() in LINK_TYPES]
+    return chosen or ["reflink", "copy"]
+
+
 def _checkout_outputs(repo: Repository, plan: ApplyPlan) -> None:
-    """Replace each output with fresh copies from the cache (DVC's default link falls back
-    to copy; a copy can never corrupt the cache)."""
+    """Replace each output from the cache with the first link type that works here."""
+    kinds = link_types(repo)
     for out, entries in plan.outputs:
         target = repo.dvc_root / out.path
         if target.is_dir() and not target.is_symlink():
@@ -344,18 +354,54 @@ def _checkout_outputs(repo: Repository, plan: ApplyPlan) -> None:
             target.unlink()
         if out.is_dir:
             for entry in entries or []:
-                _copy_from_cache(repo.cache.path_for(entry.md5, out.legacy), target / entry.relpath)
+                _link(repo.cache.path_for(entry.md5, out.legacy), target / entry.relpath, kinds)
         else:
-            _copy_from_cache(repo.cache.path_for(out.oid or "", out.legacy), target)
+            _link(repo.cache.path_for(out.oid or "", out.legacy), target, kinds)
 
 
-def _copy_from_cache(source: Path, target: Path) -> None:
+def _link(source: Path, target: Path, kinds: list[str]) -> None:
+    """Materialise one cache file at ``target`` through a temporary name, trying the link
+    types in order; a copy always works and never shares bytes with the cache."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".exptui-", suffix=".tmp")
-    os.close(fd)
-    shutil.copyfile(source, tmp)
-    os.chmod(tmp, 0o666 & ~_umask())
-    os.replace(tmp, target)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".exptui-")) / "f"
+    try:
+        for kind in kinds:
+            if _try_link(kind, source, tmp):
+                os.replace(tmp, target)
+                return
+        _try_link("copy", source, tmp)
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(tmp.parent)
+
+
+def _try_link(kind: str, source: Path, tmp: Path) -> bool:
+    try:
+        if kind == "hardlink":
+            os.link(source, tmp)
+        elif kind == "symlink":
+            os.symlink(source, tmp)
+        elif kind == "reflink":
+            _reflink(source, tmp)
+        else:
+            shutil.copyfile(source, tmp)
+            os.chmod(tmp, 0o666 & ~_umask())
+        return True
+    except OSError:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        return False
+
+
+def _reflink(source: Path, target: Path) -> None:
+    """A copy-on-write clone (Btrfs, XFS, APFS); raises OSError where unsupported."""
+    import fcntl
+
+    ficlone = 0x40049409  # Linux FICLONE ioctl
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        fcntl.ioctl(dst.fileno(), ficlone, src.fileno())
+    os.chmod(target, 0o666 & ~_umask())
 
 
 def has_local_changes(repo: Repository) -> bool:

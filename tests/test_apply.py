@@ -153,3 +153,22 @@ def test_apply_stops_cleanly_while_dvc_holds_the_lock(
         err = capsys.readouterr().err
         assert "locked by pid 4242" in err and snapshot(fresh_demo) == before
     assert main(["apply", "tuned-lr", "-C", str(fresh_demo)]) == 0  # free again: it works
+
+
+@pytest.mark.dvc
+@pytest.mark.parametrize("link", ["hardlink", "symlink", "reflink,copy"])
+def test_apply_links_outputs_as_cache_type_asks(
+    dvc: Dvc, twins: tuple[Path, Path], link: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    theirs, ours = twins
+    for project in twins:
+        (project / ".dvc" / "config.local").write_text(f"[cache]\n    type = {link}\n")
+    dvc("exp", "apply", "wide-net", cwd=theirs)
+    assert main(["apply", "wide-net", "-C", str(ours)]) == 0
+    for rel in ("model.pkl", "eval/predictions.csv"):
+        mine, dvcs = (ours / rel), (theirs / rel)
+        assert mine.is_symlink() == dvcs.is_symlink(), rel
+        assert oct(mine.stat().st_mode) == oct(dvcs.stat().st_mode), rel
+        assert (mine.stat().st_nlink > 1) == (dvcs.stat().st_nlink > 1), rel
+        assert mine.read_bytes() == dvcs.read_bytes()
+    assert "up to date" in dvc("status", cwd=ours)
