@@ -152,12 +152,16 @@ class FsspecStore(ObjectStore):
     def path(self, key: ObjectKey) -> str:
         return f"{self.root}/{key.relpath}"
 
+    async def _run(self, coroutine: Any) -> Any:
+        """Await one of the filesystem's coroutines (subclasses may run it elsewhere)."""
+        return await coroutine
+
     async def check(self) -> None:
         """Fail once, clearly, when the bucket is missing or the endpoint unreachable
         (``_exists`` would hide both as False)."""
         bucket = self.root.split("/", 1)[0]
         try:
-            await self.fs._ls(bucket)
+            await self._run(self.fs._ls(bucket))
         except FileNotFoundError as exc:
             raise StoreError(
                 f"Bucket '{bucket}' of DVC remote '{self.description}' does not exist.",
@@ -189,13 +193,13 @@ class FsspecStore(ObjectStore):
 
         async def list_prefix(prefix: str, wanted: list[ObjectKey]) -> None:
             try:
-                names = set(await self.fs._find(f"{self.root}/{prefix}/"))
+                names = set(await self._run(self.fs._find(f"{self.root}/{prefix}/")))
             except FileNotFoundError:
                 return
             found.update(k for k in wanted if self._strip(self.path(k)) in names)
 
         async def probe(key: ObjectKey) -> None:
-            if await self.fs._exists(self.path(key)):
+            if await self._run(self.fs._exists(self.path(key))):
                 found.add(key)
 
         tasks = []
@@ -211,10 +215,10 @@ class FsspecStore(ObjectStore):
         return self.fs._strip_protocol(path)
 
     async def upload(self, source: Path, key: ObjectKey) -> None:
-        await self.fs._put_file(str(source), self.path(key))
+        await self._run(self.fs._put_file(str(source), self.path(key)))
 
     async def download(self, key: ObjectKey, target: Path) -> str:
-        await self.fs._get_file(self.path(key), str(target))
+        await self._run(self.fs._get_file(self.path(key), str(target)))
         return await asyncio.to_thread(md5_of, target)
 
     async def close(self) -> None:
@@ -226,6 +230,34 @@ class FsspecStore(ObjectStore):
         session = getattr(self.fs, "_session", None)  # gcsfs: an aiohttp session
         if session is not None and not session.closed:
             await session.close()
+
+
+class SSHStore(FsspecStore):
+    """An SSH/SFTP remote through sshfs. sshfs connects in its constructor on its own event
+    loop (it cannot be built asynchronously inside a running one), so its coroutines run
+    on that loop and are awaited from ours. Uploads go to a temporary name and are renamed
+    (posix-rename), as DVC does, so no partial object is ever visible."""
+
+    async def _run(self, coroutine: Any) -> Any:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self.fs.loop))
+
+    async def check(self) -> None:
+        return None  # connecting already proved the server; the root is created on demand
+
+    async def upload(self, source: Path, key: ObjectKey) -> None:
+        final = self.path(key)
+        directory, name = final.rsplit("/", 1)
+        temporary = f"{directory}/.exptui-{os.getpid()}-{name}.tmp"
+        await self._run(self.fs._put_file(str(source), temporary))
+        await self._run(self.fs._mv(temporary, final))
+
+    async def close(self) -> None:
+        pool, stack = getattr(self.fs, "_pool", None), getattr(self.fs, "_stack", None)
+        if pool is not None:
+            await self._run(pool.close())
+        if stack is not None:
+            with contextlib.suppress(Exception):
+                await self._run(stack.aclose())
 
 
 async def _gather_bounded(tasks: list[Any], limit: int) -> None:
@@ -253,9 +285,11 @@ async def open_store(remote: DvcRemote) -> ObjectStore:
         return await _s3_store(remote)
     if scheme in ("gs", "gcs"):
         return await _gcs_store(remote)
+    if scheme in ("ssh", "sftp"):
+        return await _ssh_store(remote)
     raise ConfigError(
         f"DVC remote '{remote.name}' uses {scheme}://, which exptui cannot transfer to yet.",
-        "Supported: local directories, s3:// and gs://; use 'dvc push'/'dvc pull' for it.",
+        "Supported: local directories, s3://, gs:// and ssh://; use 'dvc push'/'dvc pull'.",
     )
 
 
@@ -322,3 +356,39 @@ async def _gcs_store(remote: DvcRemote) -> ObjectStore:
     return await _checked(
         FsspecStore(fs, bucket_path, remote.url, jobs=int(options.get("jobs") or 16))
     )
+
+
+async def _ssh_store(remote: DvcRemote) -> ObjectStore:
+    """``ssh://[user@]host[:port]/path`` with DVC's ``user``, ``port``, ``keyfile``,
+    ``password`` and ``timeout`` options; keys from the agent and ~/.ssh otherwise."""
+    from urllib.parse import urlsplit
+
+    options = remote.options
+    parts = urlsplit(remote.url)
+    kwargs: dict[str, Any] = {
+        "connect_timeout": float(options.get("timeout") or 10),
+        "skip_instance_cache": True,  # a closed instance must never be handed out again
+    }
+    if parts.port or options.get("port"):
+        kwargs["port"] = int(options.get("port") or parts.port or 22)
+    if options.get("user") or parts.username:
+        kwargs["username"] = options.get("user") or parts.username
+    if options.get("keyfile"):
+        kwargs["client_keys"] = [os.path.expanduser(options["keyfile"])]
+    if options.get("password"):
+        kwargs["password"] = options["password"]
+    try:
+        import sshfs
+
+        fs = await asyncio.to_thread(sshfs.SSHFileSystem, parts.hostname or "", **kwargs)
+    except Exception as exc:  # asyncssh's errors share no base class we can name
+        name = type(exc).__name__
+        refused = "Permission" in name or "auth" in str(exc).lower()
+        raise StoreError(
+            f"{'SSH refused the login to' if refused else 'Cannot reach'} DVC remote "
+            f"'{remote.url}': {exc or name}",
+            "Add your key to ssh-agent or set keyfile with 'dvc remote modify --local'."
+            if refused
+            else "Check the host, port and network, then retry.",
+        ) from exc
+    return SSHStore(fs, parts.path, remote.url, jobs=int(options.get("jobs") or 8))

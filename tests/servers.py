@@ -256,3 +256,51 @@ def moto_s3() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+@dataclass
+class SftpServer:
+    port: int
+    client_key: Path
+    host_key_line: str  # for ~/.ssh/known_hosts: host checking stays on in tests
+
+
+@contextmanager
+def sftp_server(workdir: Path) -> Iterator[SftpServer]:
+    """An SFTP server on 127.0.0.1 (asyncssh, its own loop in a thread) for one client key."""
+    import asyncssh
+
+    key = workdir / "sftp_client"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    host_key = asyncssh.generate_private_key("ssh-ed25519")
+    loop = asyncio.new_event_loop()
+    holder: dict[str, object] = {}
+
+    async def start() -> None:
+        server = await asyncssh.listen(
+            "127.0.0.1", 0, server_host_keys=[host_key],
+            authorized_client_keys=asyncssh.import_authorized_keys(
+                key.with_suffix(".pub").read_text()),
+            sftp_factory=asyncssh.SFTPServer, allow_scp=False,
+        )  # fmt: skip
+        holder["server"] = server
+        holder["port"] = server.sockets[0].getsockname()[1]
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=10)
+    port = int(holder["port"])  # type: ignore[call-overload]
+    public = host_key.export_public_key().decode().strip()
+    try:
+        yield SftpServer(port, key, f"[127.0.0.1]:{port} {public}")
+    finally:
+        server = holder["server"]
+
+        async def stop() -> None:
+            server.close()  # type: ignore[attr-defined]
+            await server.wait_closed()  # type: ignore[attr-defined]
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()

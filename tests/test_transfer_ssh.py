@@ -1,0 +1,78 @@
+"""The data phase against an SSH/SFTP DVC remote (an asyncssh server on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git
+from tests.servers import SftpServer, free_port, sftp_server
+from tests.test_transfer import exp_objects, object_path
+from tui.cli import main
+
+
+@pytest.fixture
+def sftp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SftpServer]:
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))  # asyncssh reads ~/.ssh/known_hosts from here
+    with sftp_server(tmp_path) as server:
+        (home / ".ssh" / "known_hosts").write_text(server.host_key_line + "\n")
+        yield server
+
+
+def use_ssh(project: Path, server: SftpServer, root: Path, port: int | None = None) -> None:
+    (project / ".dvc" / "config.local").write_text(
+        f"['remote \"box\"']\n    url = ssh://tester@127.0.0.1:{port or server.port}{root}\n"
+        f"    keyfile = {server.client_key}\n"
+    )
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
+    code = main([*argv, "--json"])
+    out = capsys.readouterr()
+    return code, (json.loads(out.out) if out.out.strip() else {"err": out.err})
+
+
+def test_push_repush_and_pull_over_sftp(
+    sftp: SftpServer, fresh_demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "sshstore"
+    use_ssh(fresh_demo, sftp, root)
+    args = ["push", "origin", "tuned-lr", "-r", "box", "-C", str(fresh_demo)]
+    code, result = run_json(capsys, *args)
+    assert code == 0, result
+    for oid in exp_objects(fresh_demo, "tuned-lr"):
+        assert object_path(root, oid).is_file()
+    assert not list(root.rglob("*.tmp"))
+    code, again = run_json(capsys, *args)
+    assert code == 0 and again["uploaded"]["files"] == 0
+
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(fresh_demo.parent / "origin.git"), str(clone), cwd=tmp_path)
+    use_ssh(clone, sftp, root)
+    code, pulled = run_json(capsys, "pull", "origin", "tuned-lr", "-r", "box", "-C", str(clone))
+    assert code == 0 and pulled["success"] == ["tuned-lr"]
+    for oid in exp_objects(fresh_demo, "tuned-lr"):
+        rel = Path("files/md5") / oid[:2] / oid[2:]
+        assert (clone / ".dvc/cache" / rel).read_bytes() == (root / rel).read_bytes()
+
+
+def test_refused_key_and_unreachable_host(
+    sftp: SftpServer, fresh_demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import subprocess
+
+    stranger = tmp_path / "stranger"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
+    use_ssh(fresh_demo, SftpServer(sftp.port, stranger, ""), tmp_path / "s")
+    assert main(["push", "origin", "tuned-lr", "-r", "box", "-C", str(fresh_demo)]) == 1
+    err = capsys.readouterr().err
+    assert "SSH refused the login" in err and err.count("\n") == 1
+    use_ssh(fresh_demo, sftp, tmp_path / "s", port=free_port())
+    assert main(["push", "origin", "tuned-lr", "-r", "box", "-C", str(fresh_demo)]) == 1
+    assert "Cannot reach DVC remote" in capsys.readouterr().err
+    assert "tuned-lr" not in git("for-each-ref", cwd=fresh_demo.parent / "origin.git")
