@@ -304,3 +304,40 @@ def sftp_server(workdir: Path) -> Iterator[SftpServer]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()
+
+
+@contextmanager
+def gcs_emulator() -> Iterator[str]:
+    """A GCS JSON API on 127.0.0.1 (gcp-storage-emulator, in memory); yields its URL.
+
+    The emulator's stock HTTP server has a listen backlog of 5, which collapses under
+    concurrent clients (TESTING.md W2); this one queues 1024. Its storage is not
+    thread-safe, so it stays single-threaded."""
+    from functools import partial
+    from http import server as http_server
+
+    import gcp_storage_emulator.server as emulator
+
+    class Backlogged(http_server.HTTPServer):
+        request_queue_size = 1024
+
+        def handle_error(self, request: object, client_address: object) -> None:
+            return  # gcsfs cancels racing requests; the resulting broken pipes are noise
+
+    def run(self: object) -> None:
+        self._httpd = Backlogged(  # type: ignore[attr-defined]
+            (self._host, self._port),  # type: ignore[attr-defined]
+            partial(emulator.RequestHandler, self._storage),  # type: ignore[attr-defined]
+        )
+        self.is_running.set()  # type: ignore[attr-defined]
+        self._httpd.serve_forever()  # type: ignore[attr-defined]
+
+    emulator.APIThread.run = run  # type: ignore[method-assign]
+    port = free_port()
+    server = emulator.create_server("127.0.0.1", port, in_memory=True)
+    server.start()
+    try:
+        wait_for_port(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
