@@ -226,14 +226,19 @@ def _lock_outputs(
         if not isinstance(entry, Mapping):
             continue
         # Templated stages appear as "<stage>@<key>"; their wdir is the template's.
-        stage_doc = (stages_doc or {}).get(str(stage_name).split("@")[0], {})
-        wdir_raw = stage_doc.get("wdir", ".") if isinstance(stage_doc, Mapping) else "."
+        templated = "@" in str(stage_name)
+        stage_doc = (stages_doc or {}).get(str(stage_name).split("@")[0])
+        if not isinstance(stage_doc, Mapping):
+            continue  # a stale lock entry: DVC ignores stages dvc.yaml no longer has
+        wdir_raw = stage_doc.get("wdir", ".")
         for out in entry.get("outs") or []:
             output = _output_from_entry(out, base, str(wdir_raw), f"{lock_path}:{stage_name}")
             if output is None:
                 state.warnings.append(f"{lock_path}: skipped a malformed or unsafe output")
                 continue
             flags = declared.get(output.path)
+            if flags is None and not templated:
+                continue  # not an output of the pipeline any more: DVC ignores it too
             if flags is not None:
                 output = _with_flags(output, flags.cache, flags.push, flags.remote)
             yield output

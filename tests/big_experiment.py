@@ -18,12 +18,16 @@ from core.repo import Repository
 
 
 def commit_experiment(project: Path, name: str, extra_outs: list[dict[str, Any]]) -> str:
-    """An experiment on HEAD whose dvc.lock gains ``extra_outs``; returns its SHA."""
+    """An experiment on HEAD whose pipeline gains ``extra_outs`` (declared in dvc.yaml and
+    recorded in dvc.lock, as DVC would have them); returns its SHA."""
     with Repository.open(project) as repo:
         head = repo.head_sha() or ""
         lock = yaml.safe_load(repo.files_at(head).read("dvc.lock") or b"")
+        pipeline = yaml.safe_load(repo.files_at(head).read("dvc.yaml") or b"")
     lock["stages"]["train"]["outs"][:0] = extra_outs
+    pipeline["stages"]["train"]["outs"][:0] = [out["path"] for out in extra_outs]
     data = yaml.safe_dump(lock, sort_keys=False).encode()
+    declared = yaml.safe_dump(pipeline, sort_keys=False).encode()
     stage = json.dumps(lock["stages"], sort_keys=True).encode()
     with Repo(str(project)) as git:
         base = git[head.encode()]
@@ -32,7 +36,10 @@ def commit_experiment(project: Path, name: str, extra_outs: list[dict[str, Any]]
         assert isinstance(tree, Tree)
         blob = Blob.from_string(data)
         git.object_store.add_object(blob)
-        tree[b"dvc.lock"] = (0o100644, blob.id)  # the baseline's tree, new dvc.lock
+        tree[b"dvc.lock"] = (0o100644, blob.id)  # the baseline's tree, new dvc.lock/yaml
+        yaml_blob = Blob.from_string(declared)
+        git.object_store.add_object(yaml_blob)
+        tree[b"dvc.yaml"] = (0o100644, yaml_blob.id)
         git.object_store.add_object(tree)
         commit = Commit()
         commit.tree = tree.id

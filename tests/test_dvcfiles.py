@@ -23,7 +23,7 @@ class DictFiles:
         return sorted(self.files)
 
 
-def lock(outs: str, stage: str = "train") -> str:
+def lock(outs: str, stage: str = "t") -> str:
     return f"schema: '2.0'\nstages:\n  {stage}:\n    cmd: x\n    outs:\n{outs}"
 
 
@@ -125,3 +125,13 @@ def test_missing_cached_metric_and_bad_yaml_are_warnings_not_crashes() -> None:
 
 def test_flatten_makes_dotted_keys() -> None:
     assert flatten({"a": {"b": 1, "c": {"d": 2}}, "e": 3}) == {"a.b": 1, "a.c.d": 2, "e": 3}
+
+
+def test_lock_entries_the_pipeline_no_longer_declares_are_ignored_as_by_dvc() -> None:
+    files = DictFiles({
+        "dvc.yaml": "stages:\n  t:\n    cmd: x\n    outs:\n    - kept\n",
+        "dvc.lock": lock(f"    - path: kept\n      md5: {MD5}\n"
+                         f"    - path: stale\n      md5: {MD5}\n")
+                    + f"  gone:\n    cmd: y\n    outs:\n    - path: old\n      md5: {MD5}\n",
+    })  # fmt: skip
+    assert [o.path for o in read_project(files).outputs] == ["kept"]
