@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import os
+import shutil
 import tempfile
 from abc import ABC, abstractmethod
 from collections import defaultdict
@@ -26,6 +28,7 @@ from core.errors import ConfigError, ExptuiError
 from core.objects import CHUNK, object_relpath
 
 READ_ONLY = 0o444
+_TEMPORARY_IDS = itertools.count()  # unique temporary names within this process
 # A 2-hex prefix with at least this many wanted objects is listed instead of probed.
 LIST_THRESHOLD = 4
 
@@ -51,6 +54,7 @@ class ObjectStore(ABC):
 
     description: str
     default_jobs: int = 16
+    batch: int = 1  # >1: the engine hands this many copies at a time to a thread
 
     @abstractmethod
     async def present(self, keys: Collection[ObjectKey]) -> set[ObjectKey]:
@@ -103,10 +107,12 @@ class LocalStore(ObjectStore):
     """A DVC remote (or cache) that is a directory on this machine."""
 
     default_jobs = 8
+    batch = 64  # copies per thread hand-off: one loop wake-up per batch, not per file
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.description = str(self.root)
+        self._made: set[Path] = set()  # directories known to exist: one mkdir each
 
     def path(self, key: ObjectKey) -> Path:
         return self.root / key.relpath
@@ -115,25 +121,28 @@ class LocalStore(ObjectStore):
         return await asyncio.to_thread(lambda: {k for k in keys if self.path(k).is_file()})
 
     async def upload(self, source: Path, key: ObjectKey) -> None:
-        await asyncio.to_thread(self._upload, source, key)
+        await asyncio.to_thread(self.upload_now, source, key)
 
-    def _upload(self, source: Path, key: ObjectKey) -> None:
+    def upload_now(self, source: Path, key: ObjectKey) -> None:
+        """Copy (sendfile where the OS has it) to a temporary name, then rename: the plan
+        already knows the object is missing, and a rename over an equal object is harmless."""
         final = self.path(key)
-        if final.is_file():
-            return
+        directory = final.parent
+        if directory not in self._made:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._made.add(directory)
+        temporary = directory / f".exptui-{os.getpid()}-{next(_TEMPORARY_IDS)}.tmp"
         try:
-            temporary = temporary_beside(final)
-        except PermissionError as exc:
-            raise StoreError(
-                f"Cannot write to DVC remote '{self.description}': permission denied.",
-                "Check the directory's permissions, or push to another remote with -r.",
-            ) from exc
-        try:
-            copy_hashing(source, temporary)
+            shutil.copyfile(source, temporary)
             place_atomically(temporary, final)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
                 temporary.unlink()
+            if isinstance(exc, PermissionError):
+                raise StoreError(
+                    f"Cannot write to DVC remote '{self.description}': permission denied.",
+                    "Check the directory's permissions, or push to another remote with -r.",
+                ) from exc
             raise
 
     async def download(self, key: ObjectKey, target: Path) -> str:

@@ -19,8 +19,10 @@ import contextlib
 import errno
 import random
 from collections.abc import Callable, Collection, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core.config import DvcRemote, load_dvc_config
 from core.errors import ConfigError, ExptuiError
@@ -33,12 +35,14 @@ from core.stores import (
     ObjectKey,
     ObjectStore,
     StoreError,
+    copy_hashing,
     open_store,
     place_atomically,
     temporary_beside,
 )
 
 RETRIES = 3
+Job = tuple[str, ObjectKey]  # (DVC remote name, object): one copy each per operation
 PERMANENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.EDQUOT}
 
 
@@ -296,6 +300,9 @@ class Transfer:
 
     async def _with_stores(self, action: Callable[[dict[str, ObjectStore]], object]) -> object:
         stores: dict[str, ObjectStore] = {}
+        # Local copies run in threads: give them as many as the jobs they may overlap.
+        executor = ThreadPoolExecutor(max_workers=max(4, self.jobs or 16))
+        asyncio.get_running_loop().set_default_executor(executor)
         try:
             for item in self.plan.items:
                 if item.remote.name not in stores:
@@ -305,6 +312,7 @@ class Transfer:
             for store in stores.values():
                 with contextlib.suppress(Exception):
                     await store.close()
+            executor.shutdown(wait=False)
 
     async def _plan(self, stores: dict[str, ObjectStore]) -> None:
         self.planned = True
@@ -317,53 +325,131 @@ class Transfer:
         if not self.planned:  # a plan shown to the user is the plan that runs
             await self._plan(stores)
         results = [ExpTransfer(item) for item in self.plan.items]
-        files = sum(len(r.item.to_move) for r in results)
-        self.board.start_phase("objects", files, sum(r.item.bytes_to_move for r in results))
+        # Each object moves once per remote, credited to the first experiment needing it.
+        owners: dict[Job, ExpTransfer] = {}
         for result in results:
-            self.board.plan_item(result.item.ref.ref, len(result.item.to_move),
-                                 result.item.bytes_to_move)  # fmt: skip
-        default = min((s.default_jobs for s in stores.values()), default=8)
-        gate = asyncio.Semaphore(self.jobs or default)
+            for key in sorted(result.item.to_move):
+                owners.setdefault((result.item.remote.name, key), result)
+        self.failed: dict[Job, str] = {}
+        self.blocked = {(r.item.remote.name, k) for r in results for k in r.item.missing}
+        self.dirs = {(r.item.remote.name, k): v for r in results for k, v in r.item.dirs.items()}
+        sizes = {job: owner.item.sizes.get(job[1]) for job, owner in owners.items()}
+        self.board.start_phase("objects", len(owners), sum(v or 0 for v in sizes.values()))
+        for result in results:
+            mine = [j for j, o in owners.items() if o is result]
+            self.board.plan_item(result.item.ref.ref, len(mine), sum(sizes[j] or 0 for j in mine))
+        gate = asyncio.Semaphore(
+            self.jobs or min((s.default_jobs for s in stores.values()), default=8)
+        )
         for stage in ("files", "dirs"):  # every file of a directory before its .dir
-            jobs = [
-                self._move(gate, stores[r.item.remote.name], r, key)
-                for r in results
-                for key in sorted(r.item.to_move)
-                if is_dir_oid(key.oid) == (stage == "dirs")
-            ]
-            await asyncio.gather(*jobs)
+            jobs = [j for j in owners if is_dir_oid(j[1].oid) == (stage == "dirs")]
+            await asyncio.gather(*self._batches(gate, stores, jobs, owners, sizes))
         for result in results:
+            for key in result.item.to_move:
+                why = self.failed.get((result.item.remote.name, key))
+                if why is not None:
+                    result.failed[key.oid] = why
             self.board.finish_item(result.item.ref.ref, "; ".join(result.failed.values()))
         return results
 
-    async def _move(self, gate: asyncio.Semaphore, store: ObjectStore, result: ExpTransfer,
-                    key: ObjectKey) -> None:  # fmt: skip
+    def _batches(
+        self,
+        gate: asyncio.Semaphore,
+        stores: dict[str, ObjectStore],
+        jobs: list[Job],
+        owners: dict[Job, ExpTransfer],
+        sizes: dict[Job, int | None],
+    ) -> list[Any]:
+        tasks = []
+        for name, store in stores.items():
+            mine = [j for j in jobs if j[0] == name]
+            for start in range(0, len(mine), store.batch):
+                chunk = mine[start : start + store.batch]
+                tasks.append(self._move(gate, store, chunk, owners, sizes))
+        return tasks
+
+    async def _move(
+        self,
+        gate: asyncio.Semaphore,
+        store: ObjectStore,
+        chunk: list[Job],
+        owners: dict[Job, ExpTransfer],
+        sizes: dict[Job, int | None],
+    ) -> None:
         async with gate:
             if self.cancelled():
                 raise TransferCancelled("Transfer cancelled.", "Run it again to resume.")
-            if is_dir_oid(key.oid) and not self._entries_ready(result, key):
-                result.failed[key.oid] = "not written: some of its files failed or are missing"
-                return
+            ready = [j for j in chunk if not is_dir_oid(j[1].oid) or self._entries_ready(j)]
+            for job in set(chunk) - set(ready):
+                self.failed[job] = "not written: some of its files failed or are missing"
+            if store.batch > 1:  # local: the whole chunk in one thread hand-off
+                done = await asyncio.to_thread(self._copy_chunk, store, ready, sizes)
+            else:
+                done = [await self._copy_one(store, job, sizes[job]) for job in ready]
+            for job, outcome in zip(ready, done, strict=True):
+                if isinstance(outcome, str):
+                    self.failed[job] = outcome
+                else:
+                    owners[job].moved += 1
+                    owners[job].moved_bytes += outcome
+                    self.board.advance(owners[job].item.ref.ref, files=1, nbytes=outcome)
+
+    def _entries_ready(self, job: Job) -> bool:
+        entries = self.dirs.get(job) or []
+        return not any((job[0], e) in self.failed or (job[0], e) in self.blocked for e in entries)
+
+    def _copy_chunk(
+        self, store: ObjectStore, chunk: list[Job], sizes: dict[Job, int | None]
+    ) -> list[int | str]:
+        """Runs in a thread: copy a batch to or from a local store; errors come back as text
+        (a permanent one stops the whole operation)."""
+        assert isinstance(store, LocalStore)
+        outcomes: list[int | str] = []
+        for job in chunk:
+            if self.cancelled():
+                outcomes.append("cancelled")
+                continue
             try:
-                size = await self._retrying(lambda: self._copy(store, key))
-            except (CorruptObjectError, StoreError) as exc:
-                result.failed[key.oid] = exc.message
-                return
+                outcomes.append(self._copy_local(store, job[1], sizes[job]))
+            except CorruptObjectError as exc:
+                outcomes.append(exc.message)
             except OSError as exc:
-                result.failed[key.oid] = f"{exc.strerror or exc}"
                 if exc.errno in PERMANENT_ERRNOS:
                     raise StoreError(
                         f"DVC remote '{store.description}' failed: {exc.strerror or exc}.",
                         "Check permissions and free space; nothing partial was left behind.",
                     ) from exc
-                return
-            result.moved += 1
-            result.moved_bytes += size
-            self.board.advance(result.item.ref.ref, files=1, nbytes=size)
+                outcomes.append(f"{exc.strerror or exc}")
+        return outcomes
 
-    def _entries_ready(self, result: ExpTransfer, key: ObjectKey) -> bool:
-        entries = result.item.dirs.get(key) or []
-        return not any(e.oid in result.failed or e in result.item.missing for e in entries)
+    def _copy_local(self, store: LocalStore, key: ObjectKey, size: int | None) -> int:
+        if self.plan.operation == "push":
+            source = self.cache.path(key)
+            store.upload_now(source, key)
+            return size if size is not None else source.stat().st_size
+        final = self.cache.path(key)
+        temporary = temporary_beside(final)
+        try:
+            _check_digest(copy_hashing(store.path(key), temporary), key, store)
+            size = temporary.stat().st_size
+            place_atomically(temporary, final)
+            return size
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                temporary.unlink()
+
+    async def _copy_one(self, store: ObjectStore, job: Job, size: int | None) -> int | str:
+        try:
+            return await self._retrying(lambda: self._copy(store, job[1], size))
+        except CorruptObjectError as exc:
+            return exc.message
+        except OSError as exc:
+            if exc.errno in PERMANENT_ERRNOS:
+                raise StoreError(
+                    f"DVC remote '{store.description}' failed: {exc.strerror or exc}.",
+                    "Check permissions and free space; nothing partial was left behind.",
+                ) from exc
+            return f"{exc.strerror or exc}"
 
     async def _retrying(self, action: Callable[[], object]) -> int:
         for attempt in range(RETRIES):
@@ -375,11 +461,11 @@ class Transfer:
                 await asyncio.sleep(0.2 * 2**attempt + random.random() / 10)
         raise AssertionError("unreachable")
 
-    async def _copy(self, store: ObjectStore, key: ObjectKey) -> int:
+    async def _copy(self, store: ObjectStore, key: ObjectKey, size: int | None) -> int:
         if self.plan.operation == "push":
             source = self.cache.path(key)
             await store.upload(source, key)
-            return source.stat().st_size
+            return size if size is not None else source.stat().st_size
         final = self.cache.path(key)
         temporary = temporary_beside(final)
         try:

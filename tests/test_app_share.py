@@ -103,16 +103,21 @@ async def test_cancel_mid_transfer_moves_no_ref(fresh_demo: Path) -> None:
         tree.move_cursor(node)
         await pilot.press("P")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmShare))
+
+        async def cancel_when_moving() -> None:
+            # Pilot's press() waits for the app to settle, which is after the transfer:
+            # watch alongside it, and cancel as the data phase starts, as z does.
+            while app.board is None:
+                await asyncio.sleep(0.001)
+            app.action_cancel()
+
+        watcher = asyncio.create_task(cancel_when_moving())
         await pilot.press("y")
-        for _ in range(5000):  # the copy runs in a thread: poll tightly, not via UI pauses
-            if app.board is not None and app.board.snapshot().files_done > 0:
-                break
-            await asyncio.sleep(0.002)
-        await pilot.press("z")
+        await asyncio.wait_for(watcher, 30)
         await app.workers.wait_for_complete()
         await pilot.pause()
         toasts = [m.notification.message for m in messages if isinstance(m, Notify)]
-        assert any("Cancelled" in t for t in toasts)
+        assert any("Cancelled" in t for t in toasts), toasts
         assert not app.busy
     assert "huge" not in origin_names(fresh_demo)
 
