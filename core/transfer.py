@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import errno
 import random
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -415,10 +415,7 @@ class Transfer:
                 outcomes.append(exc.message)
             except OSError as exc:
                 if exc.errno in PERMANENT_ERRNOS:
-                    raise StoreError(
-                        f"DVC remote '{store.description}' failed: {exc.strerror or exc}.",
-                        "Check permissions and free space; nothing partial was left behind.",
-                    ) from exc
+                    raise _permanent(store, exc) from exc
                 outcomes.append(f"{exc.strerror or exc}")
         return outcomes
 
@@ -427,16 +424,25 @@ class Transfer:
             source = self.cache.path(key)
             store.upload_now(source, key)
             return size if size is not None else source.stat().st_size
-        final = self.cache.path(key)
-        temporary = temporary_beside(final)
+        with self._incoming(key) as temporary:
+            return self._admit(store, key, temporary, copy_hashing(store.path(key), temporary))
+
+    @contextlib.contextmanager
+    def _incoming(self, key: ObjectKey) -> Iterator[Path]:
+        """A temporary name beside the object's place in the cache, gone afterwards."""
+        temporary = temporary_beside(self.cache.path(key))
         try:
-            _check_digest(copy_hashing(store.path(key), temporary), key, store)
-            size = temporary.stat().st_size
-            place_atomically(temporary, final)
-            return size
+            yield temporary
         finally:
             with contextlib.suppress(FileNotFoundError):
                 temporary.unlink()
+
+    def _admit(self, store: ObjectStore, key: ObjectKey, temporary: Path, digest: str) -> int:
+        """Verified bytes enter the cache by rename; anything else is refused."""
+        _check_digest(digest, key, store)
+        size = temporary.stat().st_size
+        place_atomically(temporary, self.cache.path(key))
+        return size
 
     async def _copy_one(self, store: ObjectStore, job: Job, size: int | None) -> int | str:
         try:
@@ -445,10 +451,7 @@ class Transfer:
             return exc.message
         except OSError as exc:
             if exc.errno in PERMANENT_ERRNOS:
-                raise StoreError(
-                    f"DVC remote '{store.description}' failed: {exc.strerror or exc}.",
-                    "Check permissions and free space; nothing partial was left behind.",
-                ) from exc
+                raise _permanent(store, exc) from exc
             return f"{exc.strerror or exc}"
 
     async def _retrying(self, action: Callable[[], object]) -> int:
@@ -466,17 +469,16 @@ class Transfer:
             source = self.cache.path(key)
             await store.upload(source, key)
             return size if size is not None else source.stat().st_size
-        final = self.cache.path(key)
-        temporary = temporary_beside(final)
-        try:
-            digest = await store.download(key, temporary)
-            _check_digest(digest, key, store)
-            size = temporary.stat().st_size
-            place_atomically(temporary, final)
-            return size
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                temporary.unlink()
+        with self._incoming(key) as temporary:
+            return self._admit(store, key, temporary, await store.download(key, temporary))
+
+
+def _permanent(store: ObjectStore, exc: OSError) -> StoreError:
+    """Denied, read-only, full: retrying cannot help, so the whole operation stops."""
+    return StoreError(
+        f"DVC remote '{store.description}' failed: {exc.strerror or exc}.",
+        "Check permissions and free space; nothing partial was left behind.",
+    )
 
 
 def missing_summary(keys: Collection[ObjectKey]) -> str:
