@@ -132,3 +132,19 @@ async def test_nothing_marked_and_no_row_is_a_hint(fresh_demo: Path) -> None:
         toasts = [m.notification.message for m in messages if isinstance(m, Notify)]
         assert any("mark experiments in the remote pane" in t for t in toasts)
         assert not isinstance(app.screen, ConfirmShare)
+
+
+async def test_quit_asks_while_a_batch_runs(fresh_demo: Path) -> None:
+    from tui.screens.confirm import Confirm
+
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(130, 36)) as pilot:
+        await settle(app, pilot)
+        app.busy, app.operation = True, "push"  # as while a batch runs
+        await pilot.press("q")
+        assert isinstance(app.screen, Confirm) and app.is_running
+        await pilot.press("n")
+        assert app.is_running
+        await pilot.press("q", "y")
+        await pilot.pause()
+        assert not app.is_running

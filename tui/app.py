@@ -671,6 +671,24 @@ class ExptuiApp(App[None]):
     def action_cancel(self) -> None:
         self.workers.cancel_group(self, "transfer")
 
+    async def action_quit(self) -> None:
+        """q quits at once, unless a batch is running: then it asks first."""
+        if not self.busy:
+            self.exit()
+            return
+
+        def answer(stop: bool | None) -> None:
+            if stop:
+                self.workers.cancel_group(self, "transfer")
+                self.exit()
+
+        question = Text.assemble(
+            (f"A {self.operation} is running. ", "bold"),
+            "Quit anyway? It stops; refs of unfinished experiments are not moved, "
+            "and running it again resumes.",
+        )
+        self.push_screen(Confirm(question), answer)
+
     def _check_tty(self) -> None:
         """Exit when the terminal is gone (SSH hang-up with SIGHUP ignored), never spin."""
         if sys.__stdin__ is None or not sys.__stdin__.isatty():
