@@ -95,3 +95,29 @@ async def test_branch_from_the_app(fresh_demo: Path) -> None:
     old_adam = next(s for r, s in server_refs(fresh_demo).items() if r.endswith("/old-adam"))
     assert server_refs(fresh_demo, "refs/heads/")["refs/heads/old-adam-branch"] == old_adam
     assert (fresh_demo / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+
+
+async def test_remove_asks_which_side_and_removes_only_there(fresh_demo: Path) -> None:
+    bare = fresh_demo.parent / "origin.git"
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(130, 36)) as pilot:
+        await settle(app, pilot)
+        cursor_to(app, app.local_tree, "quick-test")
+        await pilot.press("space", "d")
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        assert "locally" in plain(app.screen.query_one("Static"))  # type: ignore[arg-type]
+        await pilot.press("y")
+        await settle(app, pilot)
+        await pilot.press("2")
+        cursor_to(app, app.remote_tree, "gusty-fern")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        assert "from Git remote 'origin'" in plain(app.screen.query_one("Static"))  # type: ignore[arg-type]
+        await pilot.press("n")  # said no: nothing goes
+        await settle(app, pilot)
+        assert any(r.endswith("/gusty-fern") for r in server_refs(bare))
+        await pilot.press("d", "y")
+        await settle(app, pilot)
+    assert not any(r.endswith("/quick-test") for r in server_refs(fresh_demo))
+    assert not any(r.endswith("/gusty-fern") for r in server_refs(bare))
+    assert any(r.endswith("/sgd-base") for r in server_refs(bare))

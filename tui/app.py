@@ -78,6 +78,7 @@ class ExptuiApp(App[None]):
         Binding("p", "pull", "Pull", id="pull"),
         Binding("A", "apply", "Apply", id="apply"),
         Binding("b", "branch", "Branch", id="branch"),
+        Binding("d", "remove", "Remove", id="remove"),
         Binding("z", "cancel", "Cancel", id="cancel"),
         Binding(
             "tab,shift+tab",
@@ -402,7 +403,7 @@ class ExptuiApp(App[None]):
         """Pane keys belong to the main screen; a modal keeps tab for its own widgets."""
         if action in {"switch_pane", "focus_local", "focus_remote"}:
             return len(self.screen_stack) == 1
-        if action in {"push", "pull", "pick_remote", "apply", "branch"}:
+        if action in {"push", "pull", "pick_remote", "apply", "branch", "remove"}:
             return None if self.busy else True  # shown dimmed while a batch runs
         if action == "cancel":
             return True if self.busy else None
@@ -507,6 +508,49 @@ class ExptuiApp(App[None]):
                 plan = plan_share(repo, conn, operation, force=forced, **options)  # type: ignore[arg-type]
             self.board = board
             return run_share(repo, conn, plan)
+
+    # -- remove ----------------------------------------------------------------------------
+
+    def action_remove(self) -> None:
+        on_remote = self.remote_tree.has_focus
+        refs = self._targets(self.remote_tree if on_remote else self.local_tree)
+        if not refs:
+            self.notify("Nothing to remove: mark experiments with space.", severity="warning",
+                        markup=False)  # fmt: skip
+            return
+        if on_remote and not self.remote_name:
+            return
+        self.busy, self.operation = True, "remove"
+        self.remove_refs(refs, self.remote_name if on_remote else None)
+
+    @work(thread=True, exclusive=True, group="transfer", exit_on_error=False,
+          description="remove")  # fmt: skip
+    def remove_refs(self, refs: list[ExpRef], remote: str | None) -> str | None:
+        """Remove locally, or on the Git remote in one push; the cache and DVC storage are
+        never touched. Always asks first, naming the side."""
+        from core import ops
+        from core.gitsync import list_remote
+
+        names = ", ".join(r.name for r in refs[:8]) + (" …" if len(refs) > 8 else "")
+        where = f"from Git remote '{remote}' (one push)" if remote else "locally"
+        question = Text.assemble(
+            (f"Remove {len(refs)} experiment{'s' if len(refs) != 1 else ''} {where}?\n", "bold"),
+            names, ("\nOnly the refs go; cached data and DVC storage are not touched.", "dim"),
+        )  # fmt: skip
+        if not self._ask(Confirm(question)):
+            return None
+        with Repository.open(self.path) as repo:
+            if remote is None:
+                result = ops.run_remove_local(repo, ops.plan_remove_local(repo, refs))
+            else:
+                conn = Connection(repo, resolve_remote(repo, remote), prompt=self._ask_credentials)
+                listing = list_remote(conn)
+                present = [r for r in refs if r in listing.refs]
+                result = ops.run_remove_remote(repo, conn, ops.plan_remove_remote(listing, present))
+        gone = result.names(ops.Status.SUCCESS)
+        return (
+            f"Removed {len(gone)} experiment{'s' if len(gone) != 1 else ''} {where.split(' (')[0]}."
+        )
 
     # -- apply and branch ------------------------------------------------------------------
 
