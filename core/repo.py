@@ -118,6 +118,7 @@ class Repository:
         self.prefix = "" if rel == "." else rel
         self.skipped_refs: list[str] = []
         self._states: dict[str, ProjectState] = {}
+        self._configs: dict[str | None, DvcConfig] = {}
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] = ".") -> Repository:
@@ -304,8 +305,13 @@ class Repository:
     def dvc_dir(self) -> Path:
         return self.dvc_root / ".dvc"
 
-    def dvc_config(self) -> DvcConfig:
-        return load_dvc_config(self.dvc_dir)
+    def dvc_config(self, repo_config_text: str | None = None) -> DvcConfig:
+        """The workspace's DVC config, or a commit's ``.dvc/config`` merged with the
+        workspace's other levels. Cached per text: commits mostly share one config, and
+        every output of every experiment asks for it."""
+        if repo_config_text not in self._configs:
+            self._configs[repo_config_text] = load_dvc_config(self.dvc_dir, repo_config_text)
+        return self._configs[repo_config_text]
 
     @functools.cached_property
     def cache(self) -> LocalObjectStore:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.config import DvcRemote, load_dvc_config
+from core.config import DvcRemote
 from core.errors import ConfigError, ExptuiError
 from core.objects import InvalidObjectError, is_dir_oid, parse_manifest
 from core.progress import ProgressBoard
@@ -132,7 +132,7 @@ def remote_for_commit(repo: Repository, sha: str, name: str | None) -> tuple[Dvc
     committed = repo.files_at(sha).read(".dvc/config")
     text = committed.decode("utf-8", "replace") if committed is not None else ""
     try:
-        return load_dvc_config(repo.dvc_dir, repo_config_text=text).remote(name), ""
+        return repo.dvc_config(text).remote(name), ""
     except ConfigError as exc:
         try:
             remote = repo.dvc_config().remote(name)
