@@ -701,16 +701,18 @@ class ExptuiApp(App[None]):
         snap = self.board.snapshot()
         self.query_one(TransferPanel).show(self.operation, snap)
         glyph = "↑" if self.operation == "push" else "↓"
+        updates: dict[str, tuple[str, str]] = {}
         for key, item in snap.items.items():
             if item.status == "moving" and item.bytes_total:
-                status = (f"{glyph} {100 * item.bytes_done // item.bytes_total}%", "bold cyan")
+                updates[key] = (
+                    f"{glyph} {100 * item.bytes_done // item.bytes_total}%",
+                    "bold cyan",
+                )
             else:
-                status = {"queued": ("⋯", "dim"), "done": ("✓", "bold green"),
-                          "failed": ("✗", "bold red")}.get(item.status, ("", ""))  # fmt: skip
-            for tree in (self.local_tree, self.remote_tree):
-                tree.statuses[key] = status
-        self.local_tree.refresh_labels()
-        self.remote_tree.refresh_labels()
+                updates[key] = {"queued": ("⋯", "dim"), "done": ("✓", "bold green"),
+                                "failed": ("✗", "bold red")}.get(item.status, ("", ""))  # fmt: skip
+        for tree in (self.local_tree, self.remote_tree):
+            tree.set_statuses(updates)
 
     def action_cancel(self) -> None:
         self.workers.cancel_group(self, "transfer")
