@@ -180,9 +180,6 @@ def ssh_git(root: Path, workdir: Path) -> Iterator[SshServer]:
     key = workdir / "client_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     commands: Counter[str] = Counter()
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    holder: dict[str, object] = {}
 
     async def handle(process: asyncssh.SSHServerProcess) -> None:
         argv = shlex.split(process.command or "")
@@ -204,36 +201,42 @@ def ssh_git(root: Path, workdir: Path) -> Iterator[SshServer]:
         await process.drain()
         process.exit(code)
 
-    async def start() -> None:
-        server = await asyncssh.listen(
-            "127.0.0.1", 0,
-            server_host_keys=[asyncssh.generate_private_key("ssh-ed25519")],
-            authorized_client_keys=asyncssh.import_authorized_keys(
-                (key.with_suffix(".pub")).read_text()
-            ),
-            process_factory=handle, encoding=None, allow_scp=False,
-        )  # fmt: skip
-        holder["server"] = server
-        holder["port"] = server.sockets[0].getsockname()[1]
-        started.set()
-
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=10)
-    started.wait(10)
     command = (
         f"ssh -i {key} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no "
         "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
     )
+    listen = {"process_factory": handle, "encoding": None}
+    with asyncssh_server(key, asyncssh.generate_private_key("ssh-ed25519"), listen) as port:
+        yield SshServer(f"ssh://git@127.0.0.1:{port}", command, commands)
+
+
+@contextmanager
+def asyncssh_server(client_key: Path, host_key: object, listen: dict[str, object]) -> Iterator[int]:
+    """An asyncssh server on 127.0.0.1 for one client key, on its own loop in a thread;
+    yields its port and stops it (and the loop) afterwards."""
+    import asyncssh
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def start() -> object:
+        return await asyncssh.listen(
+            "127.0.0.1", 0, server_host_keys=[host_key], allow_scp=False,
+            authorized_client_keys=asyncssh.import_authorized_keys(
+                client_key.with_suffix(".pub").read_text()),
+            **listen,
+        )  # fmt: skip
+
+    server = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=10)
+
+    async def stop() -> None:
+        server.close()  # type: ignore[attr-defined]
+        await server.wait_closed()  # type: ignore[attr-defined]
+
     try:
-        yield SshServer(f"ssh://git@127.0.0.1:{holder['port']}", command, commands)
+        yield int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
     finally:
-        server = holder["server"]
-
-        async def stop() -> None:
-            server.close()  # type: ignore[attr-defined]
-            await server.wait_closed()  # type: ignore[attr-defined]
-
         asyncio.run_coroutine_threadsafe(stop(), loop).result(timeout=10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
@@ -273,37 +276,9 @@ def sftp_server(workdir: Path) -> Iterator[SftpServer]:
     key = workdir / "sftp_client"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     host_key = asyncssh.generate_private_key("ssh-ed25519")
-    loop = asyncio.new_event_loop()
-    holder: dict[str, object] = {}
-
-    async def start() -> None:
-        server = await asyncssh.listen(
-            "127.0.0.1", 0, server_host_keys=[host_key],
-            authorized_client_keys=asyncssh.import_authorized_keys(
-                key.with_suffix(".pub").read_text()),
-            sftp_factory=asyncssh.SFTPServer, allow_scp=False,
-        )  # fmt: skip
-        holder["server"] = server
-        holder["port"] = server.sockets[0].getsockname()[1]
-
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=10)
-    port = int(holder["port"])  # type: ignore[call-overload]
     public = host_key.export_public_key().decode().strip()
-    try:
+    with asyncssh_server(key, host_key, {"sftp_factory": asyncssh.SFTPServer}) as port:
         yield SftpServer(port, key, f"[127.0.0.1]:{port} {public}")
-    finally:
-        server = holder["server"]
-
-        async def stop() -> None:
-            server.close()  # type: ignore[attr-defined]
-            await server.wait_closed()  # type: ignore[attr-defined]
-
-        asyncio.run_coroutine_threadsafe(stop(), loop).result(timeout=10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
 
 
 @contextmanager

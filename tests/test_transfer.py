@@ -17,9 +17,10 @@ from tui.cli import main
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
+    """Run the CLI with --json; an error exit has no JSON, so its stderr comes back."""
     code = main([*argv, "--json"])
-    out = capsys.readouterr().out
-    return code, json.loads(out)
+    out = capsys.readouterr()
+    return code, (json.loads(out.out) if out.out.strip() else {"err": out.err})
 
 
 def store_files(root: Path) -> dict[str, bytes]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ import pytest
 
 from tests.conftest import git
 from tests.servers import gcs_emulator
-from tests.test_transfer import exp_objects
+from tests.test_transfer import exp_objects, run_json
 from tui.cli import main
 
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")  # W1, before gcsfs loads
@@ -29,12 +28,6 @@ def use_gcs(project: Path, endpoint: str, bucket: str) -> None:
         f"['remote \"gcs\"']\n    url = gs://{bucket}/cache\n    endpointurl = {endpoint}\n"
         "    allow_anonymous_login = true\n    projectname = test\n"
     )
-
-
-def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
-    code = main([*argv, "--json"])
-    out = capsys.readouterr()
-    return code, (json.loads(out.out) if out.out.strip() else {"err": out.err})
 
 
 def test_push_repush_and_pull_through_gcs(

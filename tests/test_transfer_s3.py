@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +10,7 @@ import pytest
 
 from tests.conftest import git
 from tests.servers import free_port, moto_s3
-from tests.test_transfer import exp_objects
+from tests.test_transfer import exp_objects, run_json
 from tui.cli import main
 
 KEYS = "    access_key_id = testing\n    secret_access_key = testing\n    region = us-east-1\n"
@@ -35,12 +34,6 @@ def use_s3(project: Path, endpoint: str, bucket: str) -> None:
     (project / ".dvc" / "config.local").write_text(
         f"['remote \"s3\"']\n    url = s3://{bucket}/cache\n    endpointurl = {endpoint}\n{KEYS}"
     )
-
-
-def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
-    code = main([*argv, "--json"])
-    captured = capsys.readouterr()
-    return code, json.loads(captured.out) if captured.out.strip() else {"err": captured.err}
 
 
 def test_push_repush_and_pull_through_s3(

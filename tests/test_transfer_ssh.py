@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 
 from tests.conftest import git
 from tests.servers import SftpServer, free_port, sftp_server
-from tests.test_transfer import exp_objects, object_path
+from tests.test_transfer import exp_objects, object_path, run_json
 from tui.cli import main
 
 
@@ -29,12 +28,6 @@ def use_ssh(project: Path, server: SftpServer, root: Path, port: int | None = No
         f"['remote \"box\"']\n    url = ssh://tester@127.0.0.1:{port or server.port}{root}\n"
         f"    keyfile = {server.client_key}\n"
     )
-
-
-def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
-    code = main([*argv, "--json"])
-    out = capsys.readouterr()
-    return code, (json.loads(out.out) if out.out.strip() else {"err": out.err})
 
 
 def test_push_repush_and_pull_over_sftp(
