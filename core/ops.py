@@ -337,6 +337,11 @@ def run_remove_remote(repo: Repository, conn: Connection, plan: RefPlan) -> RefR
 def run_pull(repo: Repository, plan: RefPlan, hold: Collection[ExpRef] = ()) -> RefResult:
     """Set the local refs the plan moves (objects were fetched while planning), except
     those in ``hold``. Never touches HEAD, branches, the index or the workspace."""
+    return _move_local_refs(repo, plan, hold)
+
+
+def _move_local_refs(repo: Repository, plan: RefPlan, hold: Collection[ExpRef]) -> RefResult:
+    """Create, update or delete local refs as planned, each by compare-and-swap."""
     result = RefResult(plan)
     for update in plan.updates:
         if update.ref in hold and update.action in _MOVES:
@@ -357,7 +362,7 @@ def run_pull(repo: Repository, plan: RefPlan, hold: Collection[ExpRef] = ()) -> 
 
 def run_remove_local(repo: Repository, plan: RefPlan) -> RefResult:
     """Delete local refs; DVC's EXEC_APPLY goes too when it points at a removed one."""
-    result = run_pull(repo, plan)
+    result = _move_local_refs(repo, plan, ())
     removed = {o.update.old_sha for o in result.outcomes if o.status is Status.SUCCESS}
     exec_apply = repo.git.refs.as_dict().get(EXEC_APPLY.encode())
     if exec_apply and exec_apply.decode() in removed:
