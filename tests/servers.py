@@ -44,6 +44,23 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
 
 
+def throwaway_key(path: Path) -> Path:
+    """A fresh passphrase-less ed25519 key pair at ``path`` (and ``path``.pub)."""
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+    return path
+
+
+@contextmanager
+def running(server: object, port: int) -> Iterator[str]:
+    """Start an HTTP test server object, wait until it listens, stop it afterwards."""
+    server.start()  # type: ignore[attr-defined]
+    try:
+        wait_for_port(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()  # type: ignore[attr-defined]
+
+
 @contextmanager
 def git_daemon(root: Path) -> Iterator[str]:
     """git:// serving every repository under ``root``; yields the base URL."""
@@ -177,8 +194,7 @@ def ssh_git(root: Path, workdir: Path) -> Iterator[SshServer]:
     only under ``root``) for a throwaway client key."""
     import asyncssh
 
-    key = workdir / "client_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    key = throwaway_key(workdir / "client_ed25519")
     commands: Counter[str] = Counter()
 
     async def handle(process: asyncssh.SSHServerProcess) -> None:
@@ -253,12 +269,8 @@ def moto_s3() -> Iterator[str]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        wait_for_port(port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with running(server, port) as url:
+        yield url
 
 
 @dataclass
@@ -273,8 +285,7 @@ def sftp_server(workdir: Path) -> Iterator[SftpServer]:
     """An SFTP server on 127.0.0.1 (asyncssh, its own loop in a thread) for one client key."""
     import asyncssh
 
-    key = workdir / "sftp_client"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    key = throwaway_key(workdir / "sftp_client")
     host_key = asyncssh.generate_private_key("ssh-ed25519")
     public = host_key.export_public_key().decode().strip()
     with asyncssh_server(key, host_key, {"sftp_factory": asyncssh.SFTPServer}) as port:
@@ -310,9 +321,5 @@ def gcs_emulator() -> Iterator[str]:
     emulator.APIThread.run = run  # type: ignore[method-assign]
     port = free_port()
     server = emulator.create_server("127.0.0.1", port, in_memory=True)
-    server.start()
-    try:
-        wait_for_port(port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with running(server, port) as url:
+        yield url

@@ -22,7 +22,7 @@ from core.repo import Repository
 from core.transport import Connection, GitRemoteSpec, resolve_remote
 from tests.conftest import git
 from tests.remote_setup import server_refs
-from tests.servers import free_port, git_daemon, http_git, ssh_git
+from tests.servers import free_port, git_daemon, http_git, ssh_git, throwaway_key
 from tui.cli import main
 
 
@@ -96,12 +96,7 @@ def test_ssh_login_refused_is_explained(
     repo: Repository, fresh_demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with ssh_git(fresh_demo.parent, tmp_path) as server:
-        other_key = tmp_path / "other"
-        git("version", cwd=tmp_path)
-        import subprocess
-
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other_key)],
-                       check=True)  # fmt: skip
+        other_key = throwaway_key(tmp_path / "other")
         monkeypatch.setenv(
             "GIT_SSH_COMMAND",
             server.ssh_command.replace(str(tmp_path / "client_ed25519"), str(other_key)),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git
-from tests.servers import SftpServer, free_port, sftp_server
+from tests.servers import SftpServer, free_port, sftp_server, throwaway_key
 from tests.test_transfer import exp_objects, object_path, run_json
 from tui.cli import main
 
@@ -57,10 +57,7 @@ def test_push_repush_and_pull_over_sftp(
 def test_refused_key_and_unreachable_host(
     sftp: SftpServer, fresh_demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import subprocess
-
-    stranger = tmp_path / "stranger"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
+    stranger = throwaway_key(tmp_path / "stranger")
     use_ssh(fresh_demo, SftpServer(sftp.port, stranger, ""), tmp_path / "s")
     assert main(["push", "origin", "tuned-lr", "-r", "box", "-C", str(fresh_demo)]) == 1
     err = capsys.readouterr().err
