@@ -29,6 +29,7 @@ from core.errors import ConfigError, ExptuiError
 from core.objects import InvalidObjectError, is_dir_oid, parse_manifest
 from core.progress import ProgressBoard
 from core.refs import ExpRef
+from core.remoteindex import RemoteIndex, index_path
 from core.repo import Repository
 from core.stores import (
     LocalStore,
@@ -202,15 +203,18 @@ def _add_entries(cache_root: Path, item: ExpData) -> None:
 
 
 async def _plan_push(
-    cache: LocalStore, items: list[ExpData], stores: dict[str, ObjectStore]
+    cache: LocalStore,
+    items: list[ExpData],
+    stores: dict[str, ObjectStore],
+    indexes: dict[str, RemoteIndex],
 ) -> None:
     for item in items:
-        store = stores[item.remote.name]
-        present_dirs = await store.present(set(item.dirs))
+        store, index = stores[item.remote.name], indexes[item.remote.name]
+        present_dirs = await _present_dirs(store, index, item.dirs)
         # A present .dir means its entries are present: skip checking them (DVC does too).
         covered = {e for d in present_dirs for e in (item.dirs[d] or [])}
-        unknown = (item.files - covered) | (set(item.dirs) - present_dirs)
-        present = present_dirs | covered | await store.present(unknown)
+        unknown = item.files - covered
+        present = present_dirs | covered | await _present_files(store, index, unknown)
         local = await cache.present(item.objects - present)
         item.to_move = (item.objects - present) & local
         item.missing = item.objects - present - local
@@ -219,11 +223,46 @@ async def _plan_push(
                 item.sizes[key] = (cache.path(key)).stat().st_size
 
 
+async def _present_dirs(
+    store: ObjectStore, index: RemoteIndex, dirs: dict[ObjectKey, list[ObjectKey] | None]
+) -> set[ObjectKey]:
+    """Manifests are always asked of the remote; one the index vouched for but the remote
+    lacks means the remote was pruned, so the index is dropped (DVC's rule)."""
+    present = await store.present(set(dirs))
+    if index.known(set(dirs) - present):
+        index.drop()
+    for key in present:
+        if dirs[key] is not None:
+            index.add_dir(key, dirs[key] or [])
+    return present
+
+
+async def _present_files(
+    store: ObjectStore, index: RemoteIndex, files: set[ObjectKey]
+) -> set[ObjectKey]:
+    """Files the index knows need no question, once every indexed manifest is confirmed
+    (checked at most once per operation, and only when that is fewer questions)."""
+    known = index.known(files)
+    if known and not index.validated:
+        manifests = index.dirs()
+        if len(manifests) >= len(known):
+            known = set()  # cheaper to ask about the files themselves
+        else:
+            index.validated = True
+            if await store.present(manifests) != manifests:
+                index.drop()
+                known = set()
+    return known | await store.present(files - known)
+
+
 async def _plan_pull(
-    cache: LocalStore, items: list[ExpData], stores: dict[str, ObjectStore]
+    cache: LocalStore,
+    items: list[ExpData],
+    stores: dict[str, ObjectStore],
+    indexes: dict[str, RemoteIndex],
 ) -> None:
     for item in items:
-        store = stores[item.remote.name]
+        store, index = stores[item.remote.name], indexes[item.remote.name]
         for key, entries in list(item.dirs.items()):
             if entries is None:  # manifest not cached: fetch it now (verified, not placed)
                 item.dirs[key] = await _fetch_manifest(store, cache, key)
@@ -233,7 +272,9 @@ async def _plan_pull(
                 item.optional.update(entries or [])
         local = await cache.present(item.objects)
         wanted = item.objects - local
-        remote = await store.present(wanted)
+        dirs = {k: v for k, v in item.dirs.items() if k in wanted}
+        remote = await _present_dirs(store, index, dirs)
+        remote |= await _present_files(store, index, wanted - set(dirs))
         item.to_move = wanted & remote
         item.missing = wanted - remote
 
@@ -290,6 +331,9 @@ class Transfer:
         self.cancelled = cancelled
         self.cache = LocalStore(repo.cache.root)
         self.planned = False
+        self.indexes = {
+            item.remote.name: RemoteIndex(index_path(repo.dvc_dir, item.remote)) for item in items
+        }
 
     def run_plan(self) -> DataPlan:
         asyncio.run(self._with_stores(self._plan))
@@ -309,6 +353,8 @@ class Transfer:
                     stores[item.remote.name] = await open_store(item.remote)
             return await action(stores)  # type: ignore[misc]
         finally:
+            for index in self.indexes.values():
+                index.save()
             for store in stores.values():
                 with contextlib.suppress(Exception):
                     await store.close()
@@ -317,9 +363,9 @@ class Transfer:
     async def _plan(self, stores: dict[str, ObjectStore]) -> None:
         self.planned = True
         if self.plan.operation == "push":
-            await _plan_push(self.cache, self.plan.items, stores)
+            await _plan_push(self.cache, self.plan.items, stores, self.indexes)
         else:
-            await _plan_pull(self.cache, self.plan.items, stores)
+            await _plan_pull(self.cache, self.plan.items, stores, self.indexes)
 
     async def _run(self, stores: dict[str, ObjectStore]) -> list[ExpTransfer]:
         if not self.planned:  # a plan shown to the user is the plan that runs
@@ -390,6 +436,8 @@ class Transfer:
                 if isinstance(outcome, str):
                     self.failed[job] = outcome
                 else:
+                    if is_dir_oid(job[1].oid):  # its entries made it first
+                        self.indexes[job[0]].add_dir(job[1], self.dirs.get(job) or [])
                     owners[job].moved += 1
                     owners[job].moved_bytes += outcome
                     self.board.advance(owners[job].item.ref.ref, files=1, nbytes=outcome)

@@ -53,13 +53,16 @@ def commit_experiment(project: Path, name: str, extra_outs: list[dict[str, Any]]
         return commit.id.decode()
 
 
-def add_big_experiment(project: Path, name: str, files: int, size: int = 2048) -> str:
-    """An experiment with a ``data`` directory of ``files`` files; returns the .dir oid."""
+def add_big_experiment(
+    project: Path, name: str, files: int, size: int = 2048, seed: str | None = None
+) -> str:
+    """An experiment with a ``data`` directory of ``files`` files; returns the .dir oid.
+    Experiments with the same ``seed`` share their first files (dataset versions)."""
     with Repository.open(project) as repo:
         store = LocalObjectStore(repo.cache.root)
     entries = []
     for i in range(files):
-        data = hashlib.sha256(f"{name}:{i}".encode()).digest() * (size // 32)
+        data = hashlib.sha256(f"{seed or name}:{i}".encode()).digest() * (size // 32)
         entries.append(ManifestEntry(f"part-{i:05d}.bin", store.add_bytes(data)))
     oid = store.add_manifest(entries)
     out = {"path": "data", "hash": "md5", "md5": oid, "size": files * size, "nfiles": files}

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -281,14 +282,16 @@ class SftpServer:
 
 
 @contextmanager
-def sftp_server(workdir: Path) -> Iterator[SftpServer]:
-    """An SFTP server on 127.0.0.1 (asyncssh, its own loop in a thread) for one client key."""
+def sftp_server(workdir: Path, factory: Any = None) -> Iterator[SftpServer]:
+    """An SFTP server on 127.0.0.1 (asyncssh, its own loop in a thread) for one client key;
+    ``factory`` is an ``asyncssh.SFTPServer`` subclass, to observe what clients ask."""
     import asyncssh
 
     key = throwaway_key(workdir / "sftp_client")
     host_key = asyncssh.generate_private_key("ssh-ed25519")
     public = host_key.export_public_key().decode().strip()
-    with asyncssh_server(key, host_key, {"sftp_factory": asyncssh.SFTPServer}) as port:
+    sftp_factory = factory or asyncssh.SFTPServer
+    with asyncssh_server(key, host_key, {"sftp_factory": sftp_factory}) as port:
         yield SftpServer(port, key, f"[127.0.0.1]:{port} {public}")
 
 
