@@ -60,6 +60,7 @@ def plan_share(
     with_data: bool = True,
     board: ProgressBoard | None = None,
     cancelled: Callable[[], bool] = lambda: False,
+    verify: bool = False,
 ) -> SharePlan:
     """Plan a push or pull of ``refs`` (or of what ``selection`` names) over ``conn``.
     The data plan is computed too (existence checks on the DVC remote), so a dry run or a
@@ -84,7 +85,9 @@ def plan_share(
             (u.ref, u.new_sha or "") for u in ref_plan.updates if u.action is not Action.DIVERGED
         ]
         items = collect(repo, moving, operation, dvc_remote)
-        transfer = Transfer(repo, items, operation, board=board, jobs=jobs, cancelled=cancelled)
+        transfer = Transfer(
+            repo, items, operation, board=board, jobs=jobs, cancelled=cancelled, verify=verify
+        )
         transfer.run_plan()
     return SharePlan(ref_plan, transfer)
 

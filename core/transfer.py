@@ -323,8 +323,10 @@ class Transfer:
         board: ProgressBoard | None = None,
         jobs: int | None = None,
         cancelled: Callable[[], bool] = lambda: False,
+        verify: bool = False,
     ) -> None:
         self.repo = repo
+        self.verify = verify  # push: re-read each uploaded object
         self.plan = DataPlan(operation, items)
         self.board = board or ProgressBoard()
         self.jobs = jobs
@@ -471,7 +473,10 @@ class Transfer:
         if self.plan.operation == "push":
             source = self.cache.path(key)
             store.upload_now(source, key)
-            return size if size is not None else source.stat().st_size
+            sent = size if size is not None else source.stat().st_size
+            if self.verify:
+                _verified(store, key, store.verify_now(key, sent))
+            return sent
         with self._incoming(key) as temporary:
             return self._admit(store, key, temporary, copy_hashing(store.path(key), temporary))
 
@@ -516,9 +521,21 @@ class Transfer:
         if self.plan.operation == "push":
             source = self.cache.path(key)
             await store.upload(source, key)
-            return size if size is not None else source.stat().st_size
+            sent = size if size is not None else source.stat().st_size
+            if self.verify:
+                _verified(store, key, await store.verify(key, sent))
+            return sent
         with self._incoming(key) as temporary:
             return self._admit(store, key, temporary, await store.download(key, temporary))
+
+
+def _verified(store: ObjectStore, key: ObjectKey, problem: str | None) -> None:
+    if problem is not None:
+        raise CorruptObjectError(
+            f"Object {key.oid} failed verification on DVC remote '{store.description}': {problem}.",
+            "The bad copy was removed. Check the local cache (it may be the source of the "
+            "damage), then push again.",
+        )
 
 
 def _permanent(store: ObjectStore, exc: OSError) -> StoreError:

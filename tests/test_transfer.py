@@ -181,3 +181,27 @@ def test_dry_run_shows_objects_and_bytes_per_experiment(
     assert row["name"] == "tuned-lr" and row["dvc_remote"] == "storage"
     assert 0 < row["to_move"] <= row["objects"] and row["bytes_to_move"] > 0
     assert store_files(storage) == before
+
+
+def test_verify_catches_a_damaged_upload_and_removes_it(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path
+) -> None:
+    """Bit rot in the local cache goes up byte for byte; --verify re-hashes what landed."""
+    storage = fresh_demo.parent / "storage"
+    with Repository.open(fresh_demo) as repo:
+        exp = next(e for e in repo.experiments() if e.name == "tuned-lr")
+        model = next(o for o in repo.project_state(exp.sha).outputs if o.path == "model.pkl")
+    cached = object_path(fresh_demo / ".dvc" / "cache", model.oid or "")
+    good = cached.read_bytes()
+    cached.chmod(0o644)
+    cached.write_bytes(b"rotted" + good[6:])
+    args = ["push", "origin", "tuned-lr", "--verify", "-C", str(fresh_demo)]
+    code, result = run_json(capsys, *args)
+    assert code == 1 and result["incomplete"] == ["tuned-lr"]
+    assert "failed verification" in result["experiments"][0]["failed"][model.oid]
+    assert not object_path(storage, model.oid or "").exists()
+    assert not any(r.endswith("/tuned-lr") for r in server_refs(fresh_demo.parent / "origin.git"))
+    cached.write_bytes(good)
+    code, result = run_json(capsys, *args)
+    assert code == 0 and result["success"] == ["tuned-lr"]
+    assert object_path(storage, model.oid or "").read_bytes() == good

@@ -44,7 +44,7 @@ def test_push_repush_and_pull_through_s3(
     s3.call_s3("create_bucket", Bucket=bucket)  # us-east-1 takes no location constraint
     use_s3(fresh_demo, s3_endpoint, bucket)
     args = ["push", "origin", "tuned-lr", "quick-test", "-r", "s3", "-C", str(fresh_demo)]
-    code, result = run_json(capsys, *args)
+    code, result = run_json(capsys, *args, "--verify")  # each upload re-checked by a HEAD
     assert code == 0, result
     wanted = exp_objects(fresh_demo, "tuned-lr") | exp_objects(fresh_demo, "quick-test")
     keys = {k.split("/files/md5/", 1)[1].replace("/", "") for k in s3.find(f"{bucket}/cache")}

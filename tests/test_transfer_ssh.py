@@ -36,7 +36,7 @@ def test_push_repush_and_pull_over_sftp(
     root = tmp_path / "sshstore"
     use_ssh(fresh_demo, sftp, root)
     args = ["push", "origin", "tuned-lr", "-r", "box", "-C", str(fresh_demo)]
-    code, result = run_json(capsys, *args)
+    code, result = run_json(capsys, *args, "--verify")
     assert code == 0, result
     for oid in exp_objects(fresh_demo, "tuned-lr"):
         assert object_path(root, oid).is_file()

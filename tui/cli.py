@@ -120,6 +120,10 @@ def _subcommand_parser() -> argparse.ArgumentParser:
         parser_.add_argument("--no-cache", action="store_true", help="move Git refs only")
         parser_.add_argument("--allow-missing", action="store_true",
                              help="move refs even when some of their data is missing")  # fmt: skip
+        if verb == "push":
+            parser_.add_argument("--verify", action="store_true",
+                                 help="re-read each uploaded object (md5 on local remotes, "
+                                 "size on object stores)")  # fmt: skip
         _add_output_flags(parser_)
 
     remover = sub.add_parser("remove", help="remove experiments locally or on a Git remote")

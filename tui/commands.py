@@ -119,6 +119,7 @@ def ref_command(options: argparse.Namespace) -> int:
         plan = plan_share(
             repo, conn, options.command, selection=_selection(options), force=options.force,
             dvc_remote=options.remote, jobs=options.jobs, with_data=not options.no_cache,
+            verify=getattr(options, "verify", False),
         )  # fmt: skip
         if options.dry_run:
             _emit(plan.to_json()) if options.json else _print_plan(
