@@ -17,9 +17,10 @@ DVC_VERSION = "3.67.1"
 CACHE_ROOT = Path(os.environ.get("EXPTUI_TEST_CACHE", Path.home() / ".cache" / "exptui-tests"))
 
 
-def dvc_executable() -> Path:
-    """Path to a ``dvc`` of the pinned version, installing it on first use."""
-    venv = CACHE_ROOT / f"dvc-{DVC_VERSION}"
+def dvc_executable(extra: str = "") -> Path:
+    """Path to a ``dvc`` of the pinned version, installing it on first use; ``extra``
+    (``"s3"``) adds that remote plugin, in a venv of its own."""
+    venv = CACHE_ROOT / (f"dvc-{DVC_VERSION}" + (f"-{extra}" if extra else ""))
     exe = venv / "bin" / "dvc"
     ready = venv / ".ready"
     if ready.is_file():
@@ -30,8 +31,9 @@ def dvc_executable() -> Path:
         if not ready.is_file():
             subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
             pip = [str(venv / "bin" / "pip"), "install", "--disable-pip-version-check"]
-            done = subprocess.run([*pip, f"dvc=={DVC_VERSION}"], capture_output=True, text=True)
+            spec = f"dvc[{extra}]=={DVC_VERSION}" if extra else f"dvc=={DVC_VERSION}"
+            done = subprocess.run([*pip, spec], capture_output=True, text=True)
             if done.returncode:
-                raise RuntimeError(f"installing dvc=={DVC_VERSION} failed:\n{done.stderr[-3000:]}")
+                raise RuntimeError(f"installing {spec} failed:\n{done.stderr[-3000:]}")
             ready.write_text(DVC_VERSION + "\n")
     return exe

@@ -1,0 +1,22 @@
+"""Child process for the benchmark: start the app on a project, print ``READY`` once both
+panes show their experiments (the remote one from the network: no cached listing)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+
+async def main(path: str) -> None:
+    from tui.app import ExptuiApp
+
+    app = ExptuiApp(path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        while app.local is None or app.remote is None or not app.remote_tree.root.children:
+            await pilot.pause(0.005)
+        rows = len(app.local_tree.root.children), len(app.remote_tree.root.children)
+        print("READY", *rows, flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1]))

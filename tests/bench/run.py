@@ -1,0 +1,344 @@
+"""exptui against ``dvc exp`` on identical copies of the same repositories, with floors.
+
+Each run copies a fixture twice (one copy per tool, alternating which goes first), points
+each copy at its own bare Git remote and its own DVC remote (a local directory, or a bucket
+on a moto S3 server on 127.0.0.1), and times, as separate processes: push all
+experiments, push again (nothing to do), pull all into a fresh clone, pull again, list the
+remote. Floors: ``cp -r`` of exactly the pushed objects (local), and raw concurrent s3fs
+uploads/downloads of them at exptui's S3 concurrency. Peak RSS is each process's own
+``ru_maxrss``. Medians over the runs go to a table on stdout and to ``BENCHMARKS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.bench.fixtures import QUICK, Sizes, environment, fixture, run
+from tests.dvc_peer import DVC_VERSION, dvc_executable
+
+OPS = ("push", "repush", "pull", "repull", "list")
+TOOLS = ("exptui", "dvc")
+S3_JOBS = 32  # exptui's default for S3, used by the floor too
+KEYS = "    access_key_id = testing\n    secret_access_key = testing\n    region = us-east-1\n"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    rss_mb: float
+
+
+def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> Sample:
+    """Wall time and peak RSS of one command, measured by a small launcher process (see
+    launch.py); a failing command stops the benchmark with its output."""
+    with tempfile.NamedTemporaryFile() as output:
+        launcher = [sys.executable, "-m", "tests.bench.launch", output.name, *argv]
+        env = {**env, "PYTHONPATH": str(REPO_ROOT)}
+        done = subprocess.run(launcher, cwd=cwd, env=env, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"the launcher failed: {done.stderr}")
+        report = json.loads(done.stdout)
+        if report["code"]:
+            text = Path(output.name).read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{' '.join(argv)} failed ({report['code']}) in {cwd}:\n{text}")
+    return Sample(report["seconds"], report["rss_kb"] / 1024)
+
+
+def command(tool: str, op: str, dvc: str) -> list[str]:
+    verb = {"repush": "push", "repull": "pull"}.get(op, op)
+    if tool == "exptui":
+        return [sys.executable, "-m", "tui", verb, "origin", "-A"]
+    return [dvc, "exp", verb, "origin", "-A"]
+
+
+class Copy:
+    """One tool's identical copy of a fixture: project, bare origin, DVC remote, clone."""
+
+    def __init__(self, source: Path, work: Path, remote: str) -> None:
+        self.work = work
+        self.project = work / "project"
+        self.clone = work / "clone"
+        shutil.copytree(source / "project", self.project, symlinks=True)
+        shutil.rmtree(self.project / ".dvc" / "tmp", ignore_errors=True)
+        origin = work / "origin.git"
+        if (source / "origin.git").is_dir():
+            shutil.copytree(source / "origin.git", origin, symlinks=True)
+        else:
+            run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], work, os.environ.copy())
+        self.env = environment(work / "site-cache")
+        for level in ("global", "system"):
+            self.env[f"DVC_{level.upper()}_CONFIG_DIR"] = str(work / f"dvc-{level}")
+        self.env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+        if _has_origin(self.project):
+            run(["git", "remote", "remove", "origin"], self.project, self.env)
+        run(["git", "remote", "add", "origin", str(origin)], self.project, self.env)
+        run(["git", "push", "-q", "origin", "main"], self.project, self.env)  # for the clone
+        self.remote = remote
+        self._configure(self.project)
+
+    def _configure(self, project: Path) -> None:
+        s3 = f"    endpointurl = {S3.endpoint}\n{KEYS}" if self.remote.startswith("s3") else ""
+        text = f"['remote \"storage\"']\n    url = {self.remote}\n{s3}"
+        (project / ".dvc" / "config.local").write_text(text)
+
+    def make_clone(self) -> None:
+        run(["git", "clone", "-q", str(self.work / "origin.git"), str(self.clone)], self.work,
+            self.env)  # fmt: skip
+        self._configure(self.clone)
+
+
+def _has_origin(project: Path) -> bool:
+    done = subprocess.run(["git", "remote"], cwd=project, capture_output=True, text=True)
+    return "origin" in done.stdout.split()
+
+
+class S3:
+    """The moto server shared by the whole benchmark, and fresh buckets on it."""
+
+    endpoint = ""
+    _count = 0
+
+    @classmethod
+    def bucket(cls) -> str:
+        import s3fs
+
+        cls._count += 1
+        name = f"bench-{os.getpid()}-{cls._count}"
+        fs = s3fs.S3FileSystem(key="testing", secret="testing", skip_instance_cache=True,
+                               client_kwargs={"endpoint_url": cls.endpoint,
+                                              "region_name": "us-east-1"})  # fmt: skip
+        fs.call_s3("create_bucket", Bucket=name)
+        return name
+
+
+def one_run(kind: str, source: Path, backend: str, order: tuple[str, ...], scratch: Path,
+            dvc: str, ops: tuple[str, ...]) -> dict[tuple[str, str], Sample]:  # fmt: skip
+    """Every op for both tools on their own copies; plus the floor for this run."""
+    samples: dict[tuple[str, str], Sample] = {}
+    copies: dict[str, Copy] = {}
+    for tool in order:
+        remote = str(scratch / tool / "storage") if backend == "local" else f"s3://{S3.bucket()}/c"
+        if backend == "local":
+            (scratch / tool / "storage").mkdir(parents=True)
+        copies[tool] = Copy(source, scratch / tool, remote)
+    for op in ops:
+        for tool in order:
+            copy = copies[tool]
+            in_clone = op in ("pull", "repull", "list")
+            if in_clone and not copy.clone.exists():
+                copy.make_clone()
+            cwd = copy.clone if in_clone else copy.project
+            samples[(tool, op)] = timed(command(tool, op, dvc), cwd, copy.env)
+    if "push" in ops:
+        samples.update(floors(backend, copies["exptui"], scratch))
+    return samples
+
+
+def floors(backend: str, pushed: Copy, scratch: Path) -> dict[tuple[str, str], Sample]:
+    """The same objects moved by the simplest means: cp -r, or raw s3fs at S3_JOBS."""
+    env = pushed.env
+    if backend == "local":
+        sample = timed(["cp", "-r", f"{pushed.remote}/files", str(scratch / "floor")], scratch,
+                       env)  # fmt: skip
+        return {("floor", "push"): sample, ("floor", "pull"): sample}
+    staged = scratch / "staged"
+    _stage_pushed(pushed, staged)
+    target = f"s3://{S3.bucket()}/c"
+    floor = [sys.executable, "-m", "tests.bench.floor"]
+    env = {**env, "PYTHONPATH": str(REPO_ROOT)}
+    put = timed([*floor, "put", str(staged), target, S3.endpoint, str(S3_JOBS)], REPO_ROOT, env)
+    got = scratch / "floor-get"
+    get = timed([*floor, "get", str(got), target, S3.endpoint, str(S3_JOBS)], REPO_ROOT, env)
+    return {("floor", "push"): put, ("floor", "pull"): get}
+
+
+def _stage_pushed(pushed: Copy, staged: Path) -> None:
+    """Hard links to exactly the objects exptui pushed (read back from the bucket)."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(key="testing", secret="testing", skip_instance_cache=True,
+                           client_kwargs={"endpoint_url": S3.endpoint,
+                                          "region_name": "us-east-1"})  # fmt: skip
+    root = pushed.remote.removeprefix("s3://")
+    cache = pushed.project / ".dvc" / "cache"
+    for name in fs.find(root):
+        rel = name[len(root) + 1 :]
+        (staged / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.link(cache / rel, staged / rel)
+
+
+def pushed_volume(samples_dir: Path) -> tuple[int, int]:
+    files = [p for p in samples_dir.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def first_screen(source: Path, scratch: Path, runs: int) -> list[float]:
+    """Seconds from launching the app until both panes show their experiments."""
+    times = []
+    for i in range(runs):
+        copy = Copy(source, scratch / f"app-{i}", str(scratch / "unused"))
+        env = {**copy.env, "PYTHONPATH": str(REPO_ROOT)}
+        start = time.perf_counter()
+        child = subprocess.Popen([sys.executable, "-m", "tests.bench.first_screen",
+                                  str(copy.project)], env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)  # fmt: skip
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        elapsed = time.perf_counter() - start
+        child.wait()
+        if not line.startswith("READY"):
+            problem = child.stderr.read() if child.stderr else ""
+            raise RuntimeError(f"the app did not come up: {problem}")
+        times.append(elapsed)
+    return times
+
+
+# -- report ------------------------------------------------------------------------------------
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def table(kind: str, backend: str, results: dict[tuple[str, str], list[Sample]],
+          volume: tuple[int, int]) -> list[str]:  # fmt: skip
+    files, nbytes = volume
+    lines = [
+        f"### {kind}, {backend} remote ({files:,} objects, {nbytes / 1e6:,.1f} MB pushed)",
+        "",
+        "| operation | exptui s | dvc s | exptui/dvc | floor s | exptui/floor | exptui files/s "
+        "| exptui MB/s | exptui RSS MB | dvc RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for op in OPS:
+        mine = [s.seconds for s in results.get(("exptui", op), [])]
+        if not mine:
+            continue
+        theirs = [s.seconds for s in results.get(("dvc", op), [])]
+        floor = [s.seconds for s in results.get(("floor", op), [])]
+        ours, dvc, base = median(mine), median(theirs), median(floor)
+        moving = op in ("push", "pull")
+        rate = f"{files / ours:,.0f}" if moving else ""
+        mbs = f"{nbytes / 1e6 / ours:,.1f}" if moving else ""
+        rss_ours = max(s.rss_mb for s in results[("exptui", op)])
+        rss_dvc = max((s.rss_mb for s in results.get(("dvc", op), [])), default=float("nan"))
+        lines.append(
+            f"| {op} | {ours:.2f} | {dvc:.2f} | {ours / dvc:.2f} | "
+            + (f"{base:.2f} | {ours / base:.2f}" if floor else " | ")
+            + f" | {rate} | {mbs} | {rss_ours:.0f} | {rss_dvc:.0f} |"
+        )
+    return [*lines, ""]
+
+
+def machine() -> list[str]:
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())  # fmt: skip
+    memory = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), "0")  # fmt: skip
+    sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
+                         capture_output=True, text=True).stdout.strip()  # fmt: skip
+    return [
+        f"- Machine: {os.cpu_count()} CPUs ({cpu}), {int(memory) / 1024 / 1024:.1f} GiB RAM, "
+        f"{platform.system()} {platform.release()}",
+        f"- Python {platform.python_version()}, exptui {sha}, DVC {DVC_VERSION} (its own venv)",
+        f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+    ]
+
+
+# -- main --------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--quick", action="store_true", help="tiny fixtures: a smoke run")
+    parser.add_argument("--only", action="append", choices=["small", "large", "refs", "wide"],
+                        help="fixtures to run (repeatable; default all)")  # fmt: skip
+    parser.add_argument("--backend", action="append", choices=["local", "s3"],
+                        help="DVC remotes to use (repeatable; default both)")  # fmt: skip
+    parser.add_argument("--out", type=Path, help="write the report here (e.g. BENCHMARKS.md)")
+    options = parser.parse_args(argv)
+    sizes = QUICK if options.quick else Sizes()
+    kinds = options.only or ["small", "large", "refs", "wide"]
+    backends = options.backend or ["local", "s3"]
+    dvc = str(dvc_executable("s3" if "s3" in backends else ""))
+    report = ["# Benchmarks", "", *machine(), ""]
+    with ExitStack() as stack:
+        if "s3" in backends and set(kinds) & {"small", "large"}:
+            from tests.servers import moto_s3
+
+            S3.endpoint = stack.enter_context(moto_s3())
+        for kind in kinds:
+            report += measure(kind, fixture(kind, sizes), backends, options.runs, dvc)
+            print("\n".join(report[-40:]), flush=True)
+    text = "\n".join(report) + "\n"
+    print(text)
+    if options.out:
+        options.out.write_text(_preamble(sizes, options.runs) + text.split("\n", 2)[2])
+    return 0
+
+
+def measure(kind: str, source: Path, backends: list[str], runs: int, dvc: str) -> list[str]:
+    lines: list[str] = []
+    if kind in ("small", "large"):
+        for backend in backends:
+            results: dict[tuple[str, str], list[Sample]] = defaultdict(list)
+            volume = (0, 0)
+            for i in range(runs):
+                order = TOOLS if i % 2 == 0 else TOOLS[::-1]
+                with _scratch() as scratch:
+                    for key, sample in one_run(kind, source, backend, order, scratch, dvc,
+                                               OPS).items():  # fmt: skip
+                        results[key].append(sample)
+                    volume = _volume(backend, scratch)
+            lines += table(kind, backend, results, volume)
+    else:
+        results = defaultdict(list)
+        for i in range(runs):
+            order = TOOLS if i % 2 == 0 else TOOLS[::-1]
+            with _scratch() as scratch:
+                for key, sample in one_run(kind, source, "local", order, scratch, dvc,
+                                           ("list",)).items():  # fmt: skip
+                    results[key].append(sample)
+        lines += table(kind, "Git", results, (0, 0))
+        with _scratch() as scratch:
+            screens = first_screen(source, scratch, runs)
+        lines += [f"App first screen ({kind}): median {median(screens):.2f} s over {runs} "
+                  f"runs ({', '.join(f'{t:.2f}' for t in screens)}).", ""]  # fmt: skip
+    return lines
+
+
+def _volume(backend: str, scratch: Path) -> tuple[int, int]:
+    if backend == "local":
+        return pushed_volume(scratch / "exptui" / "storage")
+    return pushed_volume(scratch / "staged")
+
+
+@contextmanager
+def _scratch() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="exptui-bench-") as name:
+        yield Path(name)
+
+
+def _preamble(sizes: Sizes, runs: int) -> str:
+    return (
+        "# Benchmarks: exptui against dvc exp\n\n"
+        "Generated by `python -m tests.bench --out BENCHMARKS.md` (see tests/bench/run.py).\n"
+        f"Medians over {runs} runs; fixtures: {sizes}.\n"
+    )
