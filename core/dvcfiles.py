@@ -27,6 +27,9 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 DEFAULT_PARAMS = "params.yaml"
+# libyaml's loader when PyYAML was built with it: ~10x faster, the same safe types. Every
+# row of both panes parses three YAML files, so this is most of the app's first screen.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PARAM_SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".py")
 
 
@@ -123,10 +126,15 @@ def _load_yaml(files: FileSource, path: str, state: ProjectState) -> Any:
     if data is None:
         return None
     try:
-        return yaml.safe_load(data)
+        return parse_yaml(data)
     except yaml.YAMLError as exc:
         state.warnings.append(f"{path}: not valid YAML ({_first_line(exc)})")
         return None
+
+
+def parse_yaml(data: bytes) -> Any:
+    """``yaml.safe_load``, with libyaml's parser where available."""
+    return yaml.load(data, Loader=_YAML_LOADER)  # a safe loader either way
 
 
 def _first_line(exc: BaseException) -> str:
@@ -416,7 +424,7 @@ def _parse_structured(path: str, data: bytes, state: ProjectState) -> Any:
             return tomllib.loads(data.decode("utf-8"))
         if path.endswith(".py"):
             return _python_constants(data.decode("utf-8"))
-        return yaml.safe_load(data) or {}
+        return parse_yaml(data) or {}
     except (ValueError, yaml.YAMLError, UnicodeDecodeError, SyntaxError) as exc:
         state.warnings.append(f"{path}: cannot parse ({_first_line(exc)})")
         return None

@@ -135,3 +135,16 @@ def test_lock_entries_the_pipeline_no_longer_declares_are_ignored_as_by_dvc() ->
                     + f"  gone:\n    cmd: y\n    outs:\n    - path: old\n      md5: {MD5}\n",
     })  # fmt: skip
     assert [o.path for o in read_project(files).outputs] == ["kept"]
+
+
+def test_the_fast_yaml_parser_reads_types_as_safe_load_does() -> None:
+    """libyaml parses, PyYAML's resolver types: YAML 1.1 quirks DVC users rely on stay."""
+    import yaml
+
+    from core.dvcfiles import parse_yaml
+
+    text = (b"lr: 1e-3\nlr2: 1.0e-3\nflag: yes\noff: no\nwhen: 2024-01-02\nversion: 0o17\n"
+            b"anchor: &a {x: 1}\nalias: *a\nempty:\nnan: .nan\nstr: '0.1'\n")  # fmt: skip
+    parsed = parse_yaml(text)
+    assert repr(parsed) == repr(yaml.safe_load(text))
+    assert parsed["lr"] == "1e-3" and parsed["lr2"] == 0.001 and parsed["flag"] is True
