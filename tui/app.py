@@ -22,7 +22,7 @@ from textual.events import Resize
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static, Tree
+from textual.widgets import Footer, Input, Static, Tree
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.datastate import DataStatus
@@ -35,7 +35,9 @@ from core.sharing import ShareResult, plan_share, run_share
 from core.transfer import TransferCancelled
 from core.transport import Connection, Credentials, resolve_remote
 from tui.format import format_age, format_size
+from tui.query import QueryError, Term, parse, shape
 from tui.screens.branch_name import BranchName
+from tui.screens.compare import CompareScreen
 from tui.screens.confirm import Confirm
 from tui.screens.confirm_share import ConfirmShare
 from tui.screens.credentials import CredentialScreen
@@ -58,6 +60,7 @@ from tui.view import (
 )
 from tui.widgets.detail import DetailPanel
 from tui.widgets.exp_tree import ExpTree
+from tui.widgets.filter_input import FilterInput
 from tui.widgets.transfer_panel import TransferPanel
 
 NARROW_BELOW = 100
@@ -80,6 +83,9 @@ class ExptuiApp(App[None]):
         Binding("b", "branch", "Branch", id="branch"),
         Binding("d", "remove", "Remove", id="remove"),
         Binding("z", "cancel", "Cancel", id="cancel"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("s", "sort", "Sort", id="sort"),
+        Binding("c", "compare", "Compare", id="compare"),
         Binding(
             "tab,shift+tab",
             "switch_pane",
@@ -136,6 +142,9 @@ class ExptuiApp(App[None]):
         self.board: ProgressBoard | None = None
         self.operation = ""
         self.data_status: dict[str, DataStatus] = {}
+        self.query_text = ""
+        self.terms: list[Term] = []
+        self.sort_by: str | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
@@ -147,6 +156,7 @@ class ExptuiApp(App[None]):
                 yield ExpTree(clock=self.clock, id="remote-tree")
             yield DetailPanel(clock=self.clock, id="details", classes="pane")
         yield TransferPanel(id="transfer")
+        yield FilterInput(id="filter")
         yield Static(Text("loading experiments…"), id="status")
         yield Footer()
 
@@ -200,7 +210,7 @@ class ExptuiApp(App[None]):
         self.local = message.view
         self._apply_sync()
         self._apply_data()
-        self.local_tree.show_groups(message.view.groups, self._columns())
+        self._show(self.local_tree, message.view.groups)
         self.query_one("#local-pane").border_subtitle = str(message.view.root)
         self._show_headers()
         self._update_status()
@@ -285,7 +295,7 @@ class ExptuiApp(App[None]):
         self._apply_sync()
         self._apply_data()
         self.remote_tree.show_sync = self.local_tree.show_sync = True
-        self.remote_tree.show_groups(view.groups, self._columns())
+        self._show(self.remote_tree, view.groups)
         self._refresh_trees()
         self._show_remote_title()
         self._show_headers()
@@ -320,6 +330,18 @@ class ExptuiApp(App[None]):
         for view in views:
             columns += [c for c in metric_columns(view) if c not in columns]  # type: ignore[arg-type]
         return columns[:3]
+
+    def _show(self, tree: ExpTree, groups: list[GroupView]) -> None:
+        """A pane's groups as the filter and sort order shape them."""
+        tree.show_groups(shape(groups, self.terms, self.sort_by), self._columns())
+
+    def _reshape(self) -> None:
+        if self.local is not None:
+            self._show(self.local_tree, self.local.groups)
+        if self.remote is not None:
+            self._show(self.remote_tree, self.remote.groups)
+        self._show_headers()
+        self._update_status()
 
     def _refresh_trees(self) -> None:
         columns = self._columns()
@@ -390,9 +412,18 @@ class ExptuiApp(App[None]):
         if self.remote is not None:
             shared = sum(len(g.rows) for g in self.remote.groups)
             text.append(f" · {shared} on {self.remote.spec.display}")
-        marked = len(self.local_tree.marked) + len(self.remote_tree.marked)
+        marked = self._marked_rows(self.local_tree) + self._marked_rows(self.remote_tree)
         if marked:
-            text.append(f" · {marked} marked", style="bold cyan")
+            size = sum(r.state.data_size for r in marked if r.state is not None)
+            known = all(r.state is not None for r in marked)
+            text.append(f" · {len(marked)} marked", style="bold cyan")
+            text.append(f" ({'' if known else '≥'}{format_size(size)})", style="cyan")
+        if self.terms or self.sort_by:
+            shown = sum(len(g.rows) for g in shape(self.local.groups, self.terms))
+            if self.terms:
+                text.append(f" · filter '{self.query_text}': {shown} shown", style="yellow")
+            if self.sort_by:
+                text.append(f" · sorted by {self.sort_by}", style="yellow")
         if not self.local.count:
             text.append(" · no local experiments yet: run 'dvc exp run' or try 'exptui demo'")
         self.query_one("#status", Static).update(text)
@@ -408,6 +439,59 @@ class ExptuiApp(App[None]):
         if action == "cancel":
             return True if self.busy else None
         return True
+
+    # -- filter, sort, compare -----------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        """/: the filter box, filtering as you type; enter goes back to the pane."""
+        box = self.query_one(FilterInput)
+        box.returning_to = self.focused_tree
+        box.value = self.query_text
+        box.display = True
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if not isinstance(event.input, FilterInput):
+            return
+        try:
+            self.terms = parse(event.value)
+        except QueryError as exc:
+            event.input.border_subtitle = str(exc)
+            return
+        event.input.border_subtitle = ""
+        self.query_text = event.value.strip()
+        self._reshape()
+
+    def on_filter_input_done(self, message: FilterInput.Done) -> None:
+        box = message.box
+        box.display = False
+        if message.cleared:
+            self.query_text, self.terms = "", []
+            self._reshape()
+        tree = box.returning_to or self.local_tree
+        self._focus_pane(tree)
+        if not message.cleared and self.terms and not tree.first_row():
+            self.notify(f"No experiment matches '{self.query_text}'.", severity="warning",
+                        markup=False)  # fmt: skip
+
+    def action_sort(self) -> None:
+        """s: sort rows by the next metric column (highest first), then back to unsorted."""
+        choices: list[str | None] = [None, *self._columns()]
+        at = choices.index(self.sort_by) if self.sort_by in choices else 0
+        self.sort_by = choices[(at + 1) % len(choices)]
+        self._reshape()
+        self.notify(f"Sorted by {self.sort_by} (highest first)" if self.sort_by
+                    else "Original order", timeout=2)  # fmt: skip
+
+    def action_compare(self) -> None:
+        """c: the two marked experiments (from either pane) side by side."""
+        marked = self._marked_rows(self.local_tree) + self._marked_rows(self.remote_tree)
+        unique = list({row.key: row for row in marked}.values())
+        if len(unique) != 2:
+            self.notify(f"Mark exactly two experiments to compare ({len(unique)} marked).",
+                        severity="warning", markup=False)  # fmt: skip
+            return
+        self.push_screen(CompareScreen(*unique))
 
     def action_details(self) -> None:
         tree = self.focused_tree
@@ -464,10 +548,15 @@ class ExptuiApp(App[None]):
 
     # -- push and pull -------------------------------------------------------------------
 
+    def _marked_rows(self, tree: ExpTree) -> list[ExpRow]:
+        """A pane's marked rows, in display order, including any a filter hides now."""
+        view = self.local if tree is self.local_tree else self.remote
+        groups = view.groups if view is not None else []
+        return [row for group in groups for row in group.rows if row.key in tree.marked]
+
     def _targets(self, tree: ExpTree) -> list[ExpRef]:
         """The marked rows of a pane, or the row under the cursor when nothing is marked."""
-        rows = [leaf.data for node in tree.root.children for leaf in node.children
-                if isinstance(leaf.data, ExpRow) and leaf.data.key in tree.marked]  # fmt: skip
+        rows = self._marked_rows(tree)
         if not rows and tree.current_row is not None:
             rows = [tree.current_row]
         return [row.exp.ref for row in rows]

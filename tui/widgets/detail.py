@@ -50,25 +50,34 @@ def describe(row: ExpRow, group: GroupView | None, now: float) -> RenderableType
         parts.append(Text("\nloading params and metrics…", style="italic dim"))
         return Group(*parts)
     base = group.state if group is not None else None
-    parts.append(_compare("metrics", flat_metrics(row.state), base and flat_metrics(base)))
-    parts.append(_compare("params", flat_params(row.state), base and flat_params(base)))
+    parts.append(compare_values("metrics", flat_metrics(row.state), base and flat_metrics(base)))
+    parts.append(compare_values("params", flat_params(row.state), base and flat_params(base)))
     parts.append(_outputs(row))
     if row.state.warnings:
         parts.append(Text("\n" + "\n".join(row.state.warnings), style="yellow"))
     return Group(*parts)
 
 
-def _compare(
-    title: str, values: dict[str, object], baseline: dict[str, object] | None
+def compare_values(
+    title: str,
+    values: dict[str, object],
+    baseline: dict[str, object] | None,
+    headers: tuple[str, str] = ("value", "baseline"),
+    only_changed: bool = False,
 ) -> RenderableType:
+    """``values`` beside ``baseline``, changed ones highlighted (only those if asked: the
+    way ``dvc exp diff`` shows two experiments)."""
     table = Table(title=title, title_justify="left", title_style="bold", expand=True, box=None)
     table.add_column("name", style="dim", overflow="fold")
-    table.add_column("value", justify="right", no_wrap=True)
-    table.add_column("baseline", justify="right", style="dim", no_wrap=True)
-    if not values:
-        table.add_row(Text("none", style="italic"), "", "")
-    for name, value in values.items():
-        before = (baseline or {}).get(name)
+    table.add_column(headers[0], justify="right", no_wrap=True)
+    table.add_column(headers[1], justify="right", style="dim", no_wrap=True)
+    names = list(values) + [n for n in baseline or {} if n not in values]
+    if only_changed:
+        names = [n for n in names if values.get(n) != (baseline or {}).get(n)]
+    if not names:
+        table.add_row(Text("no differences" if only_changed else "none", style="italic"), "", "")
+    for name in names:
+        value, before = values.get(name), (baseline or {}).get(name)
         changed = baseline is not None and before != value
         table.add_row(
             Text(name),
@@ -122,6 +131,6 @@ class DetailPanel(VerticalScroll):
         lines.append(f"{len(group.rows)} experiments\n", style="dim")
         parts: list[RenderableType] = [lines]
         if group.state is not None:
-            parts.append(_compare("metrics", flat_metrics(group.state), None))
-            parts.append(_compare("params", flat_params(group.state), None))
+            parts.append(compare_values("metrics", flat_metrics(group.state), None))
+            parts.append(compare_values("params", flat_params(group.state), None))
         self._body.update(Group(*parts))

@@ -35,6 +35,8 @@ class ExpTree(Tree[NodeData]):
     BINDINGS = [
         Binding("enter", "select_cursor", "Details", id="details"),
         Binding("space", "toggle_mark", "Mark", id="mark"),
+        Binding("v", "mark_range", "Mark range", show=False, id="mark_range"),
+        Binding("a", "mark_group", "Mark group", show=False, id="mark_group"),
         Binding("u", "clear_marks", "Clear marks", show=False, id="clear_marks"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
@@ -62,6 +64,7 @@ class ExpTree(Tree[NodeData]):
         self.name_width = NAME_WIDTH
         self.show_sync = False
         self.statuses: dict[str, tuple[str, str]] = {}  # ref -> (inline status, style)
+        self.anchor: str | None = None  # the last row marked with space: where v starts
 
     # -- content -------------------------------------------------------------------------
 
@@ -198,10 +201,52 @@ class ExpTree(Tree[NodeData]):
         if row is None:
             return
         self.marked.symmetric_difference_update({row.key})
+        self.anchor = row.key
         if self.cursor_node is not None:
             self.cursor_node.refresh()
         self.post_message(self.MarksChanged(self))
         self.action_cursor_down()
+
+    def action_mark_range(self) -> None:
+        """v: mark every visible row from the last one marked with space to the cursor."""
+        row = self.current_row
+        if row is None:
+            return
+        keys = [n.data.key for n in self._visible_leaves()]  # type: ignore[union-attr]
+        start = keys.index(self.anchor) if self.anchor in keys else keys.index(row.key)
+        end = keys.index(row.key)
+        low, high = sorted((start, end))
+        self._set_marks(keys[low : high + 1], True)
+
+    def action_mark_group(self) -> None:
+        """a: mark the whole baseline group under the cursor, or unmark it if all are."""
+        group = self.current_group
+        if group is None:
+            return
+        keys = [r.key for r in group.rows]
+        self._set_marks(keys, not set(keys) <= self.marked)
+
+    def _set_marks(self, keys: list[str], on: bool) -> None:
+        if on:
+            self.marked.update(keys)
+        else:
+            self.marked.difference_update(keys)
+        self.refresh()
+        self.post_message(self.MarksChanged(self))
+
+    def _visible_leaves(self) -> list[TreeNode[NodeData]]:
+        return [leaf for group in self.root.children if group.is_expanded
+                for leaf in group.children if isinstance(leaf.data, ExpRow)]  # fmt: skip
+
+    def first_row(self) -> bool:
+        """Put the cursor on the first experiment shown; False when there is none."""
+        for group in self.root.children:
+            self._fill(group)
+            if group.children:
+                group.expand()
+                self.call_after_refresh(self.move_cursor, group.children[0])
+                return True
+        return False
 
     def action_clear_marks(self) -> None:
         self.marked.clear()

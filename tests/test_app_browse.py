@@ -1,0 +1,124 @@
+"""Finding and choosing experiments: the / filter, s sort, v/a/u marks, c compare."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Static
+
+from tests.test_app import plain, settle, status_text
+from tui.app import ExptuiApp
+from tui.query import QueryError, parse
+from tui.screens.compare import CompareScreen
+from tui.view import ExpRow, flat_params
+from tui.widgets.exp_tree import ExpTree
+from tui.widgets.filter_input import FilterInput
+
+
+def shown(tree: ExpTree) -> list[str]:
+    return [leaf.data.exp.name for group in tree.root.children for leaf in group.children
+            if isinstance(leaf.data, ExpRow)]  # fmt: skip
+
+
+def test_query_words_and_errors() -> None:
+    assert [(t.field, t.operator, t.value) for t in parse("acc>=0.9 lr=0.01 drop")] == [
+        ("acc", ">=", "0.9"), ("lr", "=", "0.01"), (None, "~", "drop")]  # fmt: skip
+    for bad, why in ((">0.9", "compares nothing"), ("acc>", "needs a value")):
+        try:
+            parse(bad)
+        except QueryError as exc:
+            assert why in str(exc)
+        else:
+            raise AssertionError(bad)
+
+
+async def test_filter_by_metric_as_you_type_then_enter_goes_to_the_first_match(
+    fresh_demo: Path,
+) -> None:
+    app = ExptuiApp(fresh_demo, network=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        tree = app.local_tree
+        everything = shown(tree)
+        accuracy = {name: row.metric("accuracy") for name, row in _rows(app).items()}
+        await pilot.press("slash")
+        box = app.query_one(FilterInput)
+        assert box.has_focus
+        await pilot.press(*"accuracy>0.8")
+        expected = [n for n in everything if (accuracy[n] or 0) > 0.8]
+        assert 0 < len(expected) < len(everything)
+        assert shown(tree) == expected
+        assert f"filter 'accuracy>0.8': {len(expected)} shown" in status_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert tree.has_focus and not box.display
+        assert tree.current_row is not None and tree.current_row.exp.name == expected[0]
+        await pilot.press("slash", "escape")
+        assert shown(tree) == everything and tree.has_focus
+
+
+async def test_a_bad_word_keeps_the_last_good_filter_and_says_why(fresh_demo: Path) -> None:
+    app = ExptuiApp(fresh_demo, network=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"lr=0.02")
+        assert shown(app.local_tree) == ["tuned-lr"]  # train.lr, by its last part
+        await pilot.press("space", *">")
+        assert shown(app.local_tree) == ["tuned-lr"]
+        assert "compares nothing" in str(app.query_one(FilterInput).border_subtitle)
+
+
+async def test_sort_cycles_through_metric_columns(fresh_demo: Path) -> None:
+    app = ExptuiApp(fresh_demo, network=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s")
+        assert app.sort_by == "accuracy"
+        main = app.local_tree.root.children[0]
+        values = [leaf.data.metric("accuracy") for leaf in main.children]  # type: ignore[union-attr]
+        assert values == sorted(values, reverse=True)
+        assert "sorted by accuracy" in status_text(app)
+        await pilot.press("s", "s", "s")  # loss, f1, then back to the original order
+        assert app.sort_by is None
+
+
+async def test_range_group_and_clear_marks_then_compare_two(fresh_demo: Path) -> None:
+    app = ExptuiApp(fresh_demo, network=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        tree = app.local_tree
+        await pilot.press("down", "space", "down", "down", "v")  # rows 1..4 of main
+        names = shown(tree)
+        assert {_name(app, k) for k in tree.marked} == set(names[0:4])
+        assert "4 marked" in status_text(app)
+        await pilot.press("u")
+        assert not tree.marked
+        await pilot.press("a")  # the cursor's whole group
+        main_rows = [leaf.data.key for leaf in tree.root.children[0].children]  # type: ignore[union-attr]
+        assert tree.marked == set(main_rows)
+        await pilot.press("a")
+        assert not tree.marked
+        await pilot.press("c")
+        assert not isinstance(app.screen, CompareScreen)  # needs exactly two
+        await pilot.press("g", "down", "space", "space", "c")
+        assert isinstance(app.screen, CompareScreen)
+        text = plain(app.screen.query_one(Static))
+        first, second = app.screen.first, app.screen.second
+        assert first.exp.name in text and second.exp.name in text
+        a, b = flat_params(first.state), flat_params(second.state)  # type: ignore[arg-type]
+        differ = {k for k in a if a[k] != b.get(k)}
+        same = {k for k in a if a[k] == b.get(k)}
+        assert differ and same
+        starts = {line.split()[0] for line in text.splitlines() if line.strip()}
+        assert differ <= starts and not (same & starts)  # only what differs, as exp diff
+        await pilot.press("escape")
+        assert not isinstance(app.screen, CompareScreen)
+
+
+def _rows(app: ExptuiApp) -> dict[str, ExpRow]:
+    assert app.local is not None
+    return {row.exp.name: row for group in app.local.groups for row in group.rows}
+
+
+def _name(app: ExptuiApp, key: str) -> str:
+    return next(row.exp.name for row in _rows(app).values() if row.key == key)

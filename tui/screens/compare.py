@@ -1,0 +1,39 @@
+"""``c`` with two experiments marked: their params and metrics side by side, only what
+differs, as ``dvc exp diff`` shows them."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from tui.screens.reading import ReadingScreen
+from tui.view import ExpRow, flat_metrics, flat_params
+from tui.widgets.detail import compare_values
+
+
+def difference(first: ExpRow, second: ExpRow) -> RenderableType:
+    """Metrics then params of ``first`` against ``second``; rows not loaded say so."""
+    title = Text.assemble((first.exp.name, "bold"), f" {first.exp.sha[:7]}  vs  ",
+                          (second.exp.name, "bold"), f" {second.exp.sha[:7]}")  # fmt: skip
+    if first.state is None or second.state is None:
+        missing = first if first.state is None else second
+        return Group(title, Text(f"\n{missing.exp.name}: not fetched yet (R refreshes and "
+                                 "peeks at the remote)", style="italic dim"))  # fmt: skip
+    headers = (first.exp.name[:20], second.exp.name[:20])
+    a, b = first.state, second.state
+    return Group(
+        title,
+        compare_values("metrics", flat_metrics(a), flat_metrics(b), headers, only_changed=True),
+        compare_values("params", flat_params(a), flat_params(b), headers, only_changed=True),
+    )
+
+
+class CompareScreen(ReadingScreen):
+    """Two experiments' differences on the whole screen."""
+
+    def __init__(self, first: ExpRow, second: ExpRow) -> None:
+        super().__init__()
+        self.first, self.second = first, second
+
+    def body(self) -> RenderableType:
+        return difference(self.first, self.second)
