@@ -38,6 +38,7 @@ def hermetic_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
         "GIT_CONFIG_NOSYSTEM": "1",
         "GIT_CONFIG_GLOBAL": str(home / "gitconfig"),
         "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CONFIG_HOME": str(home / "xdg-config"),  # no user keymap in tests
         "COLUMNS": "200",
     }
     saved = {key: os.environ.get(key) for key in overrides}

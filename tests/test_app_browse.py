@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from textual.message import Message
+from textual.notifications import Notify
 from textual.widgets import Static
 
 from tests.test_app import plain, settle, status_text
 from tui.app import ExptuiApp
 from tui.query import QueryError, parse
 from tui.screens.compare import CompareScreen
+from tui.screens.help import HelpScreen
 from tui.view import ExpRow, flat_params
 from tui.widgets.exp_tree import ExpTree
 from tui.widgets.filter_input import FilterInput
@@ -122,3 +126,39 @@ def _rows(app: ExptuiApp) -> dict[str, ExpRow]:
 
 def _name(app: ExptuiApp, key: str) -> str:
     return next(row.exp.name for row in _rows(app).values() if row.key == key)
+
+
+async def test_a_keymap_from_the_settings_file_rebinds_keys(
+    fresh_demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = tmp_path / "config.yaml"
+    settings.write_text("keymap:\n  sort: o\n  mark: x\n  no-such-thing: y\n")
+    monkeypatch.setenv("EXPTUI_CONFIG_FILE", str(settings))
+    messages: list[Message] = []
+    app = ExptuiApp(fresh_demo, network=False)
+    async with app.run_test(size=(120, 36), message_hook=messages.append) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s")
+        assert app.sort_by is None  # s no longer sorts
+        await pilot.press("o")
+        assert app.sort_by == "accuracy"
+        await pilot.press("down", "x")
+        assert len(app.local_tree.marked) == 1
+        warnings = [m.notification.message for m in messages if isinstance(m, Notify)]
+        assert any("no binding 'no-such-thing'" in w for w in warnings)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        lines = plain(app.screen.query(Static).first()).splitlines()
+        assert any(line.split()[:2] == ["o", "Sort"] for line in lines if line.strip())
+
+
+async def test_the_command_palette_runs_actions_by_name(fresh_demo: Path) -> None:
+    app = ExptuiApp(fresh_demo, network=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Sort")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.sort_by == "accuracy"

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from rich.text import Text
@@ -35,6 +36,7 @@ from core.sharing import ShareResult, plan_share, run_share
 from core.transfer import TransferCancelled
 from core.transport import Connection, Credentials, resolve_remote
 from tui.format import format_age, format_size
+from tui.palette import ActionCommands
 from tui.query import QueryError, Term, parse, shape
 from tui.screens.branch_name import BranchName
 from tui.screens.compare import CompareScreen
@@ -44,6 +46,7 @@ from tui.screens.credentials import CredentialScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.help import HelpScreen
 from tui.screens.remote_picker import RemotePicker
+from tui.settings import load_settings
 from tui.view import (
     ExpRow,
     GroupView,
@@ -72,6 +75,7 @@ class ExptuiApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "exptui"
+    COMMANDS = App.COMMANDS | {ActionCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark,f1", "help", "Help", id="help"),
@@ -86,6 +90,7 @@ class ExptuiApp(App[None]):
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("s", "sort", "Sort", id="sort"),
         Binding("c", "compare", "Compare", id="compare"),
+        Binding("w", "toggle_transfers", "Transfers", show=False, id="transfers"),
         Binding(
             "tab,shift+tab",
             "switch_pane",
@@ -145,6 +150,10 @@ class ExptuiApp(App[None]):
         self.query_text = ""
         self.terms: list[Term] = []
         self.sort_by: str | None = None
+        self.transfers_hidden = False
+        ids = {b.id for b in [*self.BINDINGS, *ExpTree.BINDINGS] if isinstance(b, Binding) and b.id}
+        self.settings = load_settings(ids)
+        self.set_keymap(self.settings.keymap)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
@@ -165,6 +174,8 @@ class ExptuiApp(App[None]):
         self.query_one("#remote-pane").border_title = "Remote"
         self.query_one("#details").border_title = "Details"
         self.local_tree.focus()
+        for problem in self.settings.problems:
+            self.notify(problem, title="Settings", severity="warning", timeout=10, markup=False)
         self.load_local()
         self.start_remote()
         self.set_interval(15, self._show_remote_title)
@@ -500,10 +511,14 @@ class ExptuiApp(App[None]):
             self.push_screen(DetailScreen(row, tree.current_group, self.clock))
 
     def action_help(self) -> None:
-        sections = [
-            ("App", [b for b in self.BINDINGS if isinstance(b, Binding)]),
-            ("Experiment lists", [b for b in ExpTree.BINDINGS if isinstance(b, Binding)]),
-        ]
+        """?: the keys as they are now (the settings file's keymap applied)."""
+        keymap = self.settings.keymap
+
+        def live(bindings: list[object]) -> list[Binding]:
+            return [replace(b, key=keymap.get(b.id or "", b.key)) for b in bindings
+                    if isinstance(b, Binding)]  # fmt: skip
+
+        sections = [("App", live(self.BINDINGS)), ("Experiment lists", live(ExpTree.BINDINGS))]
         self.push_screen(HelpScreen(sections))
 
     def action_refresh(self) -> None:
@@ -788,7 +803,8 @@ class ExptuiApp(App[None]):
         if self.board is None:
             return
         snap = self.board.snapshot()
-        self.query_one(TransferPanel).show(self.operation, snap)
+        if not self.transfers_hidden:
+            self.query_one(TransferPanel).show(self.operation, snap)
         glyph = "↑" if self.operation == "push" else "↓"
         updates: dict[str, tuple[str, str]] = {}
         for key, item in snap.items.items():
@@ -805,6 +821,12 @@ class ExptuiApp(App[None]):
 
     def action_cancel(self) -> None:
         self.workers.cancel_group(self, "transfer")
+
+    def action_toggle_transfers(self) -> None:
+        """w: hide the transfer panel for more rows (rows keep their inline status)."""
+        self.transfers_hidden = not self.transfers_hidden
+        if self.transfers_hidden:
+            self.query_one(TransferPanel).hide()
 
     async def action_quit(self) -> None:
         """q quits at once, unless a batch is running: then it asks first."""

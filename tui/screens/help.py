@@ -37,7 +37,10 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(Text(title, style="bold underline"), "")
             for binding in bindings:
                 keys = ", ".join(_key_name(k) for k in binding.key.split(","))
-                table.add_row(keys, Text(binding.description or binding.action))
+                what = Text(binding.description or binding.action)
+                if binding.id:  # the name to use in the settings file's keymap
+                    what.append(f"  {binding.id}", style="dim")
+                table.add_row(keys, what)
         table.add_row(Text("Sync badges", style="bold underline"), "")
         for glyph, style, meaning in BADGES.values():
             table.add_row(Text(glyph, style=style), Text(meaning))
@@ -47,7 +50,8 @@ class HelpScreen(ModalScreen[None]):
                 table.add_row(Text(glyph, style=style), Text(meaning))
         with VerticalScroll():
             yield Static(table)
-            yield Static(Text("escape closes", style="dim"))
+            yield Static(Text("escape closes · remap keys by id in ~/.config/exptui/config.yaml "
+                              "(keymap:)", style="dim"))  # fmt: skip
 
 
 def _key_name(key: str) -> str:
