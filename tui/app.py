@@ -7,6 +7,9 @@ that open their own repository and hand plain values back through messages.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 import sys
 import threading
 import time
@@ -182,6 +185,8 @@ class ExptuiApp(App[None]):
         self.set_interval(0.25, self._show_progress)
         if not self.is_headless:
             self.set_interval(2.0, self._check_tty)
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
 
     def _alive(self) -> bool:
         """False while the app tears down: workers may still deliver late messages."""
@@ -845,6 +850,12 @@ class ExptuiApp(App[None]):
             "and running it again resumes.",
         )
         self.push_screen(Confirm(question), answer)
+
+    def _hang_up(self) -> None:
+        """SIGHUP (the SSH connection dropped): stop the batch between objects, which
+        leaves nothing partial, and exit like a shell would (129), not killed mid-write."""
+        self.workers.cancel_all()
+        self.exit(return_code=129)
 
     def _check_tty(self) -> None:
         """Exit when the terminal is gone (SSH hang-up with SIGHUP ignored), never spin."""
