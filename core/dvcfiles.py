@@ -9,6 +9,7 @@ from the tree when Git tracks them, else from the local cache by their ``dvc.loc
 
 from __future__ import annotations
 
+import functools
 import json
 import posixpath
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -126,7 +127,7 @@ def _load_yaml(files: FileSource, path: str, state: ProjectState) -> Any:
     if data is None:
         return None
     try:
-        return parse_yaml(data)
+        return _parsed(".yaml", data)
     except yaml.YAMLError as exc:
         state.warnings.append(f"{path}: not valid YAML ({_first_line(exc)})")
         return None
@@ -135,6 +136,20 @@ def _load_yaml(files: FileSource, path: str, state: ProjectState) -> Any:
 def parse_yaml(data: bytes) -> Any:
     """``yaml.safe_load``, with libyaml's parser where available."""
     return yaml.load(data, Loader=_YAML_LOADER)  # a safe loader either way
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(kind: str, data: bytes) -> Any:
+    """Parsed file contents by their bytes: 2,000 experiments share one dvc.yaml and
+    mostly the same params. The result is shared, so it is read-only by contract (nothing
+    in exptui mutates a parsed document; it copies what it keeps)."""
+    if kind == ".json":
+        return json.loads(data)
+    if kind == ".toml":
+        return tomllib.loads(data.decode("utf-8"))
+    if kind == ".py":
+        return _python_constants(data.decode("utf-8"))
+    return parse_yaml(data)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -318,11 +333,17 @@ def _dvcignore(files: FileSource) -> Callable[[str], bool]:
     data = files.read(".dvcignore")
     if not data:
         return lambda path: False
+    matcher = _ignore_filter(data)
+    return lambda path: bool(matcher.is_ignored(path))
+
+
+@functools.lru_cache(maxsize=256)
+def _ignore_filter(data: bytes) -> Any:
+    """Compiled .dvcignore patterns by content: compiling is the slow part, and every
+    commit of a project carries the same file."""
     from dulwich.ignore import IgnoreFilter
 
-    patterns = [line for line in data.splitlines() if line.strip()]
-    matcher = IgnoreFilter(patterns)
-    return lambda path: bool(matcher.is_ignored(path))
+    return IgnoreFilter([line for line in data.splitlines() if line.strip()])
 
 
 def _read_params(files: FileSource, declared: ParamDecls, state: ProjectState) -> dict[str, Any]:
@@ -418,13 +439,8 @@ def _metric_files(
 def _parse_structured(path: str, data: bytes, state: ProjectState) -> Any:
     """Parse by extension: YAML, JSON, TOML; Python params files by their constants."""
     try:
-        if path.endswith(".json"):
-            return json.loads(data)
-        if path.endswith(".toml"):
-            return tomllib.loads(data.decode("utf-8"))
-        if path.endswith(".py"):
-            return _python_constants(data.decode("utf-8"))
-        return parse_yaml(data) or {}
+        suffix = posixpath.splitext(path)[1]
+        return _parsed(suffix if suffix in (".json", ".toml", ".py") else ".yaml", data) or {}
     except (ValueError, yaml.YAMLError, UnicodeDecodeError, SyntaxError) as exc:
         state.warnings.append(f"{path}: cannot parse ({_first_line(exc)})")
         return None

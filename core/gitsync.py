@@ -149,15 +149,23 @@ def peek(
         conn.fetch(repo.git, lambda refs, depth=None: sorted(s.encode() for s in missing))
     prefix = f"{PEEK_NAMESPACE}/{conn.spec.key}/"
     wanted = {peek_ref(conn.spec, ref): sha for ref, sha in listing.refs.items()}
-    for raw in list(repo.git.refs.keys(prefix.encode())) if prune else []:
-        full = prefix + raw.decode("utf-8", "surrogateescape")
-        if full not in wanted:
-            del repo.git.refs[full.encode()]
+    existing = {prefix.encode() + name: sha for name, sha in
+                repo.git.refs.as_dict(prefix.encode()).items()}  # fmt: skip
+    changes: dict[bytes, bytes | None] = {}
+    for full in existing if prune else []:
+        if full.decode("utf-8", "surrogateescape") not in wanted:
+            changes[full] = None
     readable = []
     for ref, sha in listing.refs.items():
-        if repo.has_commit(sha):
-            repo.git.refs[peek_ref(conn.spec, ref).encode()] = sha.encode()
-            readable.append(ref)
+        if sha in missing and not repo.has_commit(sha):
+            continue  # the fetch did not bring it (a server that refuses unadvertised SHAs)
+        name = peek_ref(conn.spec, ref).encode()
+        if existing.get(name) != sha.encode():
+            changes[name] = sha.encode()
+        readable.append(ref)
+    # One packed-refs write, not a locked, fsynced file per ref: 2,000 experiments peeked
+    # for the first time took 1.7 s as loose refs.
+    repo.git.refs.add_packed_refs(changes)  # type: ignore[attr-defined]
     return readable
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import functools
 import os
-import posixpath
 import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from dulwich.errors import NotGitRepository
 from dulwich.objects import Commit, Tag, Tree
@@ -59,52 +59,86 @@ class Experiment:
         return self.ref.baseline
 
 
+_T = TypeVar("_T")
+
+
+class TreeCache:
+    """Trees, small blobs and path lists by object id, shared by every commit a
+    Repository reads. Experiments share almost all of their tree with their baseline and
+    with each other, so 2,000 of them cost little more than one (objects never change)."""
+
+    LIMIT = 50_000  # entries per table before it starts afresh: memory stays bounded
+    SMALL_BLOB = 256 * 1024
+
+    def __init__(self, repo: Repo) -> None:
+        self._repo = repo
+        self._trees: dict[bytes, Tree] = {}
+        self._blobs: dict[bytes, bytes] = {}
+        self._paths: dict[bytes, tuple[str, ...]] = {}
+
+    def tree(self, tree_id: bytes) -> Tree:
+        tree = self._trees.get(tree_id)
+        if tree is None:
+            found = self._repo.object_store[tree_id]
+            assert isinstance(found, Tree)
+            tree = self._remember(self._trees, tree_id, found)
+        return tree
+
+    def blob(self, blob_id: bytes) -> bytes:
+        data = self._blobs.get(blob_id)
+        if data is None:
+            data = self._repo.object_store[blob_id].as_raw_string()
+            if len(data) <= self.SMALL_BLOB:
+                self._remember(self._blobs, blob_id, data)
+        return data
+
+    def paths(self, tree_id: bytes) -> tuple[str, ...]:
+        """Every regular file under a tree, relative to it."""
+        found = self._paths.get(tree_id)
+        if found is None:
+            names: list[str] = []
+            for entry in self.tree(tree_id).iteritems():
+                name = entry.path.decode("utf-8", "surrogateescape")
+                if stat.S_ISDIR(entry.mode):
+                    names.extend(f"{name}/{sub}" for sub in self.paths(entry.sha))
+                elif stat.S_ISREG(entry.mode):
+                    names.append(name)
+            found = self._remember(self._paths, tree_id, tuple(names))
+        return found
+
+    def _remember(self, table: dict[bytes, _T], key: bytes, value: _T) -> _T:
+        if len(table) >= self.LIMIT:
+            table.clear()
+        table[key] = value
+        return value
+
+
 class TreeFiles:
     """A :class:`core.dvcfiles.FileSource` over one Git tree, relative to the DVC root."""
 
-    def __init__(self, repo: Repo, tree_id: bytes | None) -> None:
-        self._repo = repo
+    def __init__(self, cache: TreeCache, tree_id: bytes | None) -> None:
+        self._cache = cache
         self._tree_id = tree_id
 
     def read(self, path: str) -> bytes | None:
         if not path or self._tree_id is None:
             return None
+        tree_id, parts = self._tree_id, path.encode().split(b"/")
         try:
-            mode, sha = self._tree().lookup_path(self._repo.object_store.__getitem__, path.encode())
+            for part in parts[:-1]:
+                mode, tree_id = self._cache.tree(tree_id)[part]
+                if not stat.S_ISDIR(mode):
+                    return None
+            mode, sha = self._cache.tree(tree_id)[parts[-1]]
         except KeyError:
             return None
-        if not stat.S_ISREG(mode):
-            return None
-        return self._repo.object_store[sha].as_raw_string()
+        return self._cache.blob(sha) if stat.S_ISREG(mode) else None
 
     def paths(self) -> Iterable[str]:
-        return self._all_paths()
-
-    def _tree(self) -> Tree:
-        assert self._tree_id is not None
-        tree = self._repo.object_store[self._tree_id]
-        assert isinstance(tree, Tree)
-        return tree
-
-    @functools.cache  # noqa: B019 - one TreeFiles per tree, kept only while it is used
-    def _all_paths(self) -> tuple[str, ...]:
-        found: list[str] = []
         if self._tree_id is None:
             return ()
-        stack: list[tuple[str, bytes]] = [("", self._tree_id)]
-        while stack:
-            prefix, tree_id = stack.pop()
-            tree = self._repo.object_store[tree_id]
-            assert isinstance(tree, Tree)
-            for entry in tree.iteritems():
-                name = entry.path.decode("utf-8", "surrogateescape")
-                full = posixpath.join(prefix, name) if prefix else name
-                if stat.S_ISDIR(entry.mode):
-                    if full not in (".git", ".dvc"):
-                        stack.append((full, entry.sha))
-                elif stat.S_ISREG(entry.mode):
-                    found.append(full)
-        return tuple(sorted(found))
+        every = self._cache.paths(self._tree_id)
+        return sorted(p for p in every if not p.startswith((".git/", ".dvc/")))
 
 
 class Repository:
@@ -119,6 +153,8 @@ class Repository:
         self.skipped_refs: list[str] = []
         self._states: dict[str, ProjectState] = {}
         self._configs: dict[str | None, DvcConfig] = {}
+        self.trees = TreeCache(git)
+        self._commits: dict[str, tuple[CommitInfo, bytes]] = {}
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] = ".") -> Repository:
@@ -214,14 +250,15 @@ class Repository:
         """Branches and tags by the commit they point at (annotated tags peeled)."""
         branches: dict[str, list[str]] = {}
         tags: dict[str, list[str]] = {}
-        for ref, sha in sorted(self.git.refs.as_dict().items()):
-            name = ref.decode("utf-8", "surrogateescape")
-            if name.startswith("refs/heads/"):
-                branches.setdefault(sha.decode(), []).append(name[len("refs/heads/") :])
-            elif name.startswith("refs/tags/"):
-                peeled = self._peel(sha)
-                if peeled:
-                    tags.setdefault(peeled, []).append(name[len("refs/tags/") :])
+        # Only these two namespaces: a project with thousands of experiment refs would
+        # otherwise read and validate every one of them here.
+        for name, sha in sorted(self.git.refs.as_dict(b"refs/heads/").items()):
+            branch = name.decode("utf-8", "surrogateescape")
+            branches.setdefault(sha.decode(), []).append(branch)
+        for name, sha in sorted(self.git.refs.as_dict(b"refs/tags/").items()):
+            peeled = self._peel(sha)
+            if peeled:
+                tags.setdefault(peeled, []).append(name.decode("utf-8", "surrogateescape"))
         return branches, tags
 
     def _peel(self, sha: bytes) -> str | None:
@@ -245,26 +282,38 @@ class Repository:
     # -- commits and files ------------------------------------------------------------
 
     def has_commit(self, sha: str) -> bool:
-        return sha.encode() in self.git.object_store
+        """Loose objects first: DVC writes experiment commits loose, and dulwich's pack
+        lookup re-lists the pack directory on every miss."""
+        if sha in self._commits:
+            return True
+        key = sha.encode()
+        store = self.git.object_store
+        return bool(store.contains_loose(key) or store.contains_packed(key))
 
     def commit(self, sha: str) -> CommitInfo:
-        obj = self.git.object_store[sha.encode()]
-        if not isinstance(obj, Commit):
-            raise UnknownRevisionError(f"{sha} is not a commit.")
-        return CommitInfo(
-            sha=sha,
-            parents=tuple(p.decode() for p in obj.parents),
-            timestamp=obj.commit_time,
-            tz_offset=obj.commit_timezone,
-            author=obj.author.decode("utf-8", "replace"),
-            message=obj.message.decode("utf-8", "replace"),
-        )
+        return self._read_commit(sha)[0]
+
+    def _read_commit(self, sha: str) -> tuple[CommitInfo, bytes]:
+        """A commit's header and tree, parsed once per Repository (commits never change)."""
+        cached = self._commits.get(sha)
+        if cached is None:
+            obj = self.git.object_store[sha.encode()]
+            if not isinstance(obj, Commit):
+                raise UnknownRevisionError(f"{sha} is not a commit.")
+            info = CommitInfo(
+                sha=sha,
+                parents=tuple(p.decode() for p in obj.parents),
+                timestamp=obj.commit_time,
+                tz_offset=obj.commit_timezone,
+                author=obj.author.decode("utf-8", "replace"),
+                message=obj.message.decode("utf-8", "replace"),
+            )
+            cached = self._commits[sha] = (info, obj.tree)
+        return cached
 
     def files_at(self, sha: str) -> TreeFiles:
         """The DVC project's files as of commit ``sha``."""
-        commit = self.git.object_store[sha.encode()]
-        assert isinstance(commit, Commit)
-        tree_id = commit.tree
+        tree_id = self._read_commit(sha)[1]
         if self.prefix:
             tree = self.git.object_store[tree_id]
             assert isinstance(tree, Tree)
@@ -273,8 +322,8 @@ class Repository:
                     self.git.object_store.__getitem__, self.prefix.encode()
                 )
             except KeyError:
-                return TreeFiles(self.git, None)  # the project did not exist yet there
-        return TreeFiles(self.git, tree_id)
+                return TreeFiles(self.trees, None)  # the project did not exist yet there
+        return TreeFiles(self.trees, tree_id)
 
     def project_state(self, sha: str) -> ProjectState:
         """Params, metrics and outputs of a commit (cached: commits never change)."""
