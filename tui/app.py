@@ -30,6 +30,7 @@ from textual.widgets import Footer, Input, Static, Tree
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.datastate import DataStatus
+from core.dvcfiles import ProjectState
 from core.errors import ExptuiError
 from core.gitsync import SyncState
 from core.progress import ProgressBoard
@@ -63,6 +64,7 @@ from tui.view import (
     load_groups,
     load_states,
     metric_columns,
+    states_by_commit,
 )
 from tui.widgets.detail import DetailPanel
 from tui.widgets.exp_tree import ExpTree
@@ -70,6 +72,7 @@ from tui.widgets.filter_input import FilterInput
 from tui.widgets.transfer_panel import TransferPanel
 
 NARROW_BELOW = 100
+FIRST_SCREEN_WAIT = 3.0  # s the local details wait for the remote pane's rows, at most
 WIDE_FROM = 160
 
 
@@ -113,8 +116,13 @@ class ExptuiApp(App[None]):
             super().__init__()
             self.view = view
 
-    class LocalDetailsLoaded(Message):
-        """Phase two of the local pane: params, metrics and outputs are filled in."""
+    class DetailsLoaded(Message):
+        """Phase two of a pane: params, metrics and outputs are filled in. ``final`` is
+        False for a cached remote listing that a fresh one will replace."""
+
+        def __init__(self, pane: str, final: bool = True) -> None:
+            super().__init__()
+            self.pane, self.final = pane, final
 
     class DataStatusLoaded(Message):
         """Where each experiment's data is, for the data badges."""
@@ -154,6 +162,9 @@ class ExptuiApp(App[None]):
         self.terms: list[Term] = []
         self.sort_by: str | None = None
         self.transfers_hidden = False
+        self.ready_panes: set[str] = set()  # panes whose details are in: see _pane_ready
+        self.remote_shown = threading.Event()  # the remote pane has rows (or never will)
+        self.local_detailed = threading.Event()  # the local pane's details are in
         ids = {b.id for b in [*self.BINDINGS, *ExpTree.BINDINGS] if isinstance(b, Binding) and b.id}
         self.settings = load_settings(ids)
         self.set_keymap(self.settings.keymap)
@@ -215,10 +226,11 @@ class ExptuiApp(App[None]):
     def load_local(self) -> None:
         view = load_groups(self.path)
         self.post_message(self.LocalLoaded(view))
-        load_states(self.path, view)
-        self.post_message(self.LocalDetailsLoaded())
-        rows = [row for group in view.groups for row in group.rows]
-        self.post_message(self.DataStatusLoaded(load_data_status(self.path, rows)))
+        # Details after the remote pane's rows: the first screen is both panes' rows.
+        self.remote_shown.wait(timeout=FIRST_SCREEN_WAIT)
+        load_states(self.path, view.groups, self._known_states(self.remote))
+        self.local_detailed.set()
+        self.post_message(self.DetailsLoaded("local"))
 
     def on_exptui_app_local_loaded(self, message: LocalLoaded) -> None:
         if not self._alive():
@@ -232,6 +244,25 @@ class ExptuiApp(App[None]):
         self._update_status()
         for ref in message.view.skipped_refs:
             self.notify(f"Skipped malformed experiment ref {ref}", severity="warning", markup=False)
+
+    @staticmethod
+    def _known_states(view: LocalView | RemoteView | None) -> dict[str, ProjectState]:
+        return states_by_commit(view.groups) if view is not None else {}
+
+    def _pane_ready(self, pane: str) -> None:
+        """Data badges are phase three: they start once both panes show their details,
+        so they never compete with the first screen for the interpreter."""
+        self.ready_panes.add(pane)
+        if pane == "remote":
+            self.remote_shown.set()
+        if {"local", "remote"} <= self.ready_panes:
+            views = [v for v in (self.local, self.remote) if v is not None]
+            self.load_data([row for view in views for group in view.groups
+                            for row in group.rows])  # fmt: skip
+
+    @work(thread=True, exclusive=True, group="data", exit_on_error=False, description="data")
+    def load_data(self, rows: list[ExpRow]) -> None:
+        self.post_message(self.DataStatusLoaded(load_data_status(self.path, rows)))
 
     def on_exptui_app_data_status_loaded(self, message: DataStatusLoaded) -> None:
         if not self._alive():
@@ -247,9 +278,11 @@ class ExptuiApp(App[None]):
                 for row in group.rows:
                     row.data = self.data_status.get(row.key, row.data)
 
-    def on_exptui_app_local_details_loaded(self, _message: LocalDetailsLoaded) -> None:
+    def on_exptui_app_details_loaded(self, message: DetailsLoaded) -> None:
         if not self._alive():
             return
+        if message.final:
+            self._pane_ready(message.pane)
         self._refresh_trees()
         self._show_cursor_details()
 
@@ -260,11 +293,14 @@ class ExptuiApp(App[None]):
             try:
                 self.remote_name = default_remote(self.path)
             except ExptuiError:
+                self._pane_ready("remote")
                 return  # the local load reports a broken repository
         if self.remote_name is None:
             self.remote_note = "no Git remote: add one with 'git remote add origin URL'"
             self._show_remote_title()
+            self._pane_ready("remote")
             return
+        self.ready_panes.discard("remote")
         self.remote_note = "listing…"
         self._show_remote_title()
         self.load_remote(self.remote_name)
@@ -274,11 +310,16 @@ class ExptuiApp(App[None]):
         cached = cached_remote(self.path, name)
         if cached is not None:
             self.post_message(self.RemoteLoaded(cached))
+            load_states(self.path, cached.groups, self._known_states(self.local))
+            self.post_message(self.DetailsLoaded("remote", final=not self.network))
+        elif not self.network:
+            self.post_message(self.DetailsLoaded("remote"))
         if self.network:
             view = fetch_remote(self.path, name, prompt=self._ask_credentials)
             self.post_message(self.RemoteLoaded(view))
-            rows = [row for group in view.groups for row in group.rows]
-            self.post_message(self.DataStatusLoaded(load_data_status(self.path, rows)))
+            self.local_detailed.wait(timeout=FIRST_SCREEN_WAIT)  # then reuse its states
+            load_states(self.path, view.groups, self._known_states(self.local))
+            self.post_message(self.DetailsLoaded("remote"))
 
     def _ask_credentials(self, url: str) -> Credentials | None:
         return self._ask(CredentialScreen(url))  # type: ignore[no-any-return]
@@ -307,6 +348,7 @@ class ExptuiApp(App[None]):
         if view.spec.display != self.remote_name:
             return  # a late answer about a remote the user has since switched away from
         self.remote = view
+        self.remote_shown.set()
         self.remote_note = view.error or ""
         self._apply_sync()
         self._apply_data()
@@ -380,7 +422,11 @@ class ExptuiApp(App[None]):
             return
         error = event.worker.error
         text = str(error) if isinstance(error, ExptuiError) else f"{type(error).__name__}: {error}"
+        if event.worker.group == "data":
+            self.notify(f"Data badges unavailable: {text}", severity="warning", markup=False)
+            return
         if event.worker.group == "remote":
+            self._pane_ready("remote")  # badges still come for the local pane
             self.remote_note = "unreachable" if self.remote else text
             self._show_remote_title()
             title = f"Could not list Git remote '{self.remote_name}'"
@@ -392,7 +438,8 @@ class ExptuiApp(App[None]):
     # -- reacting to the trees -----------------------------------------------------------
 
     def on_tree_node_highlighted(self, _event: Tree.NodeHighlighted[object]) -> None:
-        self._show_cursor_details()
+        if self._alive():
+            self._show_cursor_details()
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[object]) -> None:
         tree = event.control
@@ -533,9 +580,14 @@ class ExptuiApp(App[None]):
         self._reload()
 
     def _reload(self) -> None:
+        self.ready_panes.clear()
+        self.remote_shown.clear()
+        self.local_detailed.clear()
         self.load_local()
         if self.remote_name:
             self.load_remote(self.remote_name)
+        else:
+            self.ready_panes.add("remote")
 
     def action_pick_remote(self) -> None:
         remotes = git_remote_names(self.path)

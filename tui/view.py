@@ -102,14 +102,30 @@ def load_groups(path: Path) -> LocalView:
         return LocalView(repo.root, groups, list(repo.skipped_refs))
 
 
-def load_states(path: Path, view: LocalView) -> None:
-    """Phase two: fill params, metrics and outputs of baselines and experiments in place."""
+def load_states(
+    path: Path, groups: list[GroupView], known: dict[str, ProjectState] | None = None
+) -> None:
+    """Phase two, for either pane: fill params, metrics and outputs of baselines and of
+    the experiments whose commits we have, in place. ``known`` states (the other pane's,
+    by commit) are reused: an experiment in sync is the same commit on both sides."""
+    known = known or {}
     with Repository.open(path) as repo:
-        for group in view.groups:
+
+        def state(sha: str) -> ProjectState:
+            return known.get(sha) or repo.project_state(sha)
+
+        for group in groups:
             if group.info is not None:
-                group.state = repo.project_state(group.key)
+                group.state = state(group.key)
             for row in group.rows:
-                row.state = repo.project_state(row.exp.sha)
+                if row.info is not None:
+                    row.state = state(row.exp.sha)
+
+
+def states_by_commit(groups: list[GroupView]) -> dict[str, ProjectState]:
+    found = {g.key: g.state for g in groups if g.state is not None}
+    found.update({r.exp.sha: r.state for g in groups for r in g.rows if r.state is not None})
+    return found
 
 
 def metric_columns(view: LocalView, limit: int = MAX_METRIC_COLUMNS) -> list[str]:
@@ -165,6 +181,7 @@ def fetch_remote(path: Path, name: str, prompt: CredentialPrompt | None = None) 
 
 
 def _remote_view(repo: Repository, listing: RemoteListing, fresh: bool) -> RemoteView:
+    """Phase one of the remote pane (headers only; :func:`load_states` fills details)."""
     sync = {ref.ref: entry.state for ref, entry in compare(repo, listing).items()}
     head = repo.head_sha()
     by_baseline: dict[str, list[ExpRef]] = {}
@@ -172,21 +189,15 @@ def _remote_view(repo: Repository, listing: RemoteListing, fresh: bool) -> Remot
         by_baseline.setdefault(ref.baseline, []).append(ref)
     groups = []
     for baseline, refs in by_baseline.items():
-        known = repo.has_commit(baseline)
-        info = repo.commit(baseline) if known else None
+        info = repo.commit(baseline) if repo.has_commit(baseline) else None
         group = BaselineGroup(baseline, repo.baseline_label(baseline), baseline == head)
-        view = GroupView(group, info, state=repo.project_state(baseline) if known else None)
+        view = GroupView(group, info)
         for ref in sorted(refs, key=lambda r: r.name):
             sha = listing.refs[ref]
             exp = Experiment(ref, sha)
             group.experiments.append(exp)
-            peeked = repo.has_commit(sha)
-            view.rows.append(ExpRow(
-                exp,
-                repo.commit(sha) if peeked else None,
-                repo.project_state(sha) if peeked else None,
-                sync.get(ref.ref),
-            ))  # fmt: skip
+            info = repo.commit(sha) if repo.has_commit(sha) else None
+            view.rows.append(ExpRow(exp, info, sync=sync.get(ref.ref)))
         groups.append(view)
     groups.sort(key=lambda g: (not g.group.is_head, -(g.info.timestamp if g.info else 0)))
     return RemoteView(listing.remote, listing, groups, sync, fresh)
