@@ -15,7 +15,6 @@ import hashlib
 import itertools
 import os
 import shutil
-import tempfile
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Collection
@@ -31,6 +30,10 @@ READ_ONLY = 0o444
 _TEMPORARY_IDS = itertools.count()  # unique temporary names within this process
 # A 2-hex prefix with at least this many wanted objects is listed instead of probed.
 LIST_THRESHOLD = 4
+PART_SIZE = 8 << 20  # multipart pieces on S3: memory per big file is PART_SIZE x PART_JOBS
+PART_JOBS = 2
+BIG_FILES = 2
+MAX_PARTS = 9_000
 
 
 class StoreError(ExptuiError):
@@ -65,8 +68,9 @@ class ObjectStore(ABC):
         """Store the local file ``source`` as ``key``, never leaving a partial object."""
 
     @abstractmethod
-    async def download(self, key: ObjectKey, target: Path) -> str:
-        """Write ``key`` to the local path ``target``; return the md5 of what was written."""
+    async def download(self, key: ObjectKey, target: Path, size: int | None = None) -> str:
+        """Write ``key`` to the local path ``target``; return the md5 of what was written.
+        ``size``, when known, lets a store choose how to move it."""
 
     async def verify(self, key: ObjectKey, size: int) -> str | None:
         """Re-read an uploaded object: None if it checks out, else what is wrong (and the
@@ -102,10 +106,10 @@ def place_atomically(temporary: Path, final: Path) -> None:
 
 
 def temporary_beside(final: Path) -> Path:
+    """A name (not yet a file) beside ``final``: hidden, unique in this process, and
+    recognisable as ours. Cheaper than mkstemp, which matters for 20,000 small objects."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=final.parent, prefix=".exptui-", suffix=".tmp")
-    os.close(fd)
-    return Path(name)
+    return final.parent / f".exptui-{os.getpid()}-{next(_TEMPORARY_IDS)}.tmp"
 
 
 class LocalStore(ObjectStore):
@@ -150,7 +154,7 @@ class LocalStore(ObjectStore):
                 ) from exc
             raise
 
-    async def download(self, key: ObjectKey, target: Path) -> str:
+    async def download(self, key: ObjectKey, target: Path, size: int | None = None) -> str:
         return await asyncio.to_thread(copy_hashing, self.path(key), target)
 
     async def verify(self, key: ObjectKey, size: int) -> str | None:
@@ -170,11 +174,18 @@ class LocalStore(ObjectStore):
 class FsspecStore(ObjectStore):
     """An object store reached through an async fsspec filesystem (s3fs, gcsfs)."""
 
-    def __init__(self, fs: Any, root: str, description: str, jobs: int = 32) -> None:
+    def __init__(
+        self, fs: Any, root: str, description: str, jobs: int = 32, parts: bool = False
+    ) -> None:
         self.fs = fs
         self.root = root.rstrip("/")
         self.description = description
         self.default_jobs = jobs
+        # s3fs splits big objects into parts moved concurrently; left to its defaults (50
+        # MiB x 10 per file) three 200 MB files held 1.3 GB. Bounded here: PART_SIZE x
+        # PART_JOBS per file, at most BIG_FILES such files at once.
+        self.parts = parts
+        self._big_files: asyncio.Semaphore | None = None
 
     def path(self, key: ObjectKey) -> str:
         return f"{self.root}/{key.relpath}"
@@ -242,11 +253,33 @@ class FsspecStore(ObjectStore):
         return self.fs._strip_protocol(path)
 
     async def upload(self, source: Path, key: ObjectKey) -> None:
-        await self._run(self.fs._put_file(str(source), self.path(key)))
+        size = source.stat().st_size
+        if not self.parts or size <= PART_SIZE:
+            await self._run(self.fs._put_file(str(source), self.path(key)))
+            return
+        part = max(PART_SIZE, -(-size // MAX_PARTS))  # S3 allows 10,000 parts per object
+        async with self._big_file_gate():
+            await self._run(self.fs._put_file(str(source), self.path(key), chunksize=part,
+                                              max_concurrency=PART_JOBS))  # fmt: skip
 
-    async def download(self, key: ObjectKey, target: Path) -> str:
-        await self._run(self.fs._get_file(self.path(key), str(target)))
+    async def download(self, key: ObjectKey, target: Path, size: int | None = None) -> str:
+        """Big objects of known size in bounded parallel parts; the rest streamed in one
+        request with flat memory (s3fs reads 64 KiB at a time then)."""
+        path = self.path(key)
+        if self.parts and size is not None and size > PART_SIZE:
+            async with self._big_file_gate():
+                await self._run(self.fs._get_file(path, str(target), chunksize=PART_SIZE,
+                                                  max_concurrency=PART_JOBS))  # fmt: skip
+        elif self.parts:
+            await self._run(self.fs._get_file(path, str(target), max_concurrency=1))
+        else:
+            await self._run(self.fs._get_file(path, str(target)))
         return await asyncio.to_thread(md5_of, target)
+
+    def _big_file_gate(self) -> asyncio.Semaphore:
+        if self._big_files is None:
+            self._big_files = asyncio.Semaphore(BIG_FILES)
+        return self._big_files
 
     async def verify(self, key: ObjectKey, size: int) -> str | None:
         """Object stores are checked by size (a HEAD); re-downloading would double the
@@ -368,7 +401,7 @@ async def _s3_store(remote: DvcRemote) -> ObjectStore:
     await fs.set_session()
     bucket_path = remote.url.removeprefix("s3://")
     return await _checked(
-        FsspecStore(fs, bucket_path, remote.url, jobs=int(options.get("jobs") or 32))
+        FsspecStore(fs, bucket_path, remote.url, jobs=int(options.get("jobs") or 32), parts=True)
     )
 
 

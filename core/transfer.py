@@ -43,6 +43,7 @@ from core.stores import (
 )
 
 RETRIES = 3
+BATCH_BYTES = 8 << 20  # per thread hand-off on local stores
 Job = tuple[str, ObjectKey]  # (DVC remote name, object): one copy each per operation
 PERMANENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.EDQUOT}
 
@@ -411,8 +412,7 @@ class Transfer:
         tasks = []
         for name, store in stores.items():
             mine = [j for j in jobs if j[0] == name]
-            for start in range(0, len(mine), store.batch):
-                chunk = mine[start : start + store.batch]
+            for chunk in _chunks(mine, store.batch, sizes):
                 tasks.append(self._move(gate, store, chunk, owners, sizes))
         return tasks
 
@@ -526,7 +526,23 @@ class Transfer:
                 _verified(store, key, await store.verify(key, sent))
             return sent
         with self._incoming(key) as temporary:
-            return self._admit(store, key, temporary, await store.download(key, temporary))
+            digest = await store.download(key, temporary, size)
+            return self._admit(store, key, temporary, digest)
+
+
+def _chunks(jobs: list[Job], most: int, sizes: dict[Job, int | None]) -> Iterator[list[Job]]:
+    """Batches of at most ``most`` jobs and about BATCH_BYTES: many small files share a
+    thread hand-off, while large ones get threads of their own and hash in parallel."""
+    chunk: list[Job] = []
+    weight = 0
+    for job in jobs:
+        chunk.append(job)
+        weight += sizes.get(job) or 0
+        if len(chunk) >= most or weight >= BATCH_BYTES:
+            yield chunk
+            chunk, weight = [], 0
+    if chunk:
+        yield chunk
 
 
 def _verified(store: ObjectStore, key: ObjectKey, problem: str | None) -> None:
