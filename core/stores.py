@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import itertools
 import os
-import shutil
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Collection
@@ -99,6 +98,28 @@ def copy_hashing(source: Path, target: Path) -> str:
     return digest.hexdigest()
 
 
+def copy_read_only(source: Path, target: Path) -> int:
+    """Copy in the kernel to a new file created 0444: no samefile stats, no chmod. Per
+    object that is half of shutil.copyfile's syscalls, which is what 20,000 small objects
+    cost. Returns the size."""
+    src = os.open(source, os.O_RDONLY)
+    try:
+        dst = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READ_ONLY)
+        try:
+            size = os.fstat(src).st_size
+            done = 0
+            while done < size:
+                sent = os.sendfile(dst, src, done, min(size - done, 1 << 30))
+                if not sent:
+                    raise OSError(f"{source} shrank while being copied")
+                done += sent
+        finally:
+            os.close(dst)
+    finally:
+        os.close(src)
+    return size
+
+
 def place_atomically(temporary: Path, final: Path) -> None:
     """Rename a finished temporary file into place, read-only, as DVC expects."""
     os.chmod(temporary, READ_ONLY)
@@ -142,8 +163,8 @@ class LocalStore(ObjectStore):
             self._made.add(directory)
         temporary = directory / f".exptui-{os.getpid()}-{next(_TEMPORARY_IDS)}.tmp"
         try:
-            shutil.copyfile(source, temporary)
-            place_atomically(temporary, final)
+            copy_read_only(source, temporary)
+            os.replace(temporary, final)
         except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
                 temporary.unlink()
