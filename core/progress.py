@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 
@@ -50,9 +51,9 @@ class Snapshot:
 class ProgressBoard:
     """Counters for one operation, safe to update from any thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
-        self._clock = time.monotonic
+        self._clock = clock  # a fake one makes rates and ETAs repeatable (screenshots)
         self._phase = "idle"
         self._started = self._clock()
         self._files = [0, 0]

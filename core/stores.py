@@ -76,6 +76,10 @@ class ObjectStore(ABC):
         bad copy is removed, so a re-run uploads it again)."""
         return None
 
+    async def find(self, prefix: str) -> list[str]:
+        """Every file under ``prefix`` (relative to the store's root), relative paths."""
+        raise NotImplementedError
+
     async def close(self) -> None:
         return None
 
@@ -181,6 +185,13 @@ class LocalStore(ObjectStore):
     async def verify(self, key: ObjectKey, size: int) -> str | None:
         return await asyncio.to_thread(self.verify_now, key, size)
 
+    async def find(self, prefix: str) -> list[str]:
+        def walk() -> list[str]:
+            base = self.root / prefix
+            return [p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file()]
+
+        return await asyncio.to_thread(walk)
+
     def verify_now(self, key: ObjectKey, size: int) -> str | None:
         """Local reads are cheap, so the whole object is re-hashed, not only sized."""
         path = self.path(key)
@@ -269,6 +280,14 @@ class FsspecStore(ObjectStore):
                 tasks.extend(probe(k) for k in wanted)
         await _gather_bounded(tasks, self.default_jobs)
         return found
+
+    async def find(self, prefix: str) -> list[str]:
+        try:
+            names = await self._run(self.fs._find(f"{self.root}/{prefix}"))
+        except FileNotFoundError:
+            return []
+        root = self._strip(self.root).rstrip("/") + "/"
+        return [name[len(root) :] for name in names if name.startswith(root)]
 
     def _strip(self, path: str) -> str:
         return self.fs._strip_protocol(path)

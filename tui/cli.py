@@ -120,6 +120,9 @@ def _subcommand_parser() -> argparse.ArgumentParser:
         parser_.add_argument("--no-cache", action="store_true", help="move Git refs only")
         parser_.add_argument("--allow-missing", action="store_true",
                              help="move refs even when some of their data is missing")  # fmt: skip
+        parser_.add_argument("--run-cache", action="store_true",
+                             help="also share the run-cache (entries the other side lacks), "
+                             "with the workspace's DVC remote or -r")  # fmt: skip
         if verb == "push":
             parser_.add_argument("--verify", action="store_true",
                                  help="re-read each uploaded object (md5 on local remotes, "

@@ -15,6 +15,7 @@ import json
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 from core import ops
@@ -22,6 +23,7 @@ from core.gitsync import RemoteListing, compare, list_remote, refresh
 from core.listing import experiment_record
 from core.ops import Action, RefPlan, RefResult, Selection, Status
 from core.repo import Experiment, Repository
+from core.runcache import RunCacheResult, share_run_cache
 from core.select import select_baselines
 from core.sharing import SharePlan, ShareResult, plan_share, run_share
 from core.transfer import ExpTransfer, missing_summary
@@ -127,12 +129,26 @@ def ref_command(options: argparse.Namespace) -> int:
             )
             return 0
         result = _run_with_progress(repo, conn, plan, options.allow_missing, quiet=options.json)
+        runs = share_run_cache(repo, options.command, options.remote) if options.run_cache else None
         if options.json:
-            _emit(_result_json(result.refs, result.data, result.with_data))
+            payload = _result_json(result.refs, result.data, result.with_data)
+            if runs is not None:
+                payload["run_cache"] = asdict(runs)
+            _emit(payload)
         else:
             _print_result(result.refs)
             _print_data(plan.refs.operation, result.data, result.with_data)
-        return result.exit_code
+            if runs is not None:
+                _print_run_cache(options.command, runs)
+        return result.exit_code or (1 if runs is not None and runs.rejected else 0)
+
+
+def _print_run_cache(operation: str, runs: RunCacheResult) -> None:
+    verb, prep = ("uploaded", "to") if operation == "push" else ("downloaded", "from")
+    print(f"{runs.moved} run-cache entries {verb} {prep} DVC remote '{runs.remote}' "
+          f"({runs.already} already there).")  # fmt: skip
+    for path, why in (runs.rejected or {}).items():
+        print(f"exptui: run-cache entry {path}: {why}", file=sys.stderr)
 
 
 def _remove(repo: Repository, options: argparse.Namespace) -> int:

@@ -1,0 +1,178 @@
+"""The run-cache, shared on request (``--run-cache``; DVC_FORMAT §5.7).
+
+Entries are small YAML files at ``runs/<key[:2]>/<key>/<value>`` under the cache's and the
+remote's legacy root, named by hashes of their content. DVC copies every entry every time;
+exptui copies only the entries the other side lacks (an existing name means identical
+content) and checks each downloaded entry against its name before it enters the cache:
+``value`` is the sha256 of the entry's sorted JSON without ``size``/``nfiles`` keys.
+The remote is the workspace's (or ``-r``), as DVC does, not the experiment commits'.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from core.config import DvcRemote
+from core.repo import Repository
+from core.stores import (
+    LocalStore,
+    ObjectKey,
+    ObjectStore,
+    open_store,
+    place_atomically,
+    temporary_beside,
+)
+
+RUNS = "runs"
+IGNORED_KEYS = ("size", "nfiles")
+
+
+@dataclass(frozen=True, order=True)
+class RunEntry(ObjectKey):
+    """A run-cache entry: ``oid`` is its value hash, ``key`` the stage's key hash."""
+
+    key: str = ""
+
+    @property
+    def relpath(self) -> str:
+        return f"{RUNS}/{self.key[:2]}/{self.key}/{self.oid}"
+
+
+@dataclass
+class RunCacheResult:
+    remote: str
+    moved: int = 0
+    already: int = 0
+    rejected: dict[str, str] | None = None
+
+
+def entries_under(relpaths: list[str]) -> list[RunEntry]:
+    """Entries from paths relative to a legacy root; anything else is ignored."""
+    found = []
+    for rel in relpaths:
+        parts = rel.split("/")
+        shaped = len(parts) == 4 and parts[0] == RUNS and parts[1] == parts[2][:2]
+        if shaped and _is_hex(parts[2], 64) and _is_hex(parts[3], 64):
+            found.append(RunEntry(parts[3], key=parts[2]))
+    return found
+
+
+def value_hash(entry: Any) -> str:
+    """DVC's ``dict_sha256`` of an entry with the size keys dropped at any depth."""
+    text = json.dumps(_without_sizes(entry), sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def share_run_cache(repo: Repository, operation: str, remote_name: str | None) -> RunCacheResult:
+    """Copy the entries the other side lacks; push uploads, pull downloads and verifies."""
+    remote = repo.dvc_config().remote(remote_name)
+    return asyncio.run(_share(repo, remote, operation))
+
+
+async def _share(repo: Repository, remote: DvcRemote, operation: str) -> RunCacheResult:
+    cache = LocalStore(repo.cache.root)
+    store = await open_store(remote)
+    result = RunCacheResult(remote.name, rejected={})
+    try:
+        local = entries_under(_local_relpaths(repo.cache.root))
+        if operation == "push":
+            present = await store.present(local)
+            for entry in sorted(set(local) - present):
+                await store.upload(cache.path(entry), entry)
+                result.moved += 1
+            result.already = len(present)
+        else:
+            remote_entries = entries_under(await store.find(RUNS))
+            have = set(local)
+            for entry in sorted(set(remote_entries) - have):
+                problem = await _fetch(store, cache, entry)
+                if problem:
+                    result.rejected[entry.relpath] = problem  # type: ignore[index]
+                else:
+                    result.moved += 1
+            result.already = len(set(remote_entries) & have)
+    finally:
+        with contextlib.suppress(Exception):
+            await store.close()
+    return result
+
+
+async def _fetch(store: ObjectStore, cache: LocalStore, entry: RunEntry) -> str:
+    """Download to a temporary name; only an entry whose content matches its name enters
+    the cache. Returns why not, or an empty string."""
+    final = cache.path(entry)
+    temporary = temporary_beside(final)
+    try:
+        await store.download(entry, temporary)
+        try:
+            content = parse_yaml_12(temporary.read_bytes())
+        except Exception as exc:  # any parse failure means damaged bytes
+            return f"not valid YAML ({type(exc).__name__})"
+        if not isinstance(content, dict) or value_hash(content) != entry.oid:
+            return "its content does not match its name (corrupt); discarded"
+        place_atomically(temporary, final)
+        return ""
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """YAML 1.2's core schema, as DVC (ruamel) reads and writes entries: ``yes``/``on``
+    are text, ``1e-3`` is a number. PyYAML's 1.1 rules would change their hashes."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:float",
+                           "tag:yaml.org,2002:int")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}  # fmt: skip
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?[0-9]+[eE][-+]?[0-9]+"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789"),
+)  # fmt: skip
+
+
+def parse_yaml_12(data: bytes) -> Any:
+    return yaml.load(data, Loader=_Yaml12Loader)  # a safe loader with 1.2's resolvers
+
+
+def _local_relpaths(root: Path) -> list[str]:
+    runs = root / RUNS
+    if not runs.is_dir():
+        return []
+    return [p.relative_to(root).as_posix() for p in runs.glob("*/*/*") if p.is_file()]
+
+
+def _without_sizes(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _without_sizes(v) for k, v in node.items() if k not in IGNORED_KEYS}
+    if isinstance(node, list):
+        return [_without_sizes(v) for v in node]
+    return node
+
+
+def _is_hex(text: str, length: int) -> bool:
+    return len(text) == length and all(c in "0123456789abcdef" for c in text)
