@@ -15,7 +15,7 @@ import contextlib
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ class RunCacheResult:
     remote: str
     moved: int = 0
     already: int = 0
-    rejected: dict[str, str] | None = None
+    rejected: dict[str, str] = field(default_factory=dict)
 
 
 def entries_under(relpaths: list[str]) -> list[RunEntry]:
@@ -81,7 +81,7 @@ def share_run_cache(repo: Repository, operation: str, remote_name: str | None) -
 async def _share(repo: Repository, remote: DvcRemote, operation: str) -> RunCacheResult:
     cache = LocalStore(repo.cache.root)
     store = await open_store(remote)
-    result = RunCacheResult(remote.name, rejected={})
+    result = RunCacheResult(remote.name)
     try:
         local = entries_under(_local_relpaths(repo.cache.root))
         if operation == "push":
@@ -96,7 +96,7 @@ async def _share(repo: Repository, remote: DvcRemote, operation: str) -> RunCach
             for entry in sorted(set(remote_entries) - have):
                 problem = await _fetch(store, cache, entry)
                 if problem:
-                    result.rejected[entry.relpath] = problem  # type: ignore[index]
+                    result.rejected[entry.relpath] = problem
                 else:
                     result.moved += 1
             result.already = len(set(remote_entries) & have)

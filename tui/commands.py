@@ -147,7 +147,7 @@ def _print_run_cache(operation: str, runs: RunCacheResult) -> None:
     verb, prep = ("uploaded", "to") if operation == "push" else ("downloaded", "from")
     print(f"{runs.moved} run-cache entries {verb} {prep} DVC remote '{runs.remote}' "
           f"({runs.already} already there).")  # fmt: skip
-    for path, why in (runs.rejected or {}).items():
+    for path, why in runs.rejected.items():
         print(f"exptui: run-cache entry {path}: {why}", file=sys.stderr)
 
 
