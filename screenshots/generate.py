@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from textual.worker import WorkerFailed
+from textual.worker import WorkerFailed, WorkerState
 
 from core.demo import build_demo
 from core.progress import ProgressBoard
@@ -80,10 +80,15 @@ async def play(app: ExptuiApp, pilot: Any, shot: Shot) -> None:
 
 
 async def settle(app: ExptuiApp, pilot: Any) -> None:
-    """Every worker done; a failed one (an unreachable remote) is part of the picture."""
-    with contextlib.suppress(WorkerFailed):
-        await app.workers.wait_for_complete()
-    await pilot.pause()
+    """Every worker done, including those started by the messages of finished ones (the
+    data badges start when both panes are in); a failed one (an unreachable remote) is
+    part of the picture."""
+    for _ in range(100):
+        with contextlib.suppress(WorkerFailed):
+            await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
+            return
 
 
 def halfway_push(app: ExptuiApp) -> None:

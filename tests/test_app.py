@@ -65,6 +65,8 @@ async def test_moving_and_opening_details(fresh_demo: Path) -> None:
         assert isinstance(row, ExpRow) and row.exp.name == "brisk-lynx"
         details = plain(app.query_one("#details").query_one(Static))
         assert "brisk-lynx" in details and "train.lr" in details and "0.005" in details
+        group = tree.current_group
+        assert group is not None and group.state is not None  # the baseline column has values
         await pilot.press("enter")
         assert isinstance(app.screen, DetailScreen)
         assert app.screen.row.exp.name == "brisk-lynx"

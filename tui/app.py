@@ -283,6 +283,8 @@ class ExptuiApp(App[None]):
             return
         if message.final:
             self._pane_ready(message.pane)
+        if self.terms or self.sort_by:
+            self._reshape()  # filtered/sorted groups are copies: rebuild them with details
         self._refresh_trees()
         self._show_cursor_details()
 

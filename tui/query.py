@@ -102,7 +102,11 @@ def shape(
     groups: Iterable[GroupView], terms: list[Term], sort_by: str | None = None
 ) -> list[GroupView]:
     """Groups with only their matching rows (empty groups dropped when filtering), rows
-    ordered by ``sort_by`` (highest first, rows without it last) or left as they were."""
+    ordered by ``sort_by`` (highest first, rows without it last) or left as they were.
+    Unshaped, the groups themselves come back: copies would not see details loaded
+    into the originals later."""
+    if not terms and sort_by is None:
+        return list(groups)
     shaped = []
     for group in groups:
         rows = [row for row in group.rows if matches(row, terms)] if terms else list(group.rows)
