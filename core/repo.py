@@ -288,7 +288,8 @@ class Repository:
             return True
         key = sha.encode()
         store = self.git.object_store
-        return bool(store.contains_loose(key) or store.contains_packed(key))
+        # The full check last: it also looks in alternates (clones made with --shared).
+        return bool(store.contains_loose(key) or store.contains_packed(key) or key in store)
 
     def commit(self, sha: str) -> CommitInfo:
         return self._read_commit(sha)[0]

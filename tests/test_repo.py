@@ -137,3 +137,15 @@ def test_git_remotes_come_from_git_config(tmp_path: Path) -> None:
             ("backup", "/srv/backup.git"),
             ("origin", "git@example.com:team/repo.git"),
         ]
+
+
+def test_commits_reached_through_alternates_are_found(demo_dir: Path, tmp_path: Path) -> None:
+    """A clone made with --shared keeps no objects of its own: they are in alternates."""
+    shared = tmp_path / "shared"
+    git("clone", "-q", "--shared", str(demo_dir), str(shared), cwd=tmp_path)
+    with Repository.open(demo_dir) as source:
+        head = source.head_sha()
+    assert not list((shared / ".git" / "objects" / "pack").glob("*.pack"))
+    with Repository.open(shared) as repo:
+        assert head is not None and repo.has_commit(head)
+        assert repo.commit(head).sha == head
