@@ -20,12 +20,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import sqlite3
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.config import DvcRemote
 from core.stores import ObjectKey
+
+if TYPE_CHECKING:  # imported when an index is opened: transfers only, not app start-up
+    import sqlite3
 
 QUERY_CHUNK = 500  # sqlite's bound-parameter limit is far above; this keeps queries short
 
@@ -110,6 +113,8 @@ class RemoteIndex:
     def _connection(self, create: bool = False) -> Iterator[sqlite3.Connection | None]:
         """An open database, or None when it cannot be used (then it is simply not used).
         A corrupt file is deleted and started afresh when writing."""
+        import sqlite3
+
         db = self._open(create)
         if db is None and create and self.path is not None:
             with contextlib.suppress(OSError):
@@ -124,6 +129,8 @@ class RemoteIndex:
                 db.close()
 
     def _open(self, create: bool) -> sqlite3.Connection | None:
+        import sqlite3
+
         assert self.path is not None
         db = None
         try:

@@ -8,7 +8,7 @@ import functools
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -325,6 +325,12 @@ class Repository:
             except KeyError:
                 return TreeFiles(self.trees, None)  # the project did not exist yet there
         return TreeFiles(self.trees, tree_id)
+
+    def adopt_states(self, states: Mapping[str, ProjectState]) -> None:
+        """Take states another Repository of this project already read (a worker's), so
+        the app's data badges do not parse every commit a second time."""
+        for sha, state in states.items():
+            self._states.setdefault(sha, state)
 
     def project_state(self, sha: str) -> ProjectState:
         """Params, metrics and outputs of a commit (cached: commits never change)."""

@@ -483,12 +483,11 @@ class ExptuiApp(App[None]):
             known = all(r.state is not None for r in marked)
             text.append(f" · {len(marked)} marked", style="bold cyan")
             text.append(f" ({'' if known else '≥'}{format_size(size)})", style="cyan")
-        if self.terms or self.sort_by:
-            shown = sum(len(g.rows) for g in shape(self.local.groups, self.terms))
-            if self.terms:
-                text.append(f" · filter '{self.query_text}': {shown} shown", style="yellow")
-            if self.sort_by:
-                text.append(f" · sorted by {self.sort_by}", style="yellow")
+        if self.terms:
+            shown = self.local_tree.row_count  # counted when shown, not re-filtered per key
+            text.append(f" · filter '{self.query_text}': {shown} shown", style="yellow")
+        if self.sort_by:
+            text.append(f" · sorted by {self.sort_by}", style="yellow")
         if not self.local.count:
             text.append(" · no local experiments yet: run 'dvc exp run' or try 'exptui demo'")
         self.query_one("#status", Static).update(text)

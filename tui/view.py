@@ -210,5 +210,6 @@ def listing_age(view: RemoteView, now: float | None = None) -> float:
 def load_data_status(path: Path, rows: list[ExpRow]) -> dict[str, DataStatus]:
     """Where each row's data is (local cache and DVC remote); rows must have their commit."""
     with Repository.open(path) as repo:
+        repo.adopt_states({row.exp.sha: row.state for row in rows if row.state is not None})
         known = [(row.exp.ref, row.exp.sha) for row in rows if repo.has_commit(row.exp.sha)]
         return data_status(repo, known)

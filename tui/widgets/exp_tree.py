@@ -65,6 +65,7 @@ class ExpTree(Tree[NodeData]):
         self.show_sync = False
         self.statuses: dict[str, tuple[str, str]] = {}  # ref -> (inline status, style)
         self.anchor: str | None = None  # the last row marked with space: where v starts
+        self.row_count = 0  # experiments shown (after the app's filter)
 
     # -- content -------------------------------------------------------------------------
 
@@ -74,7 +75,8 @@ class ExpTree(Tree[NodeData]):
         self.wanted_columns = columns
         names = [len(r.exp.name) for g in groups for r in g.rows]
         self.name_width = max([NAME_WIDTH, *names]) if names else NAME_WIDTH
-        eager = sum(len(g.rows) for g in groups) <= EAGER_LIMIT
+        self.row_count = sum(len(g.rows) for g in groups)
+        eager = self.row_count <= EAGER_LIMIT
         here = self.cursor_node.data.key if self.cursor_node and self.cursor_node.data else None
         self.clear()
         for group in groups:
