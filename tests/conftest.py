@@ -15,14 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from dvc_peer import dvc_executable
-
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test Author",
-    "GIT_AUTHOR_EMAIL": "author@example.com",
-    "GIT_COMMITTER_NAME": "Test Author",
-    "GIT_COMMITTER_EMAIL": "author@example.com",
-}
+from dvc_peer import GIT_IDENTITY, dvc_executable
 
 
 @pytest.fixture(scope="session", autouse=True)

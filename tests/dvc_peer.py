@@ -14,6 +14,13 @@ import sys
 from pathlib import Path
 
 DVC_VERSION = "3.67.1"
+# Who commits in tests and benchmarks (dvc exp run commits too).
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.com",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.com",
+}
 CACHE_ROOT = Path(os.environ.get("EXPTUI_TEST_CACHE", Path.home() / ".cache" / "exptui-tests"))
 
 

@@ -274,6 +274,15 @@ def moto_s3() -> Iterator[str]:
         yield url
 
 
+def s3fs_client(endpoint: str) -> Any:
+    """A blocking s3fs filesystem on the moto server (test credentials)."""
+    import s3fs
+
+    return s3fs.S3FileSystem(key="testing", secret="testing", skip_instance_cache=True,
+                             client_kwargs={"endpoint_url": endpoint,
+                                            "region_name": "us-east-1"})  # fmt: skip
+
+
 @dataclass
 class SftpServer:
     port: int

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git
-from tests.servers import free_port, moto_s3
+from tests.servers import free_port, moto_s3, s3fs_client
 from tests.test_transfer import exp_objects, run_json
 from tui.cli import main
 
@@ -20,14 +20,6 @@ KEYS = "    access_key_id = testing\n    secret_access_key = testing\n    region
 def s3_endpoint() -> Iterator[str]:
     with moto_s3() as endpoint:
         yield endpoint
-
-
-def s3fs_client(endpoint: str):  # type: ignore[no-untyped-def]
-    import s3fs
-
-    return s3fs.S3FileSystem(key="testing", secret="testing", skip_instance_cache=True,
-                             client_kwargs={"endpoint_url": endpoint,
-                                            "region_name": "us-east-1"})  # fmt: skip
 
 
 def use_s3(project: Path, endpoint: str, bucket: str) -> None:

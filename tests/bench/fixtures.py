@@ -25,14 +25,7 @@ from pathlib import Path
 from dulwich.objects import Blob, Commit, Tree
 from dulwich.repo import Repo
 
-from tests.dvc_peer import CACHE_ROOT, dvc_executable
-
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.com",
-    "GIT_COMMITTER_NAME": "Bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.com",
-}
+from tests.dvc_peer import CACHE_ROOT, GIT_IDENTITY, dvc_executable
 
 GENERATE_PY = textwrap.dedent(
     """\

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from tests.bench.fixtures import QUICK, Sizes, environment, fixture, run
 from tests.dvc_peer import DVC_VERSION, dvc_executable
+from tests.servers import moto_s3, s3fs_client
 
 OPS = ("push", "repush", "pull", "repull", "list")
 TOOLS = ("exptui", "dvc")
@@ -115,14 +116,9 @@ class S3:
 
     @classmethod
     def bucket(cls) -> str:
-        import s3fs
-
         cls._count += 1
         name = f"bench-{os.getpid()}-{cls._count}"
-        fs = s3fs.S3FileSystem(key="testing", secret="testing", skip_instance_cache=True,
-                               client_kwargs={"endpoint_url": cls.endpoint,
-                                              "region_name": "us-east-1"})  # fmt: skip
-        fs.call_s3("create_bucket", Bucket=name)
+        s3fs_client(cls.endpoint).call_s3("create_bucket", Bucket=name)
         return name
 
 
@@ -169,11 +165,7 @@ def floors(backend: str, pushed: Copy, scratch: Path) -> dict[tuple[str, str], S
 
 def _stage_pushed(pushed: Copy, staged: Path) -> None:
     """Hard links to exactly the objects exptui pushed (read back from the bucket)."""
-    import s3fs
-
-    fs = s3fs.S3FileSystem(key="testing", secret="testing", skip_instance_cache=True,
-                           client_kwargs={"endpoint_url": S3.endpoint,
-                                          "region_name": "us-east-1"})  # fmt: skip
+    fs = s3fs_client(S3.endpoint)
     root = pushed.remote.removeprefix("s3://")
     cache = pushed.project / ".dvc" / "cache"
     for name in fs.find(root):
@@ -279,16 +271,15 @@ def main(argv: list[str] | None = None) -> int:
     backends = options.backend or ["local", "s3"]
     dvc = str(dvc_executable("s3" if "s3" in backends else ""))
     report = ["# Benchmarks", "", *machine(), ""]
+    print("\n".join(report), flush=True)
     with ExitStack() as stack:
         if "s3" in backends and set(kinds) & {"small", "large"}:
-            from tests.servers import moto_s3
-
             S3.endpoint = stack.enter_context(moto_s3())
         for kind in kinds:
-            report += measure(kind, fixture(kind, sizes), backends, options.runs, dvc)
-            print("\n".join(report[-40:]), flush=True)
+            lines = measure(kind, fixture(kind, sizes), backends, options.runs, dvc)
+            print("\n".join(lines), flush=True)  # each fixture's table as soon as it is done
+            report += lines
     text = "\n".join(report) + "\n"
-    print(text)
     if options.out:
         options.out.write_text(_preamble(sizes, options.runs) + text.split("\n", 2)[2])
     return 0
