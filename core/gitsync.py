@@ -23,6 +23,7 @@ from dulwich.objects import Commit
 
 from core.errors import ExptuiError
 from core.refs import ExpRef, is_experiment_namespace
+from core.refstore import read_namespace
 from core.repo import Repository
 from core.transport import Connection, GitRemoteSpec
 
@@ -149,8 +150,8 @@ def peek(
         conn.fetch(repo.git, lambda refs, depth=None: sorted(s.encode() for s in missing))
     prefix = f"{PEEK_NAMESPACE}/{conn.spec.key}/"
     wanted = {peek_ref(conn.spec, ref): sha for ref, sha in listing.refs.items()}
-    existing = {prefix.encode() + name: sha for name, sha in
-                repo.git.refs.as_dict(prefix.encode()).items()}  # fmt: skip
+    existing = {name.encode("utf-8", "surrogateescape"): sha.encode()
+                for name, sha in read_namespace(repo.git, prefix).items()}  # fmt: skip
     changes: dict[bytes, bytes | None] = {}
     for full in existing if prune else []:
         if full.decode("utf-8", "surrogateescape") not in wanted:

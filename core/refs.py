@@ -33,6 +33,11 @@ _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 NAME_RULES_URL = "https://git-scm.com/docs/git-check-ref-format"
 
 
+def is_sha(text: str) -> bool:
+    """A full lowercase hex object id, the only form refs and objects are stored under."""
+    return _SHA_RE.match(text) is not None
+
+
 def is_never_shared(ref: str) -> bool:
     """True for DVC's private namespaces under ``refs/exps`` (stash, apply, exec, ...)."""
     return ref in _NEVER_SHARED_EXACT or ref.startswith(_NEVER_SHARED_PREFIXES)

@@ -4,6 +4,7 @@ straight from commits (no checkout, no lock: reads never need DVC's repo lock).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from dulwich.errors import NotGitRepository
-from dulwich.objects import Commit, Tag, Tree
+from dulwich.objects import Commit, ShaFile, Tag, Tree
 from dulwich.repo import Repo
 
 from core.config import DvcConfig, GitRemote, load_dvc_config
@@ -26,9 +27,16 @@ from core.errors import (
     UnknownRevisionError,
 )
 from core.odb import LocalObjectStore
-from core.refs import EXPS_PREFIX, ExpRef, is_experiment_namespace
+from core.refs import EXPS_PREFIX, ExpRef, is_experiment_namespace, is_sha
+from core.refstore import read_namespace
 
 _REV_SUFFIXES = re.compile(r"^(.+?)((?:[~^]\d*)*)$")
+
+# Commits parsed by any Repository of this process, by (objects directory, sha): the app's
+# local and remote panes open their own Repository in parallel threads and read the same
+# 2,000 commits. A commit never changes, and the key keeps repositories apart.
+_SHARED_COMMITS: dict[tuple[str, str], tuple[CommitInfo, bytes]] = {}
+_SHARED_COMMITS_MAX = 50_000
 
 
 @dataclass(frozen=True)
@@ -155,6 +163,7 @@ class Repository:
         self._configs: dict[str | None, DvcConfig] = {}
         self.trees = TreeCache(git)
         self._commits: dict[str, tuple[CommitInfo, bytes]] = {}
+        self._objects = os.fsdecode(git.object_store.path)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] = ".") -> Repository:
@@ -246,33 +255,37 @@ class Repository:
         return chain
 
     @functools.cached_property
-    def _labels(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-        """Branches and tags by the commit they point at (annotated tags peeled)."""
+    def _labels(
+        self,
+    ) -> tuple[dict[str, list[str]], dict[str, list[str]], tuple[str, str] | None]:
+        """Branches and tags by the commit they point at (annotated tags peeled), and HEAD's
+        branch with its commit (None when detached): read once, as the branch and tag
+        listing is, since labelling 200 baselines read HEAD 400 times."""
         branches: dict[str, list[str]] = {}
         tags: dict[str, list[str]] = {}
-        # Only these two namespaces: a project with thousands of experiment refs would
-        # otherwise read and validate every one of them here.
-        for name, sha in sorted(self.git.refs.as_dict(b"refs/heads/").items()):
-            branch = name.decode("utf-8", "surrogateescape")
-            branches.setdefault(sha.decode(), []).append(branch)
-        for name, sha in sorted(self.git.refs.as_dict(b"refs/tags/").items()):
+        # Only these two namespaces, read by prefix: thousands of experiment (and peek)
+        # refs would otherwise be read and validated here.
+        for name, sha in sorted(read_namespace(self.git, "refs/heads/").items()):
+            branches.setdefault(sha, []).append(name.removeprefix("refs/heads/"))
+        for name, sha in sorted(read_namespace(self.git, "refs/tags/").items()):
             peeled = self._peel(sha)
             if peeled:
-                tags.setdefault(peeled, []).append(name.decode("utf-8", "surrogateescape"))
-        return branches, tags
+                tags.setdefault(peeled, []).append(name.removeprefix("refs/tags/"))
+        head_branch, head_sha = self.head_branch(), self.head_sha()
+        head = (head_branch, head_sha) if head_branch and head_sha else None
+        return branches, tags, head
 
-    def _peel(self, sha: bytes) -> str | None:
-        obj = self.git.object_store[sha]
+    def _peel(self, sha: str) -> str | None:
+        obj = self._read_object(sha)
         while isinstance(obj, Tag):
-            obj = self.git.object_store[obj.object[1]]
+            obj = self._read_object(obj.object[1].decode())
         return obj.id.decode() if isinstance(obj, Commit) else None
 
     def baseline_label(self, sha: str) -> str:
         """DVC's ``describe``: HEAD's branch, else a tag, else a branch, else the short SHA."""
-        branches, tags = self._labels
-        head_branch = self.head_branch()
-        if head_branch and sha == self.head_sha():
-            return head_branch
+        branches, tags, head = self._labels
+        if head is not None and sha == head[1]:
+            return head[0]
         if sha in tags:
             return tags[sha][0]
         if sha in branches:
@@ -282,23 +295,26 @@ class Repository:
     # -- commits and files ------------------------------------------------------------
 
     def has_commit(self, sha: str) -> bool:
-        """Loose objects first: DVC writes experiment commits loose, and dulwich's pack
+        """Loose objects first, by their file alone: DVC writes experiment commits loose,
+        dulwich's ``contains_loose`` reads and parses the whole object, and its pack
         lookup re-lists the pack directory on every miss."""
-        if sha in self._commits:
+        if sha in self._commits or (self._objects, sha) in _SHARED_COMMITS:
             return True
         key = sha.encode()
         store = self.git.object_store
+        if is_sha(sha) and os.path.exists(os.path.join(self._objects, sha[:2], sha[2:])):
+            return True
         # The full check last: it also looks in alternates (clones made with --shared).
-        return bool(store.contains_loose(key) or store.contains_packed(key) or key in store)
+        return bool(store.contains_packed(key) or key in store)
 
     def commit(self, sha: str) -> CommitInfo:
         return self._read_commit(sha)[0]
 
     def _read_commit(self, sha: str) -> tuple[CommitInfo, bytes]:
         """A commit's header and tree, parsed once per Repository (commits never change)."""
-        cached = self._commits.get(sha)
+        cached = self._commits.get(sha) or _SHARED_COMMITS.get((self._objects, sha))
         if cached is None:
-            obj = self.git.object_store[sha.encode()]
+            obj = self._read_object(sha)
             if not isinstance(obj, Commit):
                 raise UnknownRevisionError(f"{sha} is not a commit.")
             info = CommitInfo(
@@ -309,8 +325,21 @@ class Repository:
                 author=obj.author.decode("utf-8", "replace"),
                 message=obj.message.decode("utf-8", "replace"),
             )
-            cached = self._commits[sha] = (info, obj.tree)
+            cached = (info, obj.tree)
+            if len(_SHARED_COMMITS) >= _SHARED_COMMITS_MAX:
+                _SHARED_COMMITS.clear()
+            _SHARED_COMMITS[(self._objects, sha)] = cached
+        self._commits[sha] = cached
         return cached
+
+    def _read_object(self, sha: str) -> ShaFile:
+        """Loose objects straight from their file: dulwich's lookup searches the packs
+        first and re-lists the pack directory on each miss, and DVC writes experiment
+        commits loose."""
+        if is_sha(sha):
+            with contextlib.suppress(FileNotFoundError):
+                return ShaFile.from_path(os.path.join(self._objects, sha[:2], sha[2:]))
+        return self.git.object_store[sha.encode()]
 
     def files_at(self, sha: str) -> TreeFiles:
         """The DVC project's files as of commit ``sha``."""
@@ -345,12 +374,11 @@ class Repository:
         """Every local experiment ref, skipping DVC's private namespaces and bad refs."""
         found: list[Experiment] = []
         self.skipped_refs = []
-        for ref, sha in self.git.refs.as_dict(EXPS_PREFIX.encode().rstrip(b"/")).items():
-            full = EXPS_PREFIX + ref.decode("utf-8", "surrogateescape")
+        for full, sha in read_namespace(self.git, EXPS_PREFIX).items():
             if not is_experiment_namespace(full):
                 continue
             try:
-                found.append(Experiment(ExpRef.parse(full), sha.decode()))
+                found.append(Experiment(ExpRef.parse(full), sha))
             except ExptuiError:
                 self.skipped_refs.append(full)
         return sorted(found, key=lambda e: (e.baseline, e.name))

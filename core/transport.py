@@ -33,7 +33,7 @@ from dulwich.client import (
     get_transport_and_path,
 )
 from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
-from dulwich.repo import BaseRepo
+from dulwich.repo import BaseRepo, Repo
 
 from core.errors import (
     AuthenticationError,
@@ -42,6 +42,7 @@ from core.errors import (
     UnknownRemoteError,
     UnreachableRemoteError,
 )
+from core.refstore import read_namespace
 from core.repo import Repository
 
 DEFAULT_TIMEOUT = 20.0
@@ -170,9 +171,19 @@ class Connection:
     def ls_refs(self, prefix: bytes = b"refs/exps/") -> dict[bytes, bytes]:
         """The remote's refs under ``prefix``, from one advertisement, filtered here
         because ``ref_prefix`` is only a hint to some servers."""
+        if self.is_local:
+            return self._ls_local_refs(prefix)
         result = self._call(lambda c, p: c.get_refs(p.encode(), ref_prefix=[prefix]), "list")
         refs = result.refs if hasattr(result, "refs") else result
         return {ref: sha for ref, sha in refs.items() if ref.startswith(prefix) and sha}
+
+    def _ls_local_refs(self, prefix: bytes) -> dict[bytes, bytes]:
+        """A path remote's refs read in one pass (see ``core.refstore``), not through
+        dulwich's general reader, which follows and re-checks every ref."""
+        with _translated_errors(self.spec, "list"), Repo(self._path) as remote:
+            found = read_namespace(remote, prefix.decode())
+        return {name.encode("utf-8", "surrogateescape"): sha.encode()
+                for name, sha in found.items()}  # fmt: skip
 
     def send_pack(
         self,

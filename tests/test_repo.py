@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import NotADvcProjectError, NotARepositoryError, UnknownRevisionError
+from core.refstore import read_namespace
 from core.repo import Repository
 from tests.conftest import git
 
@@ -149,3 +150,35 @@ def test_commits_reached_through_alternates_are_found(demo_dir: Path, tmp_path: 
     with Repository.open(shared) as repo:
         assert head is not None and repo.has_commit(head)
         assert repo.commit(head).sha == head
+
+
+def test_a_namespace_reads_as_git_sees_it_loose_packed_and_locked(tmp_path: Path) -> None:
+    first, second = make_project(tmp_path / "p")
+    path = tmp_path / "p"
+    packed = add_exp(path, first, "packed")
+    both = add_exp(path, first, "both")
+    git("pack-refs", "--all", cwd=path)
+    git("update-ref", both, second, cwd=path)  # the loose ref now overrides its packed line
+    loose = add_exp(path, second, "loose")
+    lock = path / ".git" / f"{loose}.lock"
+    lock.write_text(first + "\n")  # a ref being written: not a ref yet
+    (path / ".git" / "refs" / "exps" / "garbage").write_text("not a sha\n")
+    git("symbolic-ref", "refs/exps/pointer", "refs/heads/main", cwd=path)
+    listed = git("for-each-ref", "--format=%(refname) %(objectname)", "refs/exps/", cwd=path)
+    seen_by_git = dict(line.split() for line in listed.splitlines())
+    with Repository.open(path) as repo:
+        found = read_namespace(repo.git, "refs/exps/")
+    assert found == {packed: first, both: second, loose: second}
+    assert {ref: seen_by_git[ref] for ref in found} == found  # git agrees on each
+    assert "refs/exps/pointer" in seen_by_git  # symbolic refs are left out on purpose
+
+
+def test_commits_in_packs_are_found_and_read(tmp_path: Path) -> None:
+    first, second = make_project(tmp_path / "p")
+    path = tmp_path / "p"
+    git("gc", "-q", "--prune=now", cwd=path)  # every object now lives in a pack
+    assert not any((path / ".git" / "objects" / first[:2]).glob("*"))
+    with Repository.open(path) as repo:
+        assert repo.has_commit(first) and repo.has_commit(second)
+        assert repo.commit(second).parents == (first,)
+        assert not repo.has_commit("0" * 40)

@@ -58,8 +58,9 @@ from tui.view import (
     RemoteView,
     cached_remote,
     default_remote,
-    fetch_remote,
+    fetch_listing,
     git_remote_names,
+    listing_view,
     load_data_status,
     load_groups,
     load_states,
@@ -163,6 +164,7 @@ class ExptuiApp(App[None]):
         self.sort_by: str | None = None
         self.transfers_hidden = False
         self.ready_panes: set[str] = set()  # panes whose details are in: see _pane_ready
+        self.local_listed = threading.Event()  # the local pane's rows are read (or failed)
         self.remote_shown = threading.Event()  # the remote pane has rows (or never will)
         self.local_detailed = threading.Event()  # the local pane's details are in
         ids = {b.id for b in [*self.BINDINGS, *ExpTree.BINDINGS] if isinstance(b, Binding) and b.id}
@@ -224,7 +226,10 @@ class ExptuiApp(App[None]):
 
     @work(thread=True, exclusive=True, group="local", exit_on_error=False, description="local")
     def load_local(self) -> None:
-        view = load_groups(self.path)
+        try:
+            view = load_groups(self.path)
+        finally:
+            self.local_listed.set()
         self.post_message(self.LocalLoaded(view))
         # Details after the remote pane's rows: the first screen is both panes' rows.
         self.remote_shown.wait(timeout=FIRST_SCREEN_WAIT)
@@ -317,7 +322,11 @@ class ExptuiApp(App[None]):
         elif not self.network:
             self.post_message(self.DetailsLoaded("remote"))
         if self.network:
-            view = fetch_remote(self.path, name, prompt=self._ask_credentials)
+            listing, error = fetch_listing(self.path, name, prompt=self._ask_credentials)
+            # The rows after the local pane's: its commits are then parsed once, not twice
+            # by two threads racing for one interpreter (1.1 s instead of 0.9 s here).
+            self.local_listed.wait(timeout=FIRST_SCREEN_WAIT)
+            view = listing_view(self.path, listing, error)
             self.post_message(self.RemoteLoaded(view))
             self.local_detailed.wait(timeout=FIRST_SCREEN_WAIT)  # then reuse its states
             load_states(self.path, view.groups, self._known_states(self.local))
@@ -582,6 +591,7 @@ class ExptuiApp(App[None]):
 
     def _reload(self) -> None:
         self.ready_panes.clear()
+        self.local_listed.clear()
         self.remote_shown.clear()
         self.local_detailed.clear()
         self.load_local()

@@ -170,11 +170,19 @@ def cached_remote(path: Path, name: str) -> RemoteView | None:
         return None if listing is None else _remote_view(repo, listing, fresh=False)
 
 
-def fetch_remote(path: Path, name: str, prompt: CredentialPrompt | None = None) -> RemoteView:
-    """List the remote (one advertisement), peek at what we lack, save the listing."""
+def fetch_listing(
+    path: Path, name: str, prompt: CredentialPrompt | None = None
+) -> tuple[RemoteListing, str | None]:
+    """List the remote (one advertisement), peek at what we lack, save the listing. The
+    second value says why peeking failed (the listing itself is still fresh)."""
     with Repository.open(path) as repo:
         spec = resolve_remote(repo, name)
-        listing, error = refresh(repo, Connection(repo, spec, prompt=prompt))
+        return refresh(repo, Connection(repo, spec, prompt=prompt))
+
+
+def listing_view(path: Path, listing: RemoteListing, error: str | None) -> RemoteView:
+    """The remote pane's rows for a fresh listing :func:`fetch_listing` returned."""
+    with Repository.open(path) as repo:
         view = _remote_view(repo, listing, fresh=True)
         view.error = error
         return view
