@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 from rich.console import Console
+from rich.style import Style
 from textual.message import Message
 from textual.notifications import Notify
 from textual.widgets import Static
@@ -49,7 +50,7 @@ async def test_local_experiments_show_grouped_by_baseline(fresh_demo: Path) -> N
         assert tree.columns == ["accuracy", "loss"]  # what fits a 120-column split
         first = tree.root.children[0].children[0].data
         assert tree.row_label(first).cell_len + tree.guide_depth + 2 <= tree.size.width
-        label = str(tree.root.children[0].children[0].label)
+        label = tree.render_label(tree.root.children[0].children[0], Style(), Style()).plain
         assert "big-batch" in label and "0.78" in label
         assert "8 local in 2 baselines · 8 on origin" in status_text(app)
 

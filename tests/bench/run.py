@@ -12,6 +12,7 @@ uploads/downloads of them at exptui's S3 concurrency. Peak RSS is each process's
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -270,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     kinds = options.only or ["small", "large", "refs", "wide"]
     backends = options.backend or ["local", "s3"]
     dvc = str(dvc_executable("s3" if "s3" in backends else ""))
+    _compile_exptui()
     report = ["# Benchmarks", "", *machine(), ""]
     print("\n".join(report), flush=True)
     with ExitStack() as stack:
@@ -283,6 +285,14 @@ def main(argv: list[str] | None = None) -> int:
     if options.out:
         options.out.write_text(_preamble(sizes, options.runs) + text.split("\n", 2)[2])
     return 0
+
+
+def _compile_exptui() -> None:
+    """Byte-compile exptui as a wheel install would: DVC runs from its venv's compiled
+    files, and with PYTHONDONTWRITEBYTECODE set (as on CI machines) exptui would
+    otherwise compile its source on every start, about 0.05 s of each command."""
+    for package in ("core", "tui"):
+        compileall.compile_dir(REPO_ROOT / package, quiet=1)
 
 
 def measure(kind: str, source: Path, backends: list[str], runs: int, dvc: str) -> list[str]:
