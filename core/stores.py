@@ -278,14 +278,31 @@ class FsspecStore(ObjectStore):
             if await self._run(self.fs._exists(self.path(key))):
                 found.add(key)
 
+        listed = [prefix for prefix, wanted in by_prefix.items() if len(wanted) >= LIST_THRESHOLD]
+        existing = await self._existing_prefixes(listed)
         tasks = []
         for prefix, wanted in by_prefix.items():
-            if len(wanted) >= LIST_THRESHOLD:
-                tasks.append(list_prefix(prefix, wanted))
-            else:
+            if len(wanted) < LIST_THRESHOLD:
                 tasks.extend(probe(k) for k in wanted)
+            elif prefix in existing:
+                tasks.append(list_prefix(prefix, wanted))
         await _gather_bounded(tasks, self.default_jobs)
         return found
+
+    async def _existing_prefixes(self, prefixes: list[str]) -> set[str]:
+        """Which of the 2-hex prefix folders exist, one listing per parent (``files/md5``).
+        Listing an empty prefix costs s3fs three requests (the listing, then a HEAD and a
+        listing to tell a file from nothing); a first push would ask that 256 times."""
+        existing: set[str] = set()
+        for parent in {prefix.rsplit("/", 1)[0] if "/" in prefix else "" for prefix in prefixes}:
+            folder = f"{self.root}/{parent}".rstrip("/")
+            try:
+                names = await self._run(self.fs._ls(folder, detail=False))
+            except FileNotFoundError:
+                continue
+            base = f"{parent}/" if parent else ""
+            existing.update(base + name.rstrip("/").rsplit("/", 1)[-1] for name in names)
+        return existing
 
     async def find(self, prefix: str) -> list[str]:
         try:

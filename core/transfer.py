@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import errno
 import random
+from collections import defaultdict
 from collections.abc import Callable, Collection, Coroutine, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -203,25 +204,45 @@ def _add_entries(item: ExpData) -> None:
 # -- planning ---------------------------------------------------------------------------------
 
 
+def _by_remote(items: list[ExpData]) -> dict[str, list[ExpData]]:
+    """Experiments planned together per remote: one round of questions for all of them.
+    Planned one by one, ten experiments listed every prefix of an S3 bucket ten times
+    (21 s of a 77 s push of 20,000 objects to moto)."""
+    groups: dict[str, list[ExpData]] = defaultdict(list)
+    for item in items:
+        groups[item.remote.name].append(item)
+    return groups
+
+
+def _union(group: list[ExpData]) -> tuple[set[ObjectKey], dict[ObjectKey, list[ObjectKey] | None]]:
+    files: set[ObjectKey] = set()
+    dirs: dict[ObjectKey, list[ObjectKey] | None] = {}
+    for item in group:
+        files |= item.files
+        dirs.update(item.dirs)
+    return files, dirs
+
+
 async def _plan_push(
     cache: LocalStore,
     items: list[ExpData],
     stores: dict[str, ObjectStore],
     indexes: dict[str, RemoteIndex],
 ) -> None:
-    for item in items:
-        store, index = stores[item.remote.name], indexes[item.remote.name]
-        present_dirs = await _present_dirs(store, index, item.dirs)
+    for name, group in _by_remote(items).items():
+        store, index = stores[name], indexes[name]
+        files, dirs = _union(group)
+        present_dirs = await _present_dirs(store, index, dirs)
         # A present .dir means its entries are present: skip checking them (DVC does too).
-        covered = {e for d in present_dirs for e in (item.dirs[d] or [])}
-        unknown = item.files - covered
-        present = present_dirs | covered | await _present_files(store, index, unknown)
-        local = await cache.present(item.objects - present)
-        item.to_move = (item.objects - present) & local
-        item.missing = item.objects - present - local
-        for key in item.to_move:
-            if key not in item.sizes or not item.sizes[key]:
-                item.sizes[key] = (cache.path(key)).stat().st_size
+        covered = {e for d in present_dirs for e in (dirs[d] or [])}
+        present = present_dirs | covered | await _present_files(store, index, files - covered)
+        local = await cache.present((files | set(dirs)) - present)
+        for item in group:
+            item.to_move = (item.objects - present) & local
+            item.missing = item.objects - present - local
+            for key in item.to_move:
+                if key not in item.sizes or not item.sizes[key]:
+                    item.sizes[key] = (cache.path(key)).stat().st_size
 
 
 async def _present_dirs(
@@ -262,22 +283,27 @@ async def _plan_pull(
     stores: dict[str, ObjectStore],
     indexes: dict[str, RemoteIndex],
 ) -> None:
-    for item in items:
-        store, index = stores[item.remote.name], indexes[item.remote.name]
-        for key, entries in list(item.dirs.items()):
-            if entries is None:  # manifest not cached: fetch it now (verified, not placed)
-                item.dirs[key] = await _fetch_manifest(store, cache, key)
-        for key, entries in item.dirs.items():
-            item.files.update(entries or [])
-            if key in item.optional:
-                item.optional.update(entries or [])
-        local = await cache.present(item.objects)
-        wanted = item.objects - local
-        dirs = {k: v for k, v in item.dirs.items() if k in wanted}
-        remote = await _present_dirs(store, index, dirs)
+    for name, group in _by_remote(items).items():
+        store, index = stores[name], indexes[name]
+        fetched: dict[ObjectKey, list[ObjectKey] | None] = {}
+        for item in group:
+            for key, entries in list(item.dirs.items()):
+                if entries is None:  # manifest not cached: fetch it now (verified, not placed)
+                    if key not in fetched:
+                        fetched[key] = await _fetch_manifest(store, cache, key)
+                    item.dirs[key] = fetched[key]
+            for key, entries in item.dirs.items():
+                item.files.update(entries or [])
+                if key in item.optional:
+                    item.optional.update(entries or [])
+        files, dirs = _union(group)
+        local = await cache.present(files | set(dirs))
+        wanted = (files | set(dirs)) - local
+        remote = await _present_dirs(store, index, {k: v for k, v in dirs.items() if k in wanted})
         remote |= await _present_files(store, index, wanted - set(dirs))
-        item.to_move = wanted & remote
-        item.missing = wanted - remote
+        for item in group:
+            item.to_move = (item.objects - local) & remote
+            item.missing = item.objects - local - remote
 
 
 async def _fetch_manifest(

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from core.config import DvcRemote
+from core.stores import ObjectKey, open_store
 from tests.conftest import git
 from tests.servers import free_port, moto_s3, s3fs_client
 from tests.test_transfer import exp_objects, run_json
 from tui.cli import main
 
+CREDENTIALS = {"access_key_id": "testing", "secret_access_key": "testing", "region": "us-east-1"}
 KEYS = "    access_key_id = testing\n    secret_access_key = testing\n    region = us-east-1\n"
 
 
@@ -74,3 +78,35 @@ def test_unreachable_endpoint_fails_cleanly(
     err = capsys.readouterr().err
     assert code == 1 and "Cannot reach DVC remote" in err
     assert "tuned-lr" not in git("for-each-ref", cwd=fresh_demo.parent / "origin.git")
+
+
+def test_presence_is_answered_for_existing_missing_and_absent_prefixes(s3_endpoint: str) -> None:
+    """Prefixes holding many wanted keys are listed, but only those that exist; the rest
+    are probed one by one. Either way the answer is exactly what the bucket holds."""
+    bucket = f"b-{uuid.uuid4().hex[:12]}"
+    s3 = s3fs_client(s3_endpoint)
+    s3.call_s3("create_bucket", Bucket=bucket)
+
+    def keys(prefix: str, count: int, legacy: bool = False) -> list[ObjectKey]:
+        return [ObjectKey(f"{prefix}{i:030x}", legacy) for i in range(count)]
+
+    listed_here = keys("ab", 6)  # six of twelve wanted keys under files/md5/ab exist
+    listed_absent = keys("ab", 12)[6:]
+    empty_prefix = keys("cd", 5)  # a prefix folder that does not exist at all
+    probed = keys("ef", 2)  # too few to list: probed singly; one exists
+    legacy = keys("12", 5, legacy=True)  # the 2.x layout, at the remote's root
+    stored = [*listed_here, probed[0], *legacy[:3]]
+    s3.pipe({f"{bucket}/cache/{key.relpath}": b"x" for key in stored})
+    remote = DvcRemote("s3", f"s3://{bucket}/cache",
+                       {"endpointurl": s3_endpoint, **CREDENTIALS})  # fmt: skip
+
+    async def ask() -> set[ObjectKey]:
+        store = await open_store(remote)
+        try:
+            return await store.present(
+                {*listed_here, *listed_absent, *empty_prefix, *probed, *legacy}
+            )
+        finally:
+            await store.close()
+
+    assert asyncio.run(ask()) == set(stored)
