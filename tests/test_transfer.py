@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import stat
@@ -11,6 +12,7 @@ import pytest
 
 from core.objects import md5_bytes
 from core.repo import Repository
+from core.stores import LOCAL_LIST_THRESHOLD, LocalStore, ObjectKey
 from tests.conftest import git
 from tests.remote_setup import server_refs
 from tui.cli import main
@@ -205,3 +207,21 @@ def test_verify_catches_a_damaged_upload_and_removes_it(
     code, result = run_json(capsys, *args)
     assert code == 0 and result["success"] == ["tuned-lr"]
     assert object_path(storage, model.oid or "").read_bytes() == good
+
+
+def test_a_local_store_answers_presence_and_sizes_by_listing_or_by_stat(tmp_path: Path) -> None:
+    """Folders holding many wanted keys are listed, the others stat'ed; both answers, and
+    the sizes, must be exactly what the directory holds (temporary files are not objects)."""
+    store = LocalStore(tmp_path / "remote")
+    many = [ObjectKey(f"ab{i:030x}") for i in range(LOCAL_LIST_THRESHOLD + 8)]
+    few = [ObjectKey(f"cd{i:030x}") for i in range(3)]
+    absent_folder = [ObjectKey(f"ef{i:030x}") for i in range(LOCAL_LIST_THRESHOLD)]
+    legacy = [ObjectKey(f"12{i:030x}", legacy=True) for i in range(LOCAL_LIST_THRESHOLD)]
+    stored = [*many[::2], few[1], *legacy[:5]]
+    for n, key in enumerate(stored):
+        store.path(key).parent.mkdir(parents=True, exist_ok=True)
+        store.path(key).write_bytes(b"x" * n)
+    (store.path(many[1]).parent / ".exptui-1-1.tmp").write_bytes(b"partial")
+    wanted = {*many, *few, *absent_folder, *legacy}
+    assert asyncio.run(store.present(wanted)) == set(stored)
+    assert asyncio.run(store.sizes(wanted)) == {key: n for n, key in enumerate(stored)}
