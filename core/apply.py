@@ -220,9 +220,10 @@ def _stash(repo: Repository, plan: ApplyPlan) -> dict[str, tuple[int, bytes]]:
         )
     message = f"On {branch}: dvc-exp-apply:{plan.head}:{plan.sha}:{plan.ref.name}"
     stash = _commit(repo, _tree(repo, worktree), parents, message + "\n")
-    old = repo.git.refs.as_dict().get(APPLY_STASH.encode())
+    old = repo.ref_sha(APPLY_STASH)
     repo.git.refs.set_if_equals(
-        APPLY_STASH.encode(), old, stash.encode(), committer=_identity(repo),
+        APPLY_STASH.encode(), old.encode() if old else None, stash.encode(),
+        committer=_identity(repo),
         timestamp=int(time.time()), timezone=0, message=message.encode(),
     )  # fmt: skip
     return {**worktree, **untracked_files}

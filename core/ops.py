@@ -364,9 +364,9 @@ def run_remove_local(repo: Repository, plan: RefPlan) -> RefResult:
     """Delete local refs; DVC's EXEC_APPLY goes too when it points at a removed one."""
     result = _move_local_refs(repo, plan, ())
     removed = {o.update.old_sha for o in result.outcomes if o.status is Status.SUCCESS}
-    exec_apply = repo.git.refs.as_dict().get(EXEC_APPLY.encode())
-    if exec_apply and exec_apply.decode() in removed:
-        repo.git.refs.remove_if_equals(EXEC_APPLY.encode(), exec_apply)
+    exec_apply = repo.ref_sha(EXEC_APPLY)
+    if exec_apply and exec_apply in removed:
+        repo.git.refs.remove_if_equals(EXEC_APPLY.encode(), exec_apply.encode())
     return result
 
 

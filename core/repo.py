@@ -208,8 +208,13 @@ class Repository:
 
     def head_sha(self) -> str | None:
         """HEAD's commit, or None in a repository with no commit yet."""
+        return self.ref_sha("HEAD")
+
+    def ref_sha(self, name: str) -> str | None:
+        """What one ref points at (symbolic refs followed), or None when it does not
+        exist. Cheaper than ``as_dict()``, which reads every experiment and peek ref."""
         try:
-            return self.git.refs[b"HEAD"].decode()
+            return self.git.refs[name.encode()].decode()
         except KeyError:
             return None
 
@@ -302,7 +307,7 @@ class Repository:
             return True
         key = sha.encode()
         store = self.git.object_store
-        if is_sha(sha) and os.path.exists(os.path.join(self._objects, sha[:2], sha[2:])):
+        if is_sha(sha) and os.path.exists(self._loose_path(sha)):
             return True
         # The full check last: it also looks in alternates (clones made with --shared).
         return bool(store.contains_packed(key) or key in store)
@@ -338,8 +343,11 @@ class Repository:
         commits loose."""
         if is_sha(sha):
             with contextlib.suppress(FileNotFoundError):
-                return ShaFile.from_path(os.path.join(self._objects, sha[:2], sha[2:]))
+                return ShaFile.from_path(self._loose_path(sha))
         return self.git.object_store[sha.encode()]
+
+    def _loose_path(self, sha: str) -> str:
+        return os.path.join(self._objects, sha[:2], sha[2:])
 
     def files_at(self, sha: str) -> TreeFiles:
         """The DVC project's files as of commit ``sha``."""
