@@ -6,7 +6,7 @@ from pathlib import Path
 
 from core.datastate import DataState, data_status
 from core.repo import Repository
-from tests.test_transfer import object_path
+from tests.test_transfer import exp_output, object_path
 from tui.cli import main
 
 
@@ -22,9 +22,7 @@ def test_states_follow_what_is_where(fresh_demo: Path) -> None:
     assert before["brisk-lynx"] == (DataState.COMPLETE, DataState.MISSING)  # half-shared
     assert before["tuned-lr"][1] is DataState.MISSING  # never pushed
     assert main(["push", "origin", "brisk-lynx", "-C", str(fresh_demo)]) == 0
-    with Repository.open(fresh_demo) as repo:
-        exp = next(e for e in repo.experiments() if e.name == "wide-net")
-        model = next(o for o in repo.project_state(exp.sha).outputs if o.path == "model.pkl")
+    model = exp_output(fresh_demo, "wide-net", "model.pkl")
     (object_path(fresh_demo.parent / "storage", model.oid or "")).unlink()
     after = statuses(fresh_demo)
     assert after["brisk-lynx"] == (DataState.COMPLETE, DataState.COMPLETE)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from core.dvcfiles import Output
 from core.objects import md5_bytes
 from core.repo import Repository
 from core.stores import LOCAL_LIST_THRESHOLD, LocalStore, ObjectKey
@@ -40,6 +41,13 @@ def exp_objects(project: Path, name: str) -> set[str]:
                 for entry in repo.cache.read_manifest(out.oid) or [] if out.is_dir else []:
                     oids.add(entry.md5)
         return oids
+
+
+def exp_output(project: Path, name: str, path: str) -> Output:
+    """The output at ``path`` of the experiment called ``name``."""
+    with Repository.open(project) as repo:
+        exp = next(e for e in repo.experiments() if e.name == name)
+        return next(o for o in repo.project_state(exp.sha).outputs if o.path == path)
 
 
 def object_path(root: Path, oid: str) -> Path:
@@ -87,10 +95,8 @@ def test_missing_object_holds_the_ref_unless_allowed(
     capsys: pytest.CaptureFixture[str], fresh_demo: Path
 ) -> None:
     storage = fresh_demo.parent / "storage"
-    with Repository.open(fresh_demo) as repo:
-        exp = next(e for e in repo.experiments() if e.name == "quick-test")
-        model = next(o for o in repo.project_state(exp.sha).outputs if o.path == "model.pkl")
-        lost = repo.cache.path_for(model.oid or "")
+    model = exp_output(fresh_demo, "quick-test", "model.pkl")
+    lost = object_path(fresh_demo / ".dvc" / "cache", model.oid or "")
     os.chmod(lost.parent, 0o755)
     lost.unlink()
     code, result = run_json(
@@ -101,7 +107,7 @@ def test_missing_object_holds_the_ref_unless_allowed(
     row = next(r for r in result["experiments"] if r["name"] == "quick-test")
     assert row["missing"] == [model.oid]
     assert not any(r.endswith("/quick-test") for r in server_refs(fresh_demo.parent / "origin.git"))
-    eval_dir = next(o for o in repo.project_state(exp.sha).outputs if o.path == "eval")
+    eval_dir = exp_output(fresh_demo, "quick-test", "eval")
     assert object_path(storage, eval_dir.oid or "").is_file()  # its complete dir still went up
     code, result = run_json(capsys, "push", "origin", "quick-test", "--allow-missing",
                             "-C", str(fresh_demo))  # fmt: skip
@@ -190,9 +196,7 @@ def test_verify_catches_a_damaged_upload_and_removes_it(
 ) -> None:
     """Bit rot in the local cache goes up byte for byte; --verify re-hashes what landed."""
     storage = fresh_demo.parent / "storage"
-    with Repository.open(fresh_demo) as repo:
-        exp = next(e for e in repo.experiments() if e.name == "tuned-lr")
-        model = next(o for o in repo.project_state(exp.sha).outputs if o.path == "model.pkl")
+    model = exp_output(fresh_demo, "tuned-lr", "model.pkl")
     cached = object_path(fresh_demo / ".dvc" / "cache", model.oid or "")
     good = cached.read_bytes()
     cached.chmod(0o644)
