@@ -116,7 +116,12 @@ async def test_remove_asks_which_side_and_removes_only_there(fresh_demo: Path) -
         await pilot.press("n")  # said no: nothing goes
         await settle(app, pilot)
         assert any(r.endswith("/gusty-fern") for r in server_refs(bare))
-        await pilot.press("d", "y")
+        # Again on the row and wait for the question: a reload's cursor restore may land
+        # after cursor_to when the machine is busy (seen once on CI).
+        cursor_to(app, app.remote_tree, "gusty-fern")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
         await settle(app, pilot)
     assert not any(r.endswith("/quick-test") for r in server_refs(fresh_demo))
     assert not any(r.endswith("/gusty-fern") for r in server_refs(bare))
