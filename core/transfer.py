@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import os
 import random
 from collections import defaultdict
 from collections.abc import Callable, Collection, Coroutine, Iterable, Iterator
@@ -27,6 +28,7 @@ from typing import Any
 
 from core.config import DvcRemote
 from core.errors import ConfigError, ExptuiError
+from core.mounts import on_network
 from core.objects import InvalidObjectError, is_dir_oid, parse_manifest
 from core.progress import ProgressBoard
 from core.refs import ExpRef
@@ -375,7 +377,7 @@ class Transfer:
         self.cancelled = cancelled
         self.cache = LocalStore(repo.cache.root)
         self.planned = False
-        self._folders: set[Path] = set()  # cache folders known to exist
+        self._folders: set[str] = set()  # cache folders known to exist
         self.indexes = {
             item.remote.name: RemoteIndex(index_path(repo.dvc_dir, item.remote)) for item in items
         }
@@ -455,11 +457,24 @@ class Transfer:
         sizes: dict[Job, int | None],
     ) -> list[Any]:
         tasks = []
+        serial = asyncio.Semaphore(1)
         for name, store in stores.items():
             mine = [j for j in jobs if j[0] == name]
+            lane = serial if self._syscall_bound(store) else gate
             for chunk in _chunks(mine, store.batch, sizes):
-                tasks.append(self._move(gate, store, chunk, owners, sizes))
+                tasks.append(
+                    self._move(lane if len(chunk) > 1 else gate, store, chunk, owners, sizes)
+                )
         return tasks
+
+    def _syscall_bound(self, store: ObjectStore) -> bool:
+        """Batches of small files between local disks run one thread at a time: their
+        syscalls are quick, and more threads only add GIL handoffs (see core.mounts). A
+        batch with one large file still runs in parallel (it hashes), and so does
+        everything on a network file system, or when the user asked for ``-j``."""
+        if not isinstance(store, LocalStore) or self.jobs is not None:
+            return False
+        return not (on_network(store.root) or on_network(self.cache.root))
 
     async def _move(
         self,
@@ -479,15 +494,20 @@ class Transfer:
                 done = await asyncio.to_thread(self._copy_chunk, store, ready, sizes)
             else:
                 done = [await self._copy_one(store, job, sizes[job]) for job in ready]
+            advanced: dict[str, list[int]] = {}  # per experiment: files, bytes
             for job, outcome in zip(ready, done, strict=True):
                 if isinstance(outcome, str):
                     self.failed[job] = outcome
-                else:
-                    if is_dir_oid(job[1].oid):  # its entries made it first
-                        self.indexes[job[0]].add_dir(job[1], self.dirs.get(job) or [])
-                    owners[job].moved += 1
-                    owners[job].moved_bytes += outcome
-                    self.board.advance(owners[job].item.ref.ref, files=1, nbytes=outcome)
+                    continue
+                if is_dir_oid(job[1].oid):  # its entries made it first
+                    self.indexes[job[0]].add_dir(job[1], self.dirs.get(job) or [])
+                owners[job].moved += 1
+                owners[job].moved_bytes += outcome
+                counts = advanced.setdefault(owners[job].item.ref.ref, [0, 0])
+                counts[0] += 1
+                counts[1] += outcome
+            for ref, (files, nbytes) in advanced.items():  # one board update per batch
+                self.board.advance(ref, files=files, nbytes=nbytes)
 
     def _entries_ready(self, job: Job) -> bool:
         entries = self.dirs.get(job) or []
@@ -516,43 +536,44 @@ class Transfer:
 
     def _copy_local(self, store: LocalStore, key: ObjectKey, size: int | None) -> int:
         if self.plan.operation == "push":
-            source = self.cache.path(key)
+            source = self.cache.location(key)
             store.upload_now(source, key)
-            sent = size if size is not None else source.stat().st_size
+            sent = size if size is not None else os.stat(source).st_size
             if self.verify:
                 _verified(store, key, store.verify_now(key, sent))
             return sent
         with self._incoming(key) as temporary:
-            digest, size = copy_hashing(store.path(key), temporary)
+            digest, size = copy_hashing(store.location(key), temporary)
             return self._admit(store, key, temporary, digest, size)
 
     @contextlib.contextmanager
-    def _incoming(self, key: ObjectKey) -> Iterator[Path]:
+    def _incoming(self, key: ObjectKey) -> Iterator[str]:
         """A temporary name beside the object's place in the cache, removed if the
         object is not admitted. Per object as few syscalls as possible (20,000 small
         objects are little else): the folder is made once per operation, and nothing is
         unlinked after a successful rename."""
-        final = self.cache.path(key)
-        if final.parent not in self._folders:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(final.parent)
+        final = self.cache.location(key)
+        folder = os.path.dirname(final)
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
         temporary = temporary_name(final)
         try:
             yield temporary
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
-                temporary.unlink()
+                os.unlink(temporary)
             raise
 
     def _admit(
-        self, store: ObjectStore, key: ObjectKey, temporary: Path, digest: str,
+        self, store: ObjectStore, key: ObjectKey, temporary: str, digest: str,
         size: int | None = None,
     ) -> int:  # fmt: skip
         """Verified bytes enter the cache by rename; anything else is refused."""
         _check_digest(digest, key, store)
         if size is None:
-            size = temporary.stat().st_size
-        place_atomically(temporary, self.cache.path(key))
+            size = os.stat(temporary).st_size
+        place_atomically(temporary, self.cache.location(key))
         return size
 
     async def _copy_one(self, store: ObjectStore, job: Job, size: int | None) -> int | str:
