@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import itertools
 import os
@@ -72,8 +73,9 @@ class ObjectStore(ABC):
 
     @abstractmethod
     async def download(self, key: ObjectKey, target: str | Path, size: int | None = None) -> str:
-        """Write ``key`` to the local path ``target``; return the md5 of what was written.
-        ``size``, when known, lets a store choose how to move it."""
+        """Write ``key`` to the local path ``target``, read-only (the mode DVC expects of
+        cached objects); return the md5 of what was written. ``size``, when known, lets a
+        store choose how to move it."""
 
     async def verify(self, key: ObjectKey, size: int) -> str | None:
         """Re-read an uploaded object: None if it checks out, else what is wrong (and the
@@ -96,6 +98,30 @@ def md5_of(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def create_read_only(target: str | Path) -> int:
+    """A new file, opened for writing, with mode exactly 0444 (DVC re-hashes any cached
+    object with another mode). The mode is given at creation, so only a umask that would
+    strip read bits costs a chmod."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READ_ONLY)
+    if _umask() & READ_ONLY:
+        try:
+            os.fchmod(fd, READ_ONLY)
+        except BaseException:
+            os.close(fd)
+            raise
+    return fd
+
+
+@functools.cache
+def _umask() -> int:
+    """This process's umask, read once (the kernel reports it; elsewhere, set and put back)."""
+    with contextlib.suppress(OSError, ValueError, StopIteration), open("/proc/self/status") as f:
+        return int(next(x for x in f if x.startswith("Umask:")).split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def copy_hashing(source: str | Path, target: str | Path) -> tuple[str, int]:
     """Copy in chunks (flat memory) to a new file created read-only, hashing what goes by;
     returns the md5 and the size. Plain descriptors: file objects cost an fstat and an
@@ -104,7 +130,7 @@ def copy_hashing(source: str | Path, target: str | Path) -> tuple[str, int]:
     size = 0
     src = os.open(source, os.O_RDONLY)
     try:
-        dst = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READ_ONLY)
+        dst = create_read_only(target)
         try:
             while chunk := os.read(src, CHUNK):
                 digest.update(chunk)
@@ -125,7 +151,7 @@ def copy_read_only(source: str | Path, target: str | Path) -> int:
     cost. Returns the size."""
     src = os.open(source, os.O_RDONLY)
     try:
-        dst = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READ_ONLY)
+        dst = create_read_only(target)
         try:
             size = os.fstat(src).st_size
             done = 0
@@ -142,8 +168,8 @@ def copy_read_only(source: str | Path, target: str | Path) -> int:
 
 
 def place_atomically(temporary: str | Path, final: str | Path) -> None:
-    """Rename a finished temporary file into place, read-only, as DVC expects."""
-    os.chmod(temporary, READ_ONLY)
+    """Rename a finished temporary file into place. Downloads are written read-only
+    (:meth:`ObjectStore.download`), so no chmod per object is needed here."""
     os.replace(temporary, final)
 
 
@@ -395,6 +421,7 @@ class FsspecStore(ObjectStore):
             await self._run(self.fs._get_file(path, str(target), max_concurrency=1))
         else:
             await self._run(self.fs._get_file(path, str(target)))
+        os.chmod(target, READ_ONLY)
         return await asyncio.to_thread(md5_of, target)
 
     def _big_file_gate(self) -> asyncio.Semaphore:

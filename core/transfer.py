@@ -303,7 +303,9 @@ async def _plan_pull(
         local = await cache.present(files | set(dirs))
         wanted = (files | set(dirs)) - local
         remote = await _present_dirs(store, index, {k: v for k, v in dirs.items() if k in wanted})
-        remote |= await _present_files(store, index, wanted - set(dirs))
+        # As on push, a .dir on the remote vouches for its entries: no question per file.
+        covered = {e for d in remote for e in (dirs[d] or [])} & wanted
+        remote |= covered | await _present_files(store, index, wanted - set(dirs) - covered)
         for item in group:
             item.to_move = (item.objects - local) & remote
             item.missing = item.objects - local - remote

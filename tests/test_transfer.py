@@ -6,10 +6,12 @@ import asyncio
 import json
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from core import stores
 from core.dvcfiles import Output
 from core.objects import md5_bytes
 from core.repo import Repository
@@ -133,6 +135,55 @@ def test_pull_into_a_fresh_clone_gives_byte_identical_outputs(
     assert not list(cache.rglob("*.tmp"))
     code, again = run_json(capsys, "pull", "origin", "alice-drop", "-C", str(clone))
     assert code == 0 and again["downloaded"] == {"files": 0, "bytes": 0}
+
+
+def test_a_file_lost_under_a_remote_dir_fails_the_pull_and_keeps_the_dir_out(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path, tmp_path: Path
+) -> None:
+    """The remote's .dir vouches for its files (no question per file, as DVC); when one is
+    gone after all, the pull names it, and the .dir stays out of the cache, so the
+    directory never looks complete and a later pull tries again."""
+    storage = fresh_demo.parent / "storage"
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(fresh_demo.parent / "origin.git"), str(clone), cwd=tmp_path)
+    eval_dir = exp_output(fresh_demo, "wide-net", "eval").oid or ""
+    manifest = json.loads(object_path(storage, eval_dir).read_bytes())
+    lost = object_path(storage, manifest[0]["md5"])
+    os.chmod(lost.parent, 0o755)
+    lost.unlink()
+    code, result = run_json(capsys, "pull", "origin", "wide-net", "-C", str(clone))
+    assert code == 1 and result["incomplete"] == ["wide-net"]
+    cache = clone / ".dvc" / "cache"
+    assert not object_path(cache, eval_dir).exists()
+    assert not object_path(cache, manifest[0]["md5"]).exists()
+    assert all(object_path(cache, row["md5"]).is_file() for row in manifest[1:])
+    assert not list(cache.rglob("*.tmp"))
+
+
+@pytest.fixture
+def strict_umask() -> Iterator[None]:
+    """A umask that strips read bits from new files, as some shared GPU boxes set."""
+    before = os.umask(0o277)
+    stores._umask.cache_clear()
+    yield
+    os.umask(before)
+    stores._umask.cache_clear()
+
+
+@pytest.mark.usefixtures("strict_umask")
+def test_objects_are_0444_whatever_the_umask(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path, tmp_path: Path
+) -> None:
+    """DVC re-hashes every cached object whose mode is not exactly 0444."""
+    code, _ = run_json(capsys, "push", "origin", "quick-test", "-C", str(fresh_demo))
+    assert code == 0
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(fresh_demo.parent / "origin.git"), str(clone), cwd=tmp_path)
+    code, _ = run_json(capsys, "pull", "origin", "quick-test", "-C", str(clone))
+    assert code == 0
+    for root in (fresh_demo.parent / "storage", clone / ".dvc" / "cache"):
+        modes = {stat.S_IMODE(p.stat().st_mode) for p in root.rglob("*") if p.is_file()}
+        assert modes == {0o444}, root
 
 
 def test_a_corrupt_remote_object_never_enters_the_cache(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import stat
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +59,7 @@ def test_push_repush_and_pull_through_s3(
         assert (clone / ".dvc/cache" / rel).read_bytes() == (
             fresh_demo / ".dvc/cache" / rel
         ).read_bytes()
+        assert stat.S_IMODE((clone / ".dvc/cache" / rel).stat().st_mode) == 0o444
 
 
 def test_missing_bucket_is_one_clear_error(
