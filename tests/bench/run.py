@@ -48,6 +48,7 @@ class Sample:
 def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> Sample:
     """Wall time and peak RSS of one command, measured by a small launcher process (see
     launch.py); a failing command stops the benchmark with its output."""
+    os.sync()  # the copies just made are flushed now, not during whichever tool runs next
     with tempfile.NamedTemporaryFile() as output:
         launcher = [sys.executable, "-m", "tests.bench.launch", output.name, *argv]
         env = {**env, "PYTHONPATH": str(REPO_ROOT)}
