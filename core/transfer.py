@@ -29,7 +29,7 @@ from typing import Any
 from core.config import DvcRemote
 from core.errors import ConfigError, ExptuiError
 from core.mounts import on_network
-from core.objects import InvalidObjectError, is_dir_oid, parse_manifest
+from core.objects import InvalidObjectError, is_dir_oid, manifest_md5s
 from core.progress import ProgressBoard
 from core.refs import ExpRef
 from core.remoteindex import RemoteIndex, index_path
@@ -187,10 +187,10 @@ def collect(
 def _manifest(cache_root: Path, key: ObjectKey) -> list[ObjectKey] | None:
     path = cache_root / key.relpath
     try:
-        entries = parse_manifest(path.read_bytes(), f"manifest {key.oid}")
+        md5s = manifest_md5s(path.read_bytes(), f"manifest {key.oid}")
     except FileNotFoundError:
         return None
-    return [ObjectKey(e.md5, key.legacy) for e in entries]
+    return [ObjectKey(md5, key.legacy) for md5 in md5s]
 
 
 def _add_entries(item: ExpData) -> None:
@@ -256,7 +256,7 @@ async def _present_dirs(
     present = await store.present(set(dirs))
     if index.known(set(dirs) - present):
         index.drop()
-    for key in present:
+    for key in present - index.known(present):  # indexed ones came with their entries
         if dirs[key] is not None:
             index.add_dir(key, dirs[key] or [])
     return present
@@ -320,8 +320,8 @@ async def _fetch_manifest(
             return None
         digest = await store.download(key, target)
         _check_digest(digest, key, store)
-        entries = parse_manifest(target.read_bytes(), f"manifest {key.oid}")
-        return [ObjectKey(e.md5, key.legacy) for e in entries]
+        md5s = manifest_md5s(target.read_bytes(), f"manifest {key.oid}")
+        return [ObjectKey(md5, key.legacy) for md5 in md5s]
     except InvalidObjectError as exc:
         raise CorruptObjectError(
             f"Manifest {key.oid} on '{store.description}' is not a valid .dir: {exc.message}"

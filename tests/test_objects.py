@@ -11,6 +11,7 @@ import pytest
 from core.objects import (
     InvalidObjectError,
     ManifestEntry,
+    manifest_md5s,
     manifest_oid,
     md5_bytes,
     object_relpath,
@@ -54,6 +55,17 @@ def test_manifest_parsing_ignores_extra_keys_and_refuses_escapes() -> None:
         parse_manifest(b'{"not": "a list"}')
     with pytest.raises(InvalidObjectError):
         parse_manifest(b'[{"md5": "../x", "relpath": "a"}]')
+
+
+def test_moving_objects_reads_only_md5s_with_the_same_shape_checks() -> None:
+    """Transfers never join a manifest's paths to a directory, so they are not confined
+    there (apply refuses them, above); an md5 still becomes a file name, so it is checked."""
+    assert manifest_md5s(DOC_MANIFEST) == [e.md5 for e in parse_manifest(DOC_MANIFEST)]
+    assert manifest_md5s(b'[{"md5": "' + b"a" * 32 + b'", "relpath": "../x"}]') == ["a" * 32]
+    for malformed in (b'{"not": "a list"}', b'[{"md5": "../x", "relpath": "a"}]',
+                      b'[{"md5": "' + b"a" * 32 + b'"}]', b"[{"):  # fmt: skip
+        with pytest.raises(InvalidObjectError):
+            manifest_md5s(malformed)
 
 
 def test_object_paths_follow_the_3x_and_legacy_layouts() -> None:
