@@ -5,7 +5,8 @@ each copy at its own bare Git remote and its own DVC remote (a local directory, 
 on a moto S3 server on 127.0.0.1), and times, as separate processes: push all
 experiments, push again (nothing to do), pull all into a fresh clone, pull again, list the
 remote. Floors: ``cp -r`` of exactly the pushed objects (local), and raw concurrent s3fs
-uploads/downloads of them at exptui's S3 concurrency. Peak RSS is each process's own
+uploads/downloads of them at exptui's S3 concurrency; with nothing to do on S3, a fresh
+process asking s3fs about each object no ``.dir`` vouches for. Peak RSS is each process's own
 ``ru_maxrss``. Medians over the runs go to a table on stdout and to ``BENCHMARKS.md``.
 """
 
@@ -162,7 +163,9 @@ def floors(backend: str, pushed: Copy, scratch: Path) -> dict[tuple[str, str], S
     put = timed([*floor, "put", str(staged), target, S3.endpoint, str(S3_JOBS)], REPO_ROOT, env)
     got = scratch / "floor-get"
     get = timed([*floor, "get", str(got), target, S3.endpoint, str(S3_JOBS)], REPO_ROOT, env)
-    return {("floor", "push"): put, ("floor", "pull"): get}
+    ask = timed([*floor, "ask", str(staged), target, S3.endpoint, str(S3_JOBS)], REPO_ROOT, env)
+    return {("floor", "push"): put, ("floor", "pull"): get,
+            ("floor", "repush"): ask, ("floor", "repull"): ask}  # fmt: skip
 
 
 def _stage_pushed(pushed: Copy, staged: Path) -> None:
