@@ -47,12 +47,13 @@ def filesystem_type(path: Path, mountinfo: str | None = None) -> str | None:
     best, kind = "", None
     for line in mountinfo.splitlines():
         fields = line.split(" ")
-        if "-" not in fields or len(fields) < 5:
-            continue
+        types = [fields[i + 1] for i in range(6, len(fields) - 1) if fields[i] == "-"]
+        if not types:
+            continue  # not a mountinfo line
         point = _unescape(fields[4])
         inside = target == point or target.startswith(point.rstrip("/") + "/")
         if inside and len(point) >= len(best):
-            best, kind = point, fields[fields.index("-", 6) + 1]
+            best, kind = point, types[0]
     return kind
 
 

@@ -17,6 +17,7 @@ MOUNTINFO = """\
 31 27 0:41 / /mnt/my\\040share rw - cifs //nas/share rw
 32 27 0:42 / /mnt/box rw - fuse.sshfs user@gpu:/data rw
 33 30 254:1 / /mnt/data/scratch rw - xfs /dev/vdb rw
+not a mountinfo line - at all
 """
 
 

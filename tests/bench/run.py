@@ -163,9 +163,23 @@ def floors(backend: str, pushed: Copy, scratch: Path) -> dict[tuple[str, str], S
     put = timed([*floor, "put", str(staged), target, S3.endpoint, str(S3_JOBS)], REPO_ROOT, env)
     got = scratch / "floor-get"
     get = timed([*floor, "get", str(got), target, S3.endpoint, str(S3_JOBS)], REPO_ROOT, env)
-    ask = timed([*floor, "ask", str(staged), target, S3.endpoint, str(S3_JOBS)], REPO_ROOT, env)
+    asked = scratch / "asked.txt"
+    asked.write_text("\n".join(_unvouched(staged)))
+    ask = timed([*floor, "ask", str(asked), target, S3.endpoint, str(S3_JOBS)], REPO_ROOT, env)
     return {("floor", "push"): put, ("floor", "pull"): get,
             ("floor", "repush"): ask, ("floor", "repull"): ask}  # fmt: skip
+
+
+def _unvouched(objects: Path) -> list[str]:
+    """Objects of a DVC object tree that no ``.dir`` in it lists: what a tool must still
+    ask about when a push or pull has nothing to do."""
+    every = {p.relative_to(objects).as_posix() for p in objects.rglob("*") if p.is_file()}
+    listed = set()
+    for rel in every:
+        if rel.endswith(".dir"):
+            for row in json.loads((objects / rel).read_bytes()):
+                listed.add(f"files/md5/{row['md5'][:2]}/{row['md5'][2:]}")
+    return sorted(every - listed)
 
 
 def _stage_pushed(pushed: Copy, staged: Path) -> None:
