@@ -116,7 +116,9 @@ def _subcommand_parser() -> argparse.ArgumentParser:
         parser_.add_argument("-f", "--force", action="store_true", help="replace diverged refs")
         parser_.add_argument("-r", "--remote", help="DVC remote for the data (default: the "
                              "experiment commit's default remote)")  # fmt: skip
-        parser_.add_argument("-j", "--jobs", type=int, help="parallel transfers")
+        parser_.add_argument("-j", "--jobs", type=int, help="parallel transfers (default: per "
+                             "remote; small files between local disks go one batch at a "
+                             "time unless this is set)")  # fmt: skip
         parser_.add_argument("--no-cache", action="store_true", help="move Git refs only")
         parser_.add_argument("--allow-missing", action="store_true",
                              help="move refs even when some of their data is missing")  # fmt: skip
