@@ -18,13 +18,14 @@ import os
 import stat
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from core.config import DvcRemote
 from core.errors import ConfigError, ExptuiError
+from core.mounts import on_network
 from core.objects import CHUNK, object_relpath
 
 READ_ONLY = 0o444
@@ -211,17 +212,17 @@ class LocalStore(ObjectStore):
         """A prefix folder holding many wanted keys is listed once (a first push to an
         empty remote stat'ed 20,000 names that could not exist); the others are stat'ed,
         with string paths (2.6x faster than ``Path`` objects)."""
-        root, isfile = str(self.root), os.path.isfile
+        isfile = os.path.isfile
         by_folder: dict[str, list[ObjectKey]] = defaultdict(list)
         for key in keys:
             by_folder[key.relpath.rsplit("/", 1)[0]].append(key)
         found: set[ObjectKey] = set()
         for folder, wanted in by_folder.items():
             if len(wanted) < LOCAL_LIST_THRESHOLD:
-                found.update(k for k in wanted if isfile(f"{root}/{k.relpath}"))
+                found.update(k for k in wanted if isfile(self.location(k)))
                 continue
             try:
-                names = set(os.listdir(f"{root}/{folder}"))
+                names = set(os.listdir(f"{self.description}/{folder}"))
             except (FileNotFoundError, NotADirectoryError):
                 continue
             found.update(k for k in wanted if k.relpath.rsplit("/", 1)[1] in names)
@@ -233,10 +234,10 @@ class LocalStore(ObjectStore):
         return await asyncio.to_thread(self._sizes_now, keys)
 
     def _sizes_now(self, keys: Collection[ObjectKey]) -> dict[ObjectKey, int]:
-        root, found = str(self.root), {}
+        found = {}
         for key in keys:
             try:
-                info = os.stat(f"{root}/{key.relpath}")
+                info = os.stat(self.location(key))
             except (FileNotFoundError, NotADirectoryError):
                 continue
             if stat.S_ISREG(info.st_mode):
@@ -249,24 +250,38 @@ class LocalStore(ObjectStore):
     def upload_now(self, source: str | Path, key: ObjectKey) -> None:
         """Copy (sendfile where the OS has it) to a temporary name, then rename: the plan
         already knows the object is missing, and a rename over an equal object is harmless."""
+        try:
+            with self.incoming(key) as temporary:
+                copy_read_only(source, temporary)
+                place_atomically(temporary, self.location(key))
+        except PermissionError as exc:
+            raise StoreError(
+                f"Cannot write to DVC remote '{self.description}': permission denied.",
+                "Check the directory's permissions, or push to another remote with -r.",
+            ) from exc
+
+    @contextlib.contextmanager
+    def incoming(self, key: ObjectKey) -> Iterator[str]:
+        """A temporary name beside ``key``'s place, removed if the caller fails before
+        placing it. Per object as few syscalls as possible (20,000 small objects are little
+        else): each folder is made once per store, nothing is unlinked after a rename."""
         final = self.location(key)
-        directory = os.path.dirname(final)
-        if directory not in self._made:
-            os.makedirs(directory, exist_ok=True)
-            self._made.add(directory)
+        folder = os.path.dirname(final)
+        if folder not in self._made:
+            os.makedirs(folder, exist_ok=True)
+            self._made.add(folder)
         temporary = temporary_name(final)
         try:
-            copy_read_only(source, temporary)
-            os.replace(temporary, final)
-        except BaseException as exc:
+            yield temporary
+        except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
-            if isinstance(exc, PermissionError):
-                raise StoreError(
-                    f"Cannot write to DVC remote '{self.description}': permission denied.",
-                    "Check the directory's permissions, or push to another remote with -r.",
-                ) from exc
             raise
+
+    @functools.cached_property
+    def networked(self) -> bool:
+        """On NFS, SMB, FUSE or a cluster file system, where each syscall is a round trip."""
+        return on_network(self.root)
 
     async def download(self, key: ObjectKey, target: str | Path, size: int | None = None) -> str:
         digest, _size = await asyncio.to_thread(copy_hashing, self.location(key), target)

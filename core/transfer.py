@@ -28,7 +28,6 @@ from typing import Any
 
 from core.config import DvcRemote
 from core.errors import ConfigError, ExptuiError
-from core.mounts import on_network
 from core.objects import InvalidObjectError, is_dir_oid, manifest_md5s
 from core.progress import ProgressBoard
 from core.refs import ExpRef
@@ -43,7 +42,6 @@ from core.stores import (
     open_store,
     place_atomically,
     temporary_beside,
-    temporary_name,
 )
 
 RETRIES = 3
@@ -379,7 +377,6 @@ class Transfer:
         self.cancelled = cancelled
         self.cache = LocalStore(repo.cache.root)
         self.planned = False
-        self._folders: set[str] = set()  # cache folders known to exist
         self.indexes = {
             item.remote.name: RemoteIndex(index_path(repo.dvc_dir, item.remote)) for item in items
         }
@@ -476,7 +473,7 @@ class Transfer:
         everything on a network file system, or when the user asked for ``-j``."""
         if not isinstance(store, LocalStore) or self.jobs is not None:
             return False
-        return not (on_network(store.root) or on_network(self.cache.root))
+        return not (store.networked or self.cache.networked)
 
     async def _move(
         self,
@@ -544,28 +541,9 @@ class Transfer:
             if self.verify:
                 _verified(store, key, store.verify_now(key, sent))
             return sent
-        with self._incoming(key) as temporary:
+        with self.cache.incoming(key) as temporary:
             digest, size = copy_hashing(store.location(key), temporary)
             return self._admit(store, key, temporary, digest, size)
-
-    @contextlib.contextmanager
-    def _incoming(self, key: ObjectKey) -> Iterator[str]:
-        """A temporary name beside the object's place in the cache, removed if the
-        object is not admitted. Per object as few syscalls as possible (20,000 small
-        objects are little else): the folder is made once per operation, and nothing is
-        unlinked after a successful rename."""
-        final = self.cache.location(key)
-        folder = os.path.dirname(final)
-        if folder not in self._folders:
-            os.makedirs(folder, exist_ok=True)
-            self._folders.add(folder)
-        temporary = temporary_name(final)
-        try:
-            yield temporary
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
 
     def _admit(
         self, store: ObjectStore, key: ObjectKey, temporary: str, digest: str,
@@ -606,7 +584,7 @@ class Transfer:
             if self.verify:
                 _verified(store, key, await store.verify(key, sent))
             return sent
-        with self._incoming(key) as temporary:
+        with self.cache.incoming(key) as temporary:
             digest = await store.download(key, temporary, size)
             return self._admit(store, key, temporary, digest)
 
