@@ -67,6 +67,9 @@ class ExpData:
     files: set[ObjectKey] = field(default_factory=set)
     dirs: dict[ObjectKey, list[ObjectKey] | None] = field(default_factory=dict)
     sizes: dict[ObjectKey, int] = field(default_factory=dict)
+    # Per .dir, its files' mean size from the lock (size / nfiles). It only shapes batches:
+    # a pull knows no file's own size before moving it.
+    mean_entry_size: dict[ObjectKey, int] = field(default_factory=dict)
     to_move: set[ObjectKey] = field(default_factory=set)
     missing: set[ObjectKey] = field(default_factory=set)
     optional: set[ObjectKey] = field(default_factory=set)  # push: false outputs, on pull
@@ -172,6 +175,8 @@ def collect(
                 item.dirs[key] = _manifest(repo.cache.root, key)
                 if out.size is not None and item.dirs[key] is None:
                     item.sizes[key] = 0
+                if out.size is not None and out.nfiles:
+                    item.mean_entry_size[key] = out.size // out.nfiles
             else:
                 item.files.add(key)
                 if out.size is not None:
@@ -429,6 +434,7 @@ class Transfer:
         self.blocked = {(r.item.remote.name, k) for r in results for k in r.item.missing}
         self.dirs = {(r.item.remote.name, k): v for r in results for k, v in r.item.dirs.items()}
         sizes = {job: owner.item.sizes.get(job[1]) for job, owner in owners.items()}
+        weights = _weights(results, sizes)
         self.board.start_phase("objects", len(owners), sum(v or 0 for v in sizes.values()))
         for result in results:
             mine = [j for j, o in owners.items() if o is result]
@@ -438,7 +444,7 @@ class Transfer:
         )
         for stage in ("files", "dirs"):  # every file of a directory before its .dir
             jobs = [j for j in owners if is_dir_oid(j[1].oid) == (stage == "dirs")]
-            await asyncio.gather(*self._batches(gate, stores, jobs, owners, sizes))
+            await asyncio.gather(*self._batches(gate, stores, jobs, owners, sizes, weights))
         for result in results:
             for key in result.item.to_move:
                 why = self.failed.get((result.item.remote.name, key))
@@ -454,13 +460,14 @@ class Transfer:
         jobs: list[Job],
         owners: dict[Job, ExpTransfer],
         sizes: dict[Job, int | None],
+        weights: dict[Job, int],
     ) -> list[Any]:
         tasks = []
         serial = asyncio.Semaphore(1)
         for name, store in stores.items():
             mine = [j for j in jobs if j[0] == name]
             lane = serial if self._syscall_bound(store) else gate
-            for chunk in _chunks(mine, store.batch, sizes):
+            for chunk in _chunks(mine, store.batch, weights):
                 tasks.append(
                     self._move(lane if len(chunk) > 1 else gate, store, chunk, owners, sizes)
                 )
@@ -589,14 +596,30 @@ class Transfer:
             return self._admit(store, key, temporary, digest)
 
 
-def _chunks(jobs: list[Job], most: int, sizes: dict[Job, int | None]) -> Iterator[list[Job]]:
+def _weights(results: list[ExpTransfer], sizes: dict[Job, int | None]) -> dict[Job, int]:
+    """Each job's size, or else its directory's mean file size: a pull from a local remote
+    batched three unsized 200 MB files into one thread and hashed them one after another."""
+    weights = {job: size for job, size in sizes.items() if size is not None}
+    for result in results:
+        item = result.item
+        for key, mean in item.mean_entry_size.items():
+            for entry in item.dirs.get(key) or []:
+                weights.setdefault((item.remote.name, entry), mean)
+    return weights
+
+
+def _chunks(jobs: list[Job], most: int, weights: dict[Job, int]) -> Iterator[list[Job]]:
     """Batches of at most ``most`` jobs and about BATCH_BYTES: many small files share a
-    thread hand-off, while large ones get threads of their own and hash in parallel."""
+    thread hand-off, while a large one gets a batch, so a thread, of its own and hashes in
+    parallel with the others."""
     chunk: list[Job] = []
     weight = 0
     for job in jobs:
+        if weights.get(job, 0) >= BATCH_BYTES:
+            yield [job]
+            continue
         chunk.append(job)
-        weight += sizes.get(job) or 0
+        weight += weights.get(job, 0)
         if len(chunk) >= most or weight >= BATCH_BYTES:
             yield chunk
             chunk, weight = [], 0

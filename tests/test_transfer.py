@@ -6,6 +6,8 @@ import asyncio
 import json
 import os
 import stat
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from core.dvcfiles import Output
 from core.objects import md5_bytes
 from core.repo import Repository
 from core.stores import LOCAL_LIST_THRESHOLD, LocalStore, ObjectKey
+from tests.big_experiment import add_big_experiment
 from tests.conftest import git
 from tests.remote_setup import server_refs
 from tui.cli import main
@@ -158,6 +161,39 @@ def test_a_file_lost_under_a_remote_dir_fails_the_pull_and_keeps_the_dir_out(
     assert not object_path(cache, manifest[0]["md5"]).exists()
     assert all(object_path(cache, row["md5"]).is_file() for row in manifest[1:])
     assert not list(cache.rglob("*.tmp"))
+
+
+def test_large_files_of_a_directory_are_pulled_in_parallel(
+    capsys: pytest.CaptureFixture[str],
+    fresh_demo: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A pull knows no file's size before moving it; the lock's size / nfiles does, so
+    large files get threads of their own and hash side by side (they once queued in one)."""
+    add_big_experiment(fresh_demo, "big-files", files=3, size=9 << 20)
+    code, _ = run_json(capsys, "push", "origin", "big-files", "-C", str(fresh_demo))
+    assert code == 0
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(fresh_demo.parent / "origin.git"), str(clone), cwd=tmp_path)
+    lock, running, most = threading.Lock(), [0], [0]
+    real = stores.copy_hashing
+
+    def counting(source: str | Path, target: str | Path) -> tuple[str, int]:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.05)  # a slow disk: the others must not wait for this one
+            return real(source, target)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr("core.transfer.copy_hashing", counting)
+    code, result = run_json(capsys, "pull", "origin", "big-files", "-C", str(clone))
+    assert code == 0 and result["success"] == ["big-files"]
+    assert most[0] >= 2
 
 
 @pytest.fixture
