@@ -60,6 +60,10 @@ def test_push_repush_and_pull_through_s3(
             fresh_demo / ".dvc/cache" / rel
         ).read_bytes()
         assert stat.S_IMODE((clone / ".dvc/cache" / rel).stat().st_mode) == 0o444
+    # All of it cached now: a re-pull asks the remote nothing, so it works unreachable too.
+    use_s3(clone, f"http://127.0.0.1:{free_port()}", bucket)
+    code, again = run_json(capsys, "pull", "origin", "tuned-lr", "-r", "s3", "-C", str(clone))
+    assert code == 0 and again["downloaded"] == {"files": 0, "bytes": 0}
 
 
 def test_missing_bucket_is_one_clear_error(
