@@ -625,6 +625,8 @@ def _weights(results: list[ExpTransfer], sizes: dict[Job, int | None]) -> dict[J
     """Each job's size, or else its directory's mean file size: a pull from a local remote
     batched three unsized 200 MB files into one thread and hashed them one after another."""
     weights = {job: size for job, size in sizes.items() if size is not None}
+    if len(weights) == len(sizes):
+        return weights  # every size known (a push), or nothing to move
     for result in results:
         item = result.item
         for key, mean in item.mean_entry_size.items():
