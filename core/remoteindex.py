@@ -94,8 +94,8 @@ class RemoteIndex:
         self._dropped = True
 
     def save(self) -> None:
-        if self.path is None:
-            return
+        if self.path is None or not (self._pending or self._dropped):
+            return  # nothing learnt: no database to open (a plan, then its run, each save)
         with self._connection(create=True) as db:
             if db is None:
                 return
