@@ -388,6 +388,8 @@ class Stores:
     async def close(self) -> None:
         """Close what opened; one still opening is waited for, so it cannot leak."""
         for task in self.opening.values():
+            if task.cancelled():  # cancelled with whoever awaited it: nothing opened
+                continue
             with contextlib.suppress(Exception):  # a store that failed to open has no client
                 await (await task).close()
 
