@@ -188,12 +188,16 @@ def collect(
 
 
 def _manifest(cache_root: Path, key: ObjectKey) -> list[ObjectKey] | None:
-    path = cache_root / key.relpath
     try:
-        md5s = manifest_md5s(path.read_bytes(), f"manifest {key.oid}")
+        return _entry_keys(key, (cache_root / key.relpath).read_bytes())
     except FileNotFoundError:
         return None
-    return [ObjectKey(md5, key.legacy) for md5 in md5s]
+
+
+def _entry_keys(manifest: ObjectKey, data: bytes) -> list[ObjectKey]:
+    """The objects a manifest lists, in its layout (3.x or legacy)."""
+    md5s = manifest_md5s(data, f"manifest {manifest.oid}")
+    return [ObjectKey(md5, manifest.legacy) for md5 in md5s]
 
 
 def _add_entries(item: ExpData) -> None:
@@ -238,17 +242,28 @@ async def _plan_push(
     for name, group in _by_remote(items).items():
         store, index = await stores.get(name), indexes[name]
         files, dirs = _union(group)
-        present_dirs = await _present_dirs(store, index, dirs)
-        # A present .dir means its entries are present: skip checking them (DVC does too).
-        covered = {e for d in present_dirs for e in (dirs[d] or [])}
-        present = present_dirs | covered | await _present_files(store, index, files - covered)
-        local = await cache.sizes((files | set(dirs)) - present)
+        every = files | set(dirs)
+        present = await _on_remote(store, index, dirs, every)
+        local = await cache.sizes(every - present)
         for item in group:
             item.to_move = {key for key in item.objects - present if key in local}
             item.missing = item.objects - present - item.to_move
             for key in item.to_move:
                 if not item.sizes.get(key):
                     item.sizes[key] = local[key]
+
+
+async def _on_remote(
+    store: ObjectStore,
+    index: RemoteIndex,
+    dirs: dict[ObjectKey, list[ObjectKey] | None],
+    wanted: set[ObjectKey],
+) -> set[ObjectKey]:
+    """Which wanted objects the remote has. A .dir there vouches for its entries: no
+    question per file (DVC does the same)."""
+    remote = await _present_dirs(store, index, {k: v for k, v in dirs.items() if k in wanted})
+    covered = {e for d in remote for e in (dirs[d] or [])} & wanted
+    return remote | covered | await _present_files(store, index, wanted - set(dirs) - covered)
 
 
 async def _present_dirs(
@@ -311,19 +326,6 @@ async def _plan_pull(
             item.missing = item.objects - local - remote
 
 
-async def _on_remote(
-    store: ObjectStore,
-    index: RemoteIndex,
-    dirs: dict[ObjectKey, list[ObjectKey] | None],
-    wanted: set[ObjectKey],
-) -> set[ObjectKey]:
-    """Which wanted objects the remote has. As on push, a .dir there vouches for its
-    entries: no question per file."""
-    remote = await _present_dirs(store, index, {k: v for k, v in dirs.items() if k in wanted})
-    covered = {e for d in remote for e in (dirs[d] or [])} & wanted
-    return remote | covered | await _present_files(store, index, wanted - set(dirs) - covered)
-
-
 async def _fetch_manifest(
     store: ObjectStore, cache: LocalStore, key: ObjectKey
 ) -> list[ObjectKey] | None:
@@ -333,8 +335,7 @@ async def _fetch_manifest(
             return None
         digest = await store.download(key, target)
         _check_digest(digest, key, store)
-        md5s = manifest_md5s(target.read_bytes(), f"manifest {key.oid}")
-        return [ObjectKey(md5, key.legacy) for md5 in md5s]
+        return _entry_keys(key, target.read_bytes())
     except InvalidObjectError as exc:
         raise CorruptObjectError(
             f"Manifest {key.oid} on '{store.description}' is not a valid .dir: {exc.message}"
