@@ -194,7 +194,8 @@ class LocalStore(ObjectStore):
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self.description = str(self.root)
+        self.base = str(self.root)  # for string paths in the copy loops
+        self.description = self.base
         self._made: set[str] = set()  # directories known to exist: one mkdir each
 
     def path(self, key: ObjectKey) -> Path:
@@ -203,7 +204,7 @@ class LocalStore(ObjectStore):
     def location(self, key: ObjectKey) -> str:
         """:meth:`path` as a string, for the copy loops: a ``Path`` per object cost a
         tenth of a pull of 20,000 small files."""
-        return f"{self.description}/{key.relpath}"
+        return f"{self.base}/{key.relpath}"
 
     async def present(self, keys: Collection[ObjectKey]) -> set[ObjectKey]:
         return await asyncio.to_thread(self._present_now, keys)
@@ -222,7 +223,7 @@ class LocalStore(ObjectStore):
                 found.update(k for k in wanted if isfile(self.location(k)))
                 continue
             try:
-                names = set(os.listdir(f"{self.description}/{folder}"))
+                names = set(os.listdir(f"{self.base}/{folder}"))
             except (FileNotFoundError, NotADirectoryError):
                 continue
             found.update(k for k in wanted if k.relpath.rsplit("/", 1)[1] in names)
