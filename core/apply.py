@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import stat
-import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,13 +32,13 @@ from dulwich.repo import get_user_identity
 from core.dvcfiles import Output
 from core.dvclock import dvc_lock
 from core.errors import ExptuiError
-from core.objects import ManifestEntry, parse_manifest
-from core.paths import UnsafePathError
+from core.objects import ManifestEntry, md5_file, parse_manifest
+from core.paths import UnsafePathError, tree_path_problem
 from core.refs import APPLY_ORIG_HEAD, APPLY_STASH, EXEC_APPLY, ExpRef
 from core.repo import Repository
 from core.select import resolve_experiment
-
-SYMLINK = 0o120000
+from core.workspace import SYMLINK_MODE as SYMLINK
+from core.workspace import Workspace
 
 
 class MissingDataError(ExptuiError):
@@ -47,7 +46,12 @@ class MissingDataError(ExptuiError):
 
 
 class UnsafeApplyError(ExptuiError):
-    """A path would leave the workspace; nothing was written."""
+    """A path would leave the workspace or destroy something; nothing was written."""
+
+
+class ApplyInterruptedError(ExptuiError):
+    """The system refused a write half-way (disk full, permissions); the stash holds the
+    user's changes."""
 
 
 @dataclass
@@ -101,21 +105,98 @@ def plan_apply(repo: Repository, arg: str) -> ApplyPlan:
     plan = ApplyPlan(ref, sha, head, exp_files, sorted(set(head_files) - set(exp_files)), [])
     state = repo.project_state(sha)
     plan.problems += [w for w in state.warnings if "unsafe" in w]
-    for path, (mode, blob) in exp_files.items():
-        _check_inside(repo.root, path, plan.problems)
-        if mode == SYMLINK:
-            target = repo.git[blob].as_raw_string().decode("utf-8", "replace")
-            _check_link(repo.root, path, target, plan.problems)
+    reserved = _reserved_paths(repo)
+    links = {p: _link_target(repo, b) for p, (m, b) in exp_files.items() if m == SYMLINK}
+    for path in exp_files:
+        _check_tree_path(path, reserved, plan.problems)
+    for path, target in links.items():
+        if _resolve_in_tree(path, target, links) is None:
+            plan.problems.append(f"{path}: a symlink to {target!r}, outside the workspace")
     for out in state.outputs:
         if not out.cache or out.oid is None:
             continue
         entries = _entries(repo, out, plan)
         plan.outputs.append((out, entries))
-        base = f"{repo.prefix}/{out.path}" if repo.prefix else out.path
-        _check_inside(repo.root, base, plan.problems)
+        base = _output_path(repo, out)
+        _check_output(base, reserved, exp_files, plan.problems)
         for entry in entries or []:
-            _check_inside(repo.root, f"{base}/{entry.relpath}", plan.problems)
+            _check_tree_path(f"{base}/{entry.relpath}", (), plan.problems)
+    if not plan.problems:
+        _check_layout(repo, plan, head_files)
     return plan
+
+
+def _link_target(repo: Repository, blob: bytes) -> str:
+    return repo.git[blob].as_raw_string().decode("utf-8", "surrogateescape")
+
+
+def _output_path(repo: Repository, out: Output) -> str:
+    """An output's path from the Git root (outputs are relative to the DVC root)."""
+    return f"{repo.prefix}/{out.path}" if repo.prefix else out.path
+
+
+def _reserved_paths(repo: Repository) -> tuple[str, ...]:
+    """Directories no experiment may write into or replace: DVC's own (the cache would be
+    poisoned, its scratch space corrupted) and the cache when it lives in the workspace."""
+    dvc = f"{repo.prefix}/.dvc" if repo.prefix else ".dvc"
+    reserved = [f"{dvc}/cache", f"{dvc}/tmp"]
+    with contextlib.suppress(ValueError):
+        cache = Path(os.path.realpath(repo.cache.root)).relative_to(os.path.realpath(repo.root))
+        reserved.append(cache.as_posix())
+    return tuple(r for r in reserved if r not in ("", "."))
+
+
+def _inside(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory + "/")
+
+
+def _check_tree_path(path: str, reserved: tuple[str, ...], problems: list[str]) -> None:
+    """Git's rules for a checked-out name, and never into DVC's cache or scratch space."""
+    reason = tree_path_problem(path)
+    if reason is None and any(_inside(path, r) for r in reserved):
+        reason = "a path inside DVC's cache or scratch directory"
+    if reason is not None:
+        problems.append(f"{path!r}: {reason}")
+
+
+def _check_output(
+    base: str,
+    reserved: tuple[str, ...],
+    exp_files: dict[str, tuple[int, bytes]],
+    problems: list[str],
+) -> None:
+    """An output replaces whatever is at its path: never the repository, ``.dvc`` or the
+    cache, and never a path the experiment also tracks in Git."""
+    _check_tree_path(base, (), problems)
+    dvc_dir = reserved[0].rsplit("/", 1)[0]
+    if any(_inside(base, r) or _inside(r, base) for r in (*reserved, dvc_dir)):
+        problems.append(f"{base!r}: an output over DVC's own directory or its cache")
+    if base in exp_files or any(_inside(p, base) for p in exp_files):
+        problems.append(f"{base!r}: both an output and a file Git tracks in the experiment")
+
+
+def _resolve_in_tree(path: str, target: str, links: dict[str, str], hops: int = 40) -> str | None:
+    """Where the symlink ``path -> target`` leads once the experiment's own symlinks are
+    followed (as the filesystem will), or None when it leaves the workspace."""
+    if target.startswith("/") or hops == 0:
+        return None
+    parts: list[str] = path.split("/")[:-1]
+    for part in target.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+            continue
+        parts.append(part)
+        here = "/".join(parts)
+        if here in links:
+            resolved = _resolve_in_tree(here, links[here], links, hops - 1)
+            if resolved is None:
+                return None
+            parts = resolved.split("/") if resolved else []
+    return "/".join(parts)
 
 
 def _entries(repo: Repository, out: Output, plan: ApplyPlan) -> list[ManifestEntry] | None:
@@ -135,22 +216,91 @@ def _entries(repo: Repository, out: Output, plan: ApplyPlan) -> list[ManifestEnt
     return entries
 
 
-def _check_inside(root: Path, path: str, problems: list[str]) -> None:
-    """The nearest existing ancestor must resolve inside the workspace (no symlink out)."""
-    target = root / path
-    probe = target.parent
-    while not probe.exists() and probe != root:
-        probe = probe.parent
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(probe)
-    if real != real_root and not real.startswith(real_root + os.sep):
-        problems.append(f"{path}: a symlink in the workspace leads outside it ({real})")
+def _check_layout(repo: Repository, plan: ApplyPlan, head_files: dict[str, Any]) -> None:
+    """What the workspace holds must let every write land where it says, through real
+    directories only, without destroying anything Git or the cache cannot give back."""
+    workspace = Workspace(repo.root)
+    deleted = set(plan.deletes)
+    kinds: dict[str, str | None] = {}
+
+    def kind(path: str) -> str | None:
+        if path not in kinds:
+            kinds[path] = workspace.kind(path)
+        return kinds[path]
+
+    for path in _written_paths(repo, plan):
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            parent = "/".join(parts[:depth])
+            reason = _not_a_directory(repo, plan, parent, kind(parent), deleted)
+            if reason:
+                plan.problems.append(f"{path!r}: {reason}")
+                break
+    for path in plan.writes:
+        if kind(path) == "dir" and _files_below(repo.root, path) - deleted:
+            reason = "a directory in the workspace holds files where the experiment has a file"
+            plan.problems.append(f"{path!r}: {reason}; move them away")
+    tracked = set(head_files) | set(plan.writes)
+    for out, _files in plan.outputs:
+        lost = next(_unrecoverable(repo, _output_path(repo, out), tracked, out.legacy), None)
+        if lost is not None:
+            reason = "holds data that is neither in Git nor in the DVC cache"
+            plan.problems.append(f"{lost!r} {reason}; `dvc commit` it or move it away")
 
 
-def _check_link(root: Path, path: str, target: str, problems: list[str]) -> None:
-    resolved = os.path.normpath(os.path.join(root, os.path.dirname(path), target))
-    if os.path.isabs(target) or not (resolved + os.sep).startswith(str(root) + os.sep):
-        problems.append(f"{path}: a symlink to {target!r}, outside the workspace")
+def _not_a_directory(
+    repo: Repository, plan: ApplyPlan, parent: str, kind: str | None, deleted: set[str]
+) -> str | None:
+    """Why ``parent`` will not be a real directory when apply writes below it, if so."""
+    if parent in plan.writes:
+        return f"written through {parent!r}, which the experiment makes a file or a symlink"
+    if kind not in ("link", "file", "other") or parent in deleted:
+        return None
+    if kind != "link":
+        return f"{parent!r} in the workspace is a file, not a directory"
+    real, root = os.path.realpath(repo.root / parent), os.path.realpath(repo.root)
+    if not real.startswith(root + os.sep):
+        return f"{parent!r} in the workspace is a symlink that leads outside it ({real})"
+    return f"{parent!r} in the workspace is a symlink; exptui writes nothing through one"
+
+
+def _written_paths(repo: Repository, plan: ApplyPlan) -> Iterator[str]:
+    yield from plan.writes
+    for out, entries in plan.outputs:
+        base = _output_path(repo, out)
+        if out.is_dir:
+            yield base
+            yield from (f"{base}/{e.relpath}" for e in entries or [])
+        else:
+            yield base
+
+
+def _files_below(root: Path, directory: str) -> set[str]:
+    """Every non-directory below ``directory`` (links listed, never followed), as paths
+    from ``root``."""
+    found: set[str] = set()
+    for top, dirs, files in os.walk(root / directory):
+        links = [d for d in dirs if os.path.islink(os.path.join(top, d))]
+        found.update(Path(top, name).relative_to(root).as_posix() for name in files + links)
+    return found
+
+
+def _unrecoverable(repo: Repository, base: str, tracked: set[str], legacy: bool) -> Iterator[str]:
+    """Files at an output's path that replacing the output would lose: not tracked by Git
+    (HEAD or the experiment) and whose content the cache does not hold."""
+    target = repo.root / base
+    if target.is_symlink() or not target.exists():
+        return
+    files = [target] if target.is_file() else [
+        Path(top) / name for top, _dirs, names in os.walk(target) for name in names
+    ]  # fmt: skip
+    for path in files:
+        rel = path.relative_to(repo.root).as_posix()
+        if rel in tracked or path.is_symlink() or not path.is_file():
+            continue
+        md5, _size = md5_file(str(path))
+        if not (repo.cache.exists(md5) or repo.cache.exists(md5, legacy=True)):
+            yield rel
 
 
 # -- running -------------------------------------------------------------------------------
@@ -160,15 +310,16 @@ def _check_link(root: Path, path: str, target: str, problems: list[str]) -> None
 class ApplyResult:
     plan: ApplyPlan
     stashed: bool
+    kept_in_stash: list[str] = field(default_factory=list)
 
 
-def run_apply(repo: Repository, plan: ApplyPlan, remote_hint: str = "origin") -> ApplyResult:
-    """Apply, or refuse before writing anything."""
+def check_apply(plan: ApplyPlan, remote_hint: str = "origin") -> None:
+    """Raise the reason this plan must not run, if any: asked before the user is."""
     if plan.problems:
         raise UnsafeApplyError(
             f"Refusing to apply '{plan.ref.name}': {plan.problems[0]}"
             + (f" (and {len(plan.problems) - 1} more)" if len(plan.problems) > 1 else ""),
-            "Nothing was written. The experiment's files point outside the workspace.",
+            "Nothing was written.",
         )
     if plan.missing:
         raise MissingDataError(
@@ -176,15 +327,33 @@ def run_apply(repo: Repository, plan: ApplyPlan, remote_hint: str = "origin") ->
             f"(first: {sorted(plan.missing)[0]}).",
             f"Nothing was written. Fetch them with: exptui pull {remote_hint} {plan.ref.name}",
         )
+
+
+def run_apply(repo: Repository, plan: ApplyPlan, remote_hint: str = "origin") -> ApplyResult:
+    """Apply, or refuse before writing anything."""
+    check_apply(plan, remote_hint)
     with dvc_lock(repo.dvc_dir):
         stash_files = _stash(repo, plan)
         repo.git.refs[APPLY_ORIG_HEAD.encode()] = plan.head.encode()
-        _write_tree(repo, plan)
-        _restore(repo, plan, stash_files)
-        _reset_index(repo, plan.head)
-        _checkout_outputs(repo, plan)
+        workspace = Workspace(repo.root)
+        try:
+            _write_tree(repo, workspace, plan)
+            kept = _restore(repo, workspace, plan, stash_files)
+            _reset_index(repo, plan.head)
+            _checkout_outputs(repo, workspace, plan)
+        except (OSError, UnsafePathError) as exc:
+            raise _interrupted(plan, exc, bool(stash_files)) from exc
         repo.git.refs[EXEC_APPLY.encode()] = plan.sha.encode()
-    return ApplyResult(plan, bool(stash_files))
+    return ApplyResult(plan, bool(stash_files), kept)
+
+
+def _interrupted(plan: ApplyPlan, exc: BaseException, stashed: bool) -> ApplyInterruptedError:
+    reason = exc.message if isinstance(exc, ExptuiError) else str(exc)
+    where = "your changes are in refs/exps/apply/stash (git stash apply refs/exps/apply/stash)"
+    return ApplyInterruptedError(
+        f"Applying '{plan.ref.name}' stopped half-way: {reason}",
+        f"Fix the cause and apply again; {where if stashed else 'you had no local changes'}.",
+    )
 
 
 def _identity(repo: Repository) -> bytes:
@@ -272,52 +441,32 @@ def _commit(repo: Repository, tree: bytes, parents: list[str], message: str) -> 
     return commit.id.decode()
 
 
-def _write_file(target: Path, data: bytes, mode: int) -> None:
-    """Replace ``target`` atomically with a file (or symlink) of the given git mode."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.is_dir() and not target.is_symlink():
-        shutil.rmtree(target)
-    if mode == SYMLINK:
-        with contextlib.suppress(FileNotFoundError):
-            target.unlink()
-        os.symlink(data.decode("utf-8", "surrogateescape"), target)
-        return
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".exptui-", suffix=".tmp")
-    with os.fdopen(fd, "wb") as stream:
-        stream.write(data)
-    umask = _umask()
-    os.chmod(tmp, (0o777 if mode == 0o100755 else 0o666) & ~umask)
-    os.replace(tmp, target)
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
-def _write_tree(repo: Repository, plan: ApplyPlan) -> None:
+def _write_tree(repo: Repository, workspace: Workspace, plan: ApplyPlan) -> None:
     for path in plan.deletes:
-        with contextlib.suppress(FileNotFoundError):
-            (repo.root / path).unlink()
-        _prune_empty_dirs(repo.root, (repo.root / path).parent)
+        if workspace.kind(path) != "dir":  # a tracked file the user made a directory: kept
+            workspace.remove(path)
     for path, (mode, blob) in plan.writes.items():
-        _write_file(repo.root / path, repo.git[blob].as_raw_string(), mode)
+        workspace.write(path, repo.git[blob].as_raw_string(), mode)
 
 
-def _prune_empty_dirs(root: Path, directory: Path) -> None:
-    while directory != root and directory.is_dir() and not any(directory.iterdir()):
-        directory.rmdir()
-        directory = directory.parent
-
-
-def _restore(repo: Repository, plan: ApplyPlan, stashed: dict[str, tuple[int, bytes]]) -> None:
+def _restore(
+    repo: Repository,
+    workspace: Workspace,
+    plan: ApplyPlan,
+    stashed: dict[str, tuple[int, bytes]],
+) -> list[str]:
     """Stashed files that neither HEAD nor the experiment track come back (untracked and
-    newly added files), as DVC does; tracked edits stay in the stash."""
+    newly added files), as DVC does; tracked edits stay in the stash, and so does a file
+    the experiment's layout has no room for (returned, so the user is told)."""
     head_paths = set(_tree_files(repo, plan.head))
+    kept = []
     for path, (mode, blob) in stashed.items():
         if path not in plan.writes and path not in head_paths:
-            _write_file(repo.root / path, repo.git[blob].as_raw_string(), mode)
+            try:
+                workspace.write(path, repo.git[blob].as_raw_string(), mode)
+            except (OSError, UnsafePathError):
+                kept.append(path)
+    return kept
 
 
 def _reset_index(repo: Repository, head: str) -> None:
@@ -344,65 +493,18 @@ def link_types(repo: Repository) -> list[str]:
     return chosen or ["reflink", "copy"]
 
 
-def _checkout_outputs(repo: Repository, plan: ApplyPlan) -> None:
+def _checkout_outputs(repo: Repository, workspace: Workspace, plan: ApplyPlan) -> None:
     """Replace each output from the cache with the first link type that works here."""
     kinds = link_types(repo)
     for out, entries in plan.outputs:
-        target = repo.dvc_root / out.path
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        elif target.exists() or target.is_symlink():
-            target.unlink()
+        base = _output_path(repo, out)
+        workspace.remove(base)
         if out.is_dir:
             for entry in entries or []:
-                _link(repo.cache.path_for(entry.md5, out.legacy), target / entry.relpath, kinds)
+                source = repo.cache.path_for(entry.md5, out.legacy)
+                workspace.link(f"{base}/{entry.relpath}", source, kinds)
         else:
-            _link(repo.cache.path_for(out.oid or "", out.legacy), target, kinds)
-
-
-def _link(source: Path, target: Path, kinds: list[str]) -> None:
-    """Materialise one cache file at ``target`` through a temporary name, trying the link
-    types in order; a copy always works and never shares bytes with the cache."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".exptui-")) / "f"
-    try:
-        for kind in kinds:
-            if _try_link(kind, source, tmp):
-                os.replace(tmp, target)
-                return
-        _try_link("copy", source, tmp)
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(OSError):
-            shutil.rmtree(tmp.parent)
-
-
-def _try_link(kind: str, source: Path, tmp: Path) -> bool:
-    try:
-        if kind == "hardlink":
-            os.link(source, tmp)
-        elif kind == "symlink":
-            os.symlink(source, tmp)
-        elif kind == "reflink":
-            _reflink(source, tmp)
-        else:
-            shutil.copyfile(source, tmp)
-            os.chmod(tmp, 0o666 & ~_umask())
-        return True
-    except OSError:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        return False
-
-
-def _reflink(source: Path, target: Path) -> None:
-    """A copy-on-write clone (Btrfs, XFS, APFS); raises OSError where unsupported."""
-    import fcntl
-
-    ficlone = 0x40049409  # Linux FICLONE ioctl
-    with open(source, "rb") as src, open(target, "wb") as dst:
-        fcntl.ioctl(dst.fileno(), ficlone, src.fileno())
-    os.chmod(target, 0o666 & ~_umask())
+            workspace.link(base, repo.cache.path_for(out.oid or "", out.legacy), kinds)
 
 
 def has_local_changes(repo: Repository) -> bool:

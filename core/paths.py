@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import posixpath
 
+from dulwich.index import (
+    validate_path_element_default,
+    validate_path_element_hfs,
+    validate_path_element_ntfs,
+)
+
 from core.errors import ExptuiError
 
 
@@ -29,3 +35,29 @@ def confine(path: str, base: str = "") -> str:
     if joined == ".." or joined.startswith("../") or joined.startswith("/"):
         raise UnsafePathError(f"Refusing path {path!r}: it leads outside the repository.")
     return "" if joined == "." else joined
+
+
+def _element_is_safe(element: bytes) -> bool:
+    """Git's ``verify_path`` for one name: no ``.``, ``..``, empty, and no spelling of
+    ``.git`` that Git, NTFS (``.GIT``, ``git~1``, ``.git.``) or HFS+ (ignorable code points)
+    would treat as the repository's own directory."""
+    if not (validate_path_element_default(element) and validate_path_element_ntfs(element)):
+        return False
+    try:
+        element.decode("utf-8")
+    except UnicodeDecodeError:
+        return True  # HFS+ cannot store it at all, so it cannot alias .git there
+    return validate_path_element_hfs(element)
+
+
+def tree_path_problem(path: str) -> str | None:
+    """Why Git would refuse to check out ``path`` (a ``/``-separated name from a tree, a
+    lock file or a manifest), or None when it is an ordinary name."""
+    raw = path.encode("utf-8", "surrogateescape")
+    if not raw or raw.startswith(b"/") or b"\x00" in raw:
+        return "an empty, absolute or NUL-bearing path"
+    for element in raw.split(b"/"):
+        if not _element_is_safe(element):
+            shown = element.decode("utf-8", "backslashreplace")
+            return f"a path through {shown!r}, which Git refuses to check out"
+    return None
