@@ -22,7 +22,7 @@ from pathlib import Path
 from dulwich.objects import Commit
 
 from core.errors import ExptuiError
-from core.refs import ExpRef, is_experiment_namespace
+from core.refs import ExpRef, is_experiment_namespace, is_sha
 from core.refstore import read_namespace
 from core.repo import Repository
 from core.transport import Connection, GitRemoteSpec
@@ -76,8 +76,14 @@ def list_remote(conn: Connection) -> RemoteListing:
         if not is_experiment_namespace(name):
             continue
         try:
-            refs[ExpRef.parse(name)] = sha.decode()
+            ref = ExpRef.parse(name)
         except ExptuiError:
+            skipped.append(name)
+            continue
+        text = sha.decode("ascii", "replace")
+        if is_sha(text):
+            refs[ref] = text
+        else:
             skipped.append(name)
     return RemoteListing(conn.spec, refs, time.time(), skipped)
 

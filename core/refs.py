@@ -31,6 +31,7 @@ _NEVER_SHARED_PREFIXES = (
 _NEVER_SHARED_EXACT = frozenset({"refs/exps/stash", "refs/exps/celery/stash"})
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 NAME_RULES_URL = "https://git-scm.com/docs/git-check-ref-format"
+MAX_NAME_BYTES = 255  # NAME_MAX: longer names cannot be loose refs on any common filesystem
 
 
 def is_sha(text: str) -> bool:
@@ -79,14 +80,19 @@ class ExpRef:
         parts = text.split("/")
         if len(parts) != 5 or parts[:2] != ["refs", "exps"] or not parts[4]:
             raise InvalidRefError(
-                f"'{text}' is not a valid experiment refname.",
+                f"{text!r} is not a valid experiment refname.",
                 "Experiment refs look like refs/exps/<2 hex>/<38 hex>/<name>.",
             )
         baseline = parts[2] + parts[3]
         if len(parts[2]) != 2 or not _SHA_RE.match(baseline):
             raise InvalidRefError(
-                f"'{text}' is not a valid experiment refname.",
+                f"{text!r} is not a valid experiment refname.",
                 "The two middle parts must spell the baseline's 40-hex SHA, split 2/38.",
+            )
+        if not _is_git_ref_name(text):
+            raise InvalidRefError(
+                f"{text!r} is not a valid experiment refname.",
+                f"Git refuses such a name (rules: {NAME_RULES_URL}).",
             )
         return cls(baseline, parts[4])
 
@@ -97,13 +103,29 @@ class ExpRef:
         return cls(baseline, name)
 
 
+def _is_git_ref_name(full: str) -> bool:
+    """``git check-ref-format`` on a full ref, and a name short enough to be a file: a
+    remote can advertise anything, and what Git would refuse must never reach our
+    packed-refs (after which every ``git fetch`` and ``git gc`` fails) or a terminal."""
+    raw = full.encode("utf-8", "surrogateescape")
+    name = raw.rsplit(b"/", 1)[-1]
+    return len(name) <= MAX_NAME_BYTES and bool(check_ref_format(raw))
+
+
+def describe_skipped(refs: list[str], where: str) -> str:
+    """One line for every malformed ref a listing left out, the first shown escaped."""
+    noun = "ref" if len(refs) == 1 else "refs"
+    first = refs[0] if len(refs[0]) <= 80 else refs[0][:77] + "..."
+    return f"skipped {len(refs)} malformed experiment {noun} {where} (first: {first!r})"
+
+
 def validate_name(name: str, baseline: str = "0" * 40) -> None:
     """Refuse a name that DVC's ``exp run -n`` / ``exp rename`` would refuse (§2.2).
 
     The full ref must pass ``git check-ref-format`` and the name must not contain ``/``.
     """
     full = f"{EXPS_PREFIX}{baseline[:2]}/{baseline[2:]}/{name}"
-    if not name or "/" in name or not check_ref_format(full.encode("utf-8", "surrogateescape")):
+    if not name or "/" in name or not _is_git_ref_name(full):
         raise InvalidRefError(
             f"Invalid experiment name {name!r}.",
             f"Names may not contain '/', spaces, '..', '~^:?*[\\' or control characters, "

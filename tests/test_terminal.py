@@ -27,6 +27,7 @@ class Terminal:
         self.returncode: int | None = None
         self.screen = pyte.Screen(COLUMNS, LINES)
         self.stream = pyte.ByteStream(self.screen)
+        self.received = bytearray()  # every byte the app sent, escape sequences included
 
     @property
     def text(self) -> str:
@@ -41,9 +42,11 @@ class Terminal:
             ready, _, _ = select.select([self.fd], [], [], 0.1)
             if ready:
                 try:
-                    self.stream.feed(os.read(self.fd, 65536))
+                    data = os.read(self.fd, 65536)
                 except OSError:  # the child exited: its last frame is already read
                     break
+                self.received += data
+                self.stream.feed(data)
         return self.text
 
     def keys(self, data: bytes) -> None:

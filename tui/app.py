@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -34,12 +35,12 @@ from core.dvcfiles import ProjectState
 from core.errors import ExptuiError
 from core.gitsync import SyncState
 from core.progress import ProgressBoard
-from core.refs import ExpRef
+from core.refs import ExpRef, describe_skipped
 from core.repo import Repository
 from core.sharing import ShareResult, plan_share, run_share
 from core.transfer import TransferCancelled
 from core.transport import Connection, Credentials, resolve_remote
-from tui.format import format_age, format_size
+from tui.format import format_age, format_size, shown
 from tui.palette import ActionCommands
 from tui.query import QueryError, Term, parse, shape
 from tui.screens.branch_name import BranchName
@@ -247,8 +248,9 @@ class ExptuiApp(App[None]):
         self.query_one("#local-pane").border_subtitle = str(message.view.root)
         self._show_headers()
         self._update_status()
-        for ref in message.view.skipped_refs:
-            self.notify(f"Skipped malformed experiment ref {ref}", severity="warning", markup=False)
+        if message.view.skipped_refs:
+            text = describe_skipped(message.view.skipped_refs, "here")
+            self.notify(text.capitalize(), severity="warning", markup=False)
 
     @staticmethod
     def _known_states(view: LocalView | RemoteView | None) -> dict[str, ProjectState]:
@@ -703,7 +705,7 @@ class ExptuiApp(App[None]):
         from core import ops
         from core.gitsync import list_remote
 
-        names = ", ".join(r.name for r in refs[:8]) + (" …" if len(refs) > 8 else "")
+        names = ", ".join(shown(r.name) for r in refs[:8]) + (" …" if len(refs) > 8 else "")
         where = f"from Git remote '{remote}' (one push)" if remote else "locally"
         question = Text.assemble(
             (f"Remove {len(refs)} experiment{'s' if len(refs) != 1 else ''} {where}?\n", "bold"),
@@ -749,7 +751,7 @@ class ExptuiApp(App[None]):
           description="workspace")  # fmt: skip
     def workspace_action(self, kind: str, ref: ExpRef, remote: str | None) -> str | None:
         """apply or branch one experiment, pulling it first (after asking) when needed."""
-        from core.apply import has_local_changes, plan_apply, run_apply
+        from core.apply import check_apply, has_local_changes, plan_apply, run_apply
         from core.branching import create_branch
 
         with Repository.open(self.path) as repo:
@@ -769,9 +771,10 @@ class ExptuiApp(App[None]):
                 branch = create_branch(repo, ref, local[ref], str(name))
                 return f"Git branch '{branch}' created from '{ref.name}' (git checkout {branch})."
             plan = plan_apply(repo, ref.ref)
+            check_apply(plan, remote or "origin")  # refused before the user is asked
             stash = has_local_changes(repo)
             question = Text.assemble(
-                ("Apply ", "bold"), (ref.name, "bold cyan"), " to the workspace? ",
+                ("Apply ", "bold"), (shown(ref.name), "bold cyan"), " to the workspace? ",
                 f"{len(plan.writes)} tracked files written, {len(plan.deletes)} removed, "
                 f"{len(plan.outputs)} outputs checked out from the cache.",
                 ("\nYour local changes will be stashed to refs/exps/apply/stash "
@@ -781,6 +784,10 @@ class ExptuiApp(App[None]):
                 return None
             result = run_apply(repo, plan, remote or "origin")
             stashed = " Local changes stashed to refs/exps/apply/stash." if result.stashed else ""
+            if result.kept_in_stash:
+                stashed += (
+                    f" {len(result.kept_in_stash)} untracked file(s) had no room and stay there."
+                )
             return f"Applied {ref.name} to the workspace.{stashed}"
 
     def _pull_first(self, repo: Repository, ref: ExpRef, remote: str | None, why: str,
@@ -788,7 +795,9 @@ class ExptuiApp(App[None]):
         """Ask, then pull one experiment (its data too unless only the commit is needed)."""
         if remote is None:
             raise ExptuiError(f"'{ref.name}' cannot be used here: {why}, and no Git remote is set.")
-        question = Text.assemble((ref.name, "bold cyan"), f": {why}. Pull it from {remote} first?")
+        question = Text.assemble(
+            (shown(ref.name), "bold cyan"), f": {why}. Pull it from {remote} first?"
+        )
         if not self._ask(Confirm(question)):
             return False
         worker = get_current_worker()
@@ -895,6 +904,11 @@ class ExptuiApp(App[None]):
         self.transfers_hidden = not self.transfers_hidden
         if self.transfers_hidden:
             self.query_one(TransferPanel).hide()
+
+    def notify(self, message: str, *, title: str = "", **options: Any) -> None:
+        """Every toast, the app's and its widgets': messages quote names, paths and errors
+        from repositories and remotes, so control characters are shown, never sent."""
+        super().notify(shown(message, lines=True), title=shown(title), **options)
 
     async def action_quit(self) -> None:
         """q quits at once, unless a batch is running: then it asks first."""

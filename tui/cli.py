@@ -8,14 +8,16 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from core.errors import ExptuiError
+from tui.format import shown
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -24,6 +26,12 @@ SUBCOMMANDS = ("list", "push", "pull", "remove", "apply", "branch", "rename", "d
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    scripted = bool(args) and args[0] in SUBCOMMANDS and args[0] != "demo"  # demo opens the app
+    with _visible_output() if scripted else contextlib.nullcontext():
+        return _main(args)
+
+
+def _main(args: list[str]) -> int:
     try:
         if args and args[0] in SUBCOMMANDS:
             return _run_subcommand(args)
@@ -42,7 +50,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _error(exc: ExptuiError) -> None:
     text = exc.message if not exc.hint else f"{exc.message} {exc.hint}"
-    print(f"exptui: {text}", file=sys.stderr)
+    print(f"exptui: {shown(text)}", file=sys.stderr)
+
+
+class _VisibleStream:
+    """A text stream that shows control characters escaped (newlines and tabs kept).
+
+    Every line a subcommand prints may hold names, values, paths or error texts from
+    someone else's commit or remote; escaping at the stream, not at each ``print``, means
+    no new line of output can forget it. JSON stays valid: ``\\u001b`` is its own escape.
+    A progress bar that must draw writes to ``unescaped``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.unescaped = stream
+
+    def write(self, text: str) -> int:
+        return self.unescaped.write(shown(text, lines=True))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.unescaped, name)
+
+
+@contextlib.contextmanager
+def _visible_output() -> Iterator[None]:
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _VisibleStream(sys.stdout), _VisibleStream(sys.stderr)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 # -- the app ---------------------------------------------------------------------------
@@ -216,14 +252,15 @@ def _run_subcommand(args: list[str]) -> int:
 
 def _cmd_list(options: argparse.Namespace) -> int:
     from core.listing import experiment_record, group_local
+    from core.refs import describe_skipped
     from core.repo import Repository
     from core.select import select_baselines
 
     with Repository.open(options.cwd) as repo:
         selection = select_baselines(repo, options.rev, options.num, options.all_commits)
         groups = group_local(repo, selection)
-        for ref in repo.skipped_refs:
-            print(f"exptui: skipped malformed experiment ref '{ref}'", file=sys.stderr)
+        if repo.skipped_refs:
+            print(f"exptui: {describe_skipped(repo.skipped_refs, 'here')}", file=sys.stderr)
         if options.json:
             records = [
                 experiment_record(repo, exp, group.label)

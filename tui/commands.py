@@ -22,6 +22,7 @@ from core import ops
 from core.gitsync import RemoteListing, compare, list_remote, refresh
 from core.listing import experiment_record
 from core.ops import Action, RefPlan, RefResult, Selection, Status
+from core.refs import describe_skipped
 from core.repo import Experiment, Repository
 from core.runcache import RunCacheResult, share_run_cache
 from core.select import select_baselines
@@ -77,8 +78,9 @@ def list_remote_command(options: argparse.Namespace) -> int:
             (r for r in listing.refs if baselines.includes(r.baseline)),
             key=lambda r: (r.baseline != head, repo.baseline_label(r.baseline), r.name),
         )
-        for name in listing.skipped:
-            print(f"exptui: skipped malformed experiment ref '{name}'", file=sys.stderr)
+        if listing.skipped:
+            where = f"on {options.git_remote}"
+            print(f"exptui: {describe_skipped(listing.skipped, where)}", file=sys.stderr)
         if options.json:
             _emit([_remote_record(repo, listing, ref, states[ref].state.value) for ref in refs])
             return 0
@@ -200,7 +202,8 @@ def _run_with_progress(
     thread = threading.Thread(target=work, daemon=True)
     columns = ("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                TimeRemainingColumn())  # fmt: skip
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    terminal = getattr(sys.stderr, "unescaped", sys.stderr)  # the bar's own escapes must pass
+    with Progress(*columns, console=Console(file=terminal), transient=True) as bar:
         task = bar.add_task(transfer.plan.operation, total=None)
         thread.start()
         while thread.is_alive():
@@ -379,11 +382,14 @@ def apply_command(options: argparse.Namespace) -> int:
             return 0
         result = run_apply(repo, plan, default_remote(repo.root) or "<git remote>")
     if options.json:
-        _emit({**plan.to_json(), "stashed": result.stashed})
+        _emit({**plan.to_json(), "stashed": result.stashed, "kept_in_stash": result.kept_in_stash})
         return 0
     print(f"Changes for experiment '{options.experiment}' have been applied to your current "
           "workspace.")  # fmt: skip
     if result.stashed:
         print("Your local changes were stashed; to get them back run:\n\n"
               "\tgit stash apply refs/exps/apply/stash")  # fmt: skip
+    for path in result.kept_in_stash:
+        print(f"exptui: {path}: the experiment has a file or link in its way; it stays in the "
+              "stash", file=sys.stderr)  # fmt: skip
     return 0

@@ -1,8 +1,30 @@
-"""Human-sized numbers and times for a terminal cell."""
+"""Human-sized numbers and times for a terminal cell, and untrusted text made safe to show."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+# What a terminal would act on rather than show: C0 controls (ESC starts every escape
+# sequence), DEL, C1 controls (0x9b is a one-byte CSI on some terminals), and the Unicode
+# marks that reorder or hide text (bidi overrides and isolates, line separators). Shown as
+# ``\u001b``: readable, and a valid escape inside a JSON string as well as a Python one.
+_MARKS = "\\x7f-\\x9f\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069"
+_CONTROL = re.compile(f"[\\x00-\\x1f{_MARKS}]")
+_CONTROL_BUT_LINES = re.compile(f"[\\x00-\\x08\\x0b-\\x1f{_MARKS}]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def shown(text: str, lines: bool = False) -> str:
+    """``text`` (a name, value, message or path from a repository or remote) with every
+    control character made visible, so it can never move the cursor, retitle the window
+    or clear the screen. With ``lines``, newlines and tabs are kept."""
+    pattern = _CONTROL_BUT_LINES if lines else _CONTROL
+    return pattern.sub(_escape, text)
+
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
@@ -43,4 +65,4 @@ def format_value(value: Any) -> str:
         return f"{value:.4g}"
     if value is None:
         return "-"
-    return str(value)
+    return shown(str(value))

@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.format import shown
+
 
 class BranchName(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
@@ -26,7 +28,8 @@ class BranchName(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text.assemble("New Git branch at experiment ", (self.experiment, "bold")))
+            name = shown(self.experiment)
+            yield Static(Text.assemble("New Git branch at experiment ", (name, "bold")))
             yield Input(value=f"{self.experiment}-branch", id="branch-name")
             yield Static(Text("enter creates it (nothing is checked out); escape cancels",
                               style="dim"))  # fmt: skip

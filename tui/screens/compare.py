@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from tui.format import shown
 from tui.screens.reading import ReadingScreen
 from tui.view import ExpRow, flat_metrics, flat_params
 from tui.widgets.detail import compare_values
@@ -13,13 +14,14 @@ from tui.widgets.detail import compare_values
 
 def difference(first: ExpRow, second: ExpRow) -> RenderableType:
     """Metrics then params of ``first`` against ``second``; rows not loaded say so."""
-    title = Text.assemble((first.exp.name, "bold"), f" {first.exp.sha[:7]}  vs  ",
-                          (second.exp.name, "bold"), f" {second.exp.sha[:7]}")  # fmt: skip
+    one, two = shown(first.exp.name), shown(second.exp.name)
+    title = Text.assemble((one, "bold"), f" {first.exp.sha[:7]}  vs  ", (two, "bold"),
+                          f" {second.exp.sha[:7]}")  # fmt: skip
     if first.state is None or second.state is None:
         missing = first if first.state is None else second
-        return Group(title, Text(f"\n{missing.exp.name}: not fetched yet (R refreshes and "
+        return Group(title, Text(f"\n{shown(missing.exp.name)}: not fetched yet (R refreshes and "
                                  "peeks at the remote)", style="italic dim"))  # fmt: skip
-    headers = (first.exp.name[:20], second.exp.name[:20])
+    headers = (one[:20], two[:20])
     a, b = first.state, second.state
     return Group(
         title,

@@ -19,7 +19,7 @@ from textual.widgets import SelectionList, Static
 from core.ops import Action
 from core.refs import ExpRef
 from core.sharing import SharePlan
-from tui.format import format_size
+from tui.format import format_size, shown
 
 MAX_ROWS = 12
 
@@ -30,13 +30,13 @@ def summary(plan: SharePlan) -> tuple[Text, Table]:
     data = plan.data.items if plan.data else []
     verb = "Push" if refs.operation == "push" else "Pull"
     prep = "to" if refs.operation == "push" else "from"
-    remotes = sorted({i.remote.name for i in data})
+    remotes = sorted({shown(i.remote.name) for i in data})
     objects = sum(len(i.to_move) for i in data)
     size = sum(i.bytes_to_move for i in data)
     head = Text.assemble(
         (f"{verb} {len(refs.updates)} experiment{'s' if len(refs.updates) != 1 else ''} ", "bold"),
         f"{prep} Git remote ",
-        (refs.remote.display if refs.remote else "?", "bold cyan"),
+        (shown(refs.remote.display) if refs.remote else "?", "bold cyan"),
     )
     if plan.data is None:
         head.append(" (refs only)")
@@ -54,7 +54,7 @@ def summary(plan: SharePlan) -> tuple[Text, Table]:
         if missing:
             note += f", {missing} missing: ref held"
         style = "bold red" if update.action is Action.DIVERGED else ""
-        table.add_row(Text(update.action.value, style=style), Text(update.ref.name), note)
+        table.add_row(Text(update.action.value, style=style), Text(shown(update.ref.name)), note)
     if len(refs.updates) > MAX_ROWS:
         table.add_row("", Text(f"and {len(refs.updates) - MAX_ROWS} more", style="dim"), "")
     return head, table

@@ -10,6 +10,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.format import shown
+
 
 class RemotePicker(ModalScreen[str | None]):
     """A list of the repository's Git remotes; enter picks, escape keeps the current one."""
@@ -33,7 +35,7 @@ class RemotePicker(ModalScreen[str | None]):
         with Vertical():
             yield Static(Text("Show experiments of which Git remote?", style="bold"))
             options = [
-                Option(Text.assemble((name, "bold"), "  ", (url, "dim")), id=name)
+                Option(Text.assemble((shown(name), "bold"), "  ", (shown(url), "dim")), id=name)
                 for name, url in self.remotes
             ]
             yield OptionList(*options)

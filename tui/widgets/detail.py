@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from core.listing import iso_time
 from tui.badges import badge
-from tui.format import format_age, format_size, format_value
+from tui.format import format_age, format_size, format_value, shown
 from tui.view import ExpRow, GroupView, flat_metrics, flat_params
 
 CHANGED = "bold yellow"
@@ -25,20 +25,20 @@ def describe(row: ExpRow, group: GroupView | None, now: float) -> RenderableType
     head = Table.grid(padding=(0, 1))
     head.add_column(style="dim", no_wrap=True)
     head.add_column(overflow="fold")
-    head.add_row("experiment", Text(row.exp.name, style="bold"))
+    head.add_row("experiment", Text(shown(row.exp.name), style="bold"))
     if group is not None:
-        head.add_row("baseline", Text(f"{group.group.label} ({group.key[:7]})"))
+        head.add_row("baseline", Text(f"{shown(group.group.label)} ({group.key[:7]})"))
     head.add_row("commit", Text(row.exp.sha))
-    head.add_row("ref", Text(row.key))
+    head.add_row("ref", Text(shown(row.key)))
     if row.sync is not None:
         glyph, style = badge(row.sync)
         head.add_row("sync", Text.assemble((glyph, style), f" {row.sync.value}"))
     if row.data is not None:
-        head.add_row("data", Text(f"local cache {row.data.local.value} · DVC remote "
-                                  f"'{row.data.remote_name}' {row.data.remote.value}"))  # fmt: skip
+        remote = f"DVC remote '{shown(row.data.remote_name)}' {row.data.remote.value}"
+        head.add_row("data", Text(f"local cache {row.data.local.value} · {remote}"))
     info = row.info
     if info is not None:
-        head.add_row("author", Text(info.author))
+        head.add_row("author", Text(shown(info.author)))
         age = format_age(max(0.0, now - info.timestamp))
         head.add_row("created", Text(f"{iso_time(info.timestamp, info.tz_offset)} ({age} ago)"))
     parts: list[RenderableType] = [head]
@@ -54,7 +54,7 @@ def describe(row: ExpRow, group: GroupView | None, now: float) -> RenderableType
     parts.append(compare_values("params", flat_params(row.state), base and flat_params(base)))
     parts.append(_outputs(row))
     if row.state.warnings:
-        parts.append(Text("\n" + "\n".join(row.state.warnings), style="yellow"))
+        parts.append(Text("\n" + "\n".join(map(shown, row.state.warnings)), style="yellow"))
     return Group(*parts)
 
 
@@ -80,7 +80,7 @@ def compare_values(
         value, before = values.get(name), (baseline or {}).get(name)
         changed = baseline is not None and before != value
         table.add_row(
-            Text(name),
+            Text(shown(name)),
             Text(format_value(value), style=CHANGED if changed else ""),
             Text(format_value(before) if baseline is not None else ""),
         )
@@ -98,8 +98,8 @@ def _outputs(row: ExpRow) -> RenderableType:
         if out.cache and not out.push:
             kind += ", no push"
         if out.remote:
-            kind += f", remote {out.remote}"
-        table.add_row(Text(out.path), format_size(out.size), kind)
+            kind += f", remote {shown(out.remote)}"
+        table.add_row(Text(shown(out.path)), format_size(out.size), kind)
     table.add_row(Text("shared data", style="bold"), format_size(row.state.data_size), "")
     return table
 
@@ -124,10 +124,10 @@ class DetailPanel(VerticalScroll):
 
     def show_group(self, group: GroupView) -> None:
         lines = Text()
-        lines.append(f"{group.group.label} ", style="bold")
+        lines.append(f"{shown(group.group.label)} ", style="bold")
         lines.append(f"{group.key}\n", style="dim")
         if group.info is not None:
-            lines.append(group.info.message.strip().splitlines()[0] + "\n")
+            lines.append(shown(group.info.message.strip().splitlines()[0]) + "\n")
         lines.append(f"{len(group.rows)} experiments\n", style="dim")
         parts: list[RenderableType] = [lines]
         if group.state is not None:

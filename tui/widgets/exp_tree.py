@@ -19,7 +19,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from tui.badges import badge, data_badge
-from tui.format import format_age, format_value
+from tui.format import format_age, format_value, shown
 from tui.view import ExpRow, GroupView
 
 NodeData = ExpRow | GroupView
@@ -75,7 +75,7 @@ class ExpTree(Tree[NodeData]):
         """Replace the content; small trees open fully, large ones open HEAD's group only."""
         groups = list(groups)
         self.wanted_columns = columns
-        names = [len(r.exp.name) for g in groups for r in g.rows]
+        names = [len(shown(r.exp.name)) for g in groups for r in g.rows]
         self.name_width = max([NAME_WIDTH, *names]) if names else NAME_WIDTH
         self.row_count = sum(len(g.rows) for g in groups)
         eager = self.row_count <= EAGER_LIMIT
@@ -147,7 +147,7 @@ class ExpTree(Tree[NodeData]):
         count = len(group.rows)
         noun = "experiment" if count == 1 else "experiments"
         return Text.assemble(
-            (group.group.label, "bold"),
+            (shown(group.group.label), "bold"),
             (f" {group.key[:7]}", "dim"),
             (" (HEAD)" if group.group.is_head else "", "bold cyan"),
             (f" · {count} {noun}", "dim"),
@@ -165,7 +165,7 @@ class ExpTree(Tree[NodeData]):
             glyph, style = data_badge(row.data)
             parts.append((f"{glyph} ", style))
         parts += [
-            (row.exp.name.ljust(self.name_width), "bold"),
+            (shown(row.exp.name).ljust(self.name_width), "bold"),
             (f" {row.exp.sha[:7]}", "dim"),
             (f" {age:>{AGE_WIDTH}}", "italic"),
         ]
@@ -184,7 +184,7 @@ class ExpTree(Tree[NodeData]):
         title = f"{indent}{'experiment'.ljust(self.name_width)} {'sha':7} {'age':>{AGE_WIDTH}}"
         text = Text(title)
         for name in self.columns:
-            text.append(f" {_clip(name, VALUE_WIDTH):>{VALUE_WIDTH}}")
+            text.append(f" {_clip(shown(name), VALUE_WIDTH):>{VALUE_WIDTH}}")
         text.stylize("bold dim")
         return text
 
