@@ -116,7 +116,7 @@ def describe_skipped(refs: list[str], where: str) -> str:
     """One line for every malformed ref a listing left out, the first shown escaped."""
     noun = "ref" if len(refs) == 1 else "refs"
     first = refs[0] if len(refs[0]) <= 80 else refs[0][:77] + "..."
-    return f"skipped {len(refs)} malformed experiment {noun} {where} (first: {first!r})"
+    return f"skipped malformed experiment {noun} {where}: {len(refs)} (first: {first!r})"
 
 
 def validate_name(name: str, baseline: str = "0" * 40) -> None:
