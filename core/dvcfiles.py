@@ -18,6 +18,13 @@ from typing import Any, Protocol
 
 import yaml
 
+from core.bounded import (
+    MAX_PIPELINE_BYTES,
+    MAX_VALUES_BYTES,
+    DocumentTooLargeError,
+    check_size,
+    parse_within_limits,
+)
 from core.errors import ExptuiError
 from core.objects import InvalidObjectError, check_oid, is_dir_oid, parse_manifest
 from core.paths import UnsafePathError, confine
@@ -126,11 +133,10 @@ def _load_yaml(files: FileSource, path: str, state: ProjectState) -> Any:
     data = files.read(path)
     if data is None:
         return None
-    try:
-        return _parsed(".yaml", data)
-    except yaml.YAMLError as exc:
-        state.warnings.append(f"{path}: not valid YAML ({_first_line(exc)})")
-        return None
+    document, error = _parsed(PIPELINE, data)
+    if error is not None:
+        state.warnings.append(f"{path}: {_reason(error, 'not valid YAML')}")
+    return document
 
 
 def parse_yaml(data: bytes) -> Any:
@@ -138,11 +144,24 @@ def parse_yaml(data: bytes) -> Any:
     return yaml.load(data, Loader=_YAML_LOADER)  # a safe loader either way
 
 
+PIPELINE = ".pipeline"  # YAML under the larger limit of dvc.yaml, dvc.lock and .dvc files
+
+
 @functools.lru_cache(maxsize=4096)
-def _parsed(kind: str, data: bytes) -> Any:
-    """Parsed file contents by their bytes: 2,000 experiments share one dvc.yaml and
-    mostly the same params. The result is shared, so it is read-only by contract (nothing
-    in exptui mutates a parsed document; it copies what it keeps)."""
+def _parsed(kind: str, data: bytes) -> tuple[Any, Exception | None]:
+    """Parsed file contents by their bytes, within :mod:`core.bounded`'s limits, or why
+    not: 2,000 experiments share one dvc.yaml and mostly the same params, and a hostile
+    file shared by all of them is refused once. The result is shared, so it is read-only
+    by contract (nothing in exptui mutates a parsed document; it copies what it keeps)."""
+    limit = MAX_PIPELINE_BYTES if kind == PIPELINE else MAX_VALUES_BYTES
+    try:
+        check_size(data, limit)
+        return parse_within_limits(lambda: _parse(kind, data)), None
+    except (ValueError, yaml.YAMLError, UnicodeDecodeError, SyntaxError, MemoryError) as exc:
+        return None, exc.with_traceback(None)
+
+
+def _parse(kind: str, data: bytes) -> Any:
     if kind == ".json":
         return json.loads(data)
     if kind == ".toml":
@@ -150,6 +169,13 @@ def _parsed(kind: str, data: bytes) -> Any:
     if kind == ".py":
         return _python_constants(data.decode("utf-8"))
     return parse_yaml(data)
+
+
+def _reason(error: Exception, kind_of_failure: str) -> str:
+    """The note for a file that was not read: a limit says so itself."""
+    if isinstance(error, DocumentTooLargeError):
+        return str(error)
+    return f"{kind_of_failure} ({_first_line(error)})"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -438,12 +464,12 @@ def _metric_files(
 
 def _parse_structured(path: str, data: bytes, state: ProjectState) -> Any:
     """Parse by extension: YAML, JSON, TOML; Python params files by their constants."""
-    try:
-        suffix = posixpath.splitext(path)[1]
-        return _parsed(suffix if suffix in (".json", ".toml", ".py") else ".yaml", data) or {}
-    except (ValueError, yaml.YAMLError, UnicodeDecodeError, SyntaxError) as exc:
-        state.warnings.append(f"{path}: cannot parse ({_first_line(exc)})")
+    suffix = posixpath.splitext(path)[1]
+    document, error = _parsed(suffix if suffix in (".json", ".toml", ".py") else ".yaml", data)
+    if error is not None:
+        state.warnings.append(f"{path}: {_reason(error, 'cannot parse')}")
         return None
+    return document or {}
 
 
 def _python_constants(source: str) -> dict[str, Any]:

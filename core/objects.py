@@ -90,7 +90,7 @@ def manifest_md5s(data: bytes, origin: str = "a .dir manifest") -> list[str]:
 def _rows(data: bytes, origin: str) -> list[tuple[str, str]]:
     try:
         rows = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidObjectError(f"{origin} is not valid JSON: {exc}") from exc
     if not isinstance(rows, list):
         raise InvalidObjectError(f"{origin} is not a JSON list of files.")

@@ -21,6 +21,12 @@ from typing import Any
 
 import yaml
 
+from core.bounded import (
+    MAX_VALUES_BYTES,
+    DocumentTooLargeError,
+    check_size,
+    parse_within_limits,
+)
 from core.config import DvcRemote
 from core.repo import Repository
 from core.stores import (
@@ -114,7 +120,10 @@ async def _fetch(store: ObjectStore, cache: LocalStore, entry: RunEntry) -> str:
     try:
         await store.download(entry, temporary)
         try:
-            content = parse_yaml_12(temporary.read_bytes())
+            data = check_size(temporary.read_bytes(), MAX_VALUES_BYTES)
+            content = parse_within_limits(lambda: parse_yaml_12(data))
+        except DocumentTooLargeError as exc:
+            return str(exc)
         except Exception as exc:  # any parse failure means damaged bytes
             return f"not valid YAML ({type(exc).__name__})"
         if not isinstance(content, dict) or value_hash(content) != entry.oid:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import functools
 import hashlib
 import itertools
@@ -123,17 +124,34 @@ def _umask() -> int:
     return mask
 
 
-def copy_hashing(source: str | Path, target: str | Path) -> tuple[str, int]:
+def open_regular(source: str | Path) -> int:
+    """Open a remote's object for reading, refusing anything but a regular file: a FIFO
+    there hung a pull, a symlink to /dev/zero filled the disk. ``O_NONBLOCK`` keeps the
+    open itself from waiting on a FIFO; it changes nothing for a regular file."""
+    src = os.open(source, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(src).st_mode):
+        os.close(src)
+        raise OSError(errno.EINVAL, "not a regular file (a FIFO, device or directory)")
+    return src
+
+
+def copy_hashing(
+    source: str | Path, target: str | Path, limit: int | None = None
+) -> tuple[str, int]:
     """Copy in chunks (flat memory) to a new file created read-only, hashing what goes by;
-    returns the md5 and the size. Plain descriptors: file objects cost an fstat and an
-    ioctl per file, and creating it read-only saves the chmod before it is placed."""
+    returns the md5 and the size, and stops past ``limit`` bytes (what the lock says the
+    object holds; 0 or None: unknown, the md5 check decides). Plain descriptors: file
+    objects cost an fstat and an ioctl per file, and creating it read-only saves the chmod
+    before it is placed."""
     digest = hashlib.md5(usedforsecurity=False)
     size = 0
-    src = os.open(source, os.O_RDONLY)
+    src = open_regular(source)
     try:
         dst = create_read_only(target)
         try:
             while chunk := os.read(src, CHUNK):
+                if limit and size + len(chunk) > limit:
+                    raise OSError(errno.EFBIG, f"larger than the {limit} bytes it should hold")
                 digest.update(chunk)
                 view = memoryview(chunk)
                 while view:
@@ -285,7 +303,7 @@ class LocalStore(ObjectStore):
         return on_network(self.root)
 
     async def download(self, key: ObjectKey, target: str | Path, size: int | None = None) -> str:
-        digest, _size = await asyncio.to_thread(copy_hashing, self.location(key), target)
+        digest, _size = await asyncio.to_thread(copy_hashing, self.location(key), target, size)
         return digest
 
     async def verify(self, key: ObjectKey, size: int) -> str | None:

@@ -577,7 +577,7 @@ class Transfer:
                 _verified(store, key, store.verify_now(key, sent))
             return sent
         with self.cache.incoming(key) as temporary:
-            digest, size = copy_hashing(store.location(key), temporary)
+            digest, size = copy_hashing(store.location(key), temporary, size)
             return self._admit(store, key, temporary, digest, size)
 
     def _admit(

@@ -1,0 +1,104 @@
+"""Files from someone else's commit or DVC remote cannot exhaust memory, hang, or fill the
+disk: parsers are bounded, remote objects are read only if they are regular files."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.security.hostile import FILE, hostile_experiment, small_project
+
+MEMORY_CAP = 1 << 30  # the address space a listing may use: the old code needed 3.7 GB
+PIPELINE = b"stages:\n  train:\n    cmd: python train.py\n    params:\n    - lr\n"
+LAUGHS = (
+    b'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    + b"".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n".encode()
+        for i in range(8)
+    )
+    + b"lr: 0.1\n"
+)
+
+
+def exptui(project: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """exptui in a child process whose address space is capped, as a victim's would fill."""
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args], cwd=project, capture_output=True, text=True,
+        timeout=timeout, preexec_fn=cap,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "name, content, note",
+    [
+        ("params.yaml", LAUGHS, "too many values once expanded"),
+        ("params.yaml", b"lr: " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested too deeply"),
+        ("params.json", b'{"lr": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply"),
+        ("params.yaml", b"lr: 0.1\n" + b"# padding\n" * 300_000, "too large (2.9 MiB"),
+    ],
+    ids=["billion-laughs", "deep-yaml", "deep-json", "huge"],
+)
+def test_a_hostile_params_file_is_skipped_with_a_note(
+    tmp_path: Path, name: str, content: bytes, note: str
+) -> None:
+    project = small_project(tmp_path)
+    pipeline = (
+        PIPELINE.replace(b"- lr", f"- {name}:".encode()) if name != "params.yaml" else PIPELINE
+    )
+    hostile_experiment(project, "laughs", {name: (FILE, content), "dvc.yaml": (FILE, pipeline)})
+    done = exptui(project, "list", "-A", "--json")
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout) < 10_000 and "Traceback" not in done.stderr
+    record = json.loads(done.stdout)[0]
+    assert any(note in w and name in w for w in record["warnings"]), record["warnings"]
+
+
+def test_a_hostile_lock_file_is_skipped_with_a_note(tmp_path: Path) -> None:
+    project = small_project(tmp_path)
+    hostile_experiment(project, "laughs", {"dvc.lock": (FILE, LAUGHS)})
+    done = exptui(project, "list", "-A", "--json")
+    assert done.returncode == 0, done.stderr
+    warnings = json.loads(done.stdout)[0]["warnings"]
+    assert any("dvc.lock: too many values" in w for w in warnings), warnings
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_a_remote_object_that_is_not_a_file_fails_its_pull_without_hanging(
+    fresh_demo: Path, kind: str
+) -> None:
+    """alice-drop's objects are only on the demo's local DVC remote; each is swapped for a
+    FIFO (which hung the pull) or a link to /dev/zero (which filled the disk)."""
+    cache, storage = fresh_demo / ".dvc" / "cache", fresh_demo.parent / "storage"
+    cached = {p.relative_to(cache) for p in cache.rglob("*") if p.is_file()}
+    swapped = [
+        p for p in storage.rglob("*")
+        if p.is_file() and not p.name.endswith(".dir") and p.relative_to(storage) not in cached
+    ]  # fmt: skip
+    assert swapped
+    for path in swapped:
+        path.unlink()
+        if kind == "fifo":
+            os.mkfifo(path)
+        else:
+            path.symlink_to("/dev/zero")
+    done = exptui(fresh_demo, "pull", "origin", "alice-drop", timeout=60)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "not a regular file" in done.stderr and "Traceback" not in done.stderr
+    assert (
+        "alice-drop"
+        not in subprocess.run(
+            ["git", "for-each-ref", "refs/exps"], cwd=fresh_demo, capture_output=True, text=True
+        ).stdout
+    )  # data before refs: nothing half-pulled
+    grown = {p.relative_to(cache) for p in cache.rglob("*") if p.is_file()} - cached
+    assert all(str(p).endswith(".dir") for p in grown), grown
