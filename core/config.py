@@ -19,6 +19,7 @@ from pathlib import Path
 from configobj import ConfigObj, ConfigObjError
 
 from core.errors import ConfigError
+from core.redact import redact
 
 LEVELS = ("system", "global", "repo", "local")
 _NAMED_SECTION = re.compile(r'^\s*(remote|machine|db)\s*"(.*)"\s*$')
@@ -57,6 +58,11 @@ class DvcRemote:
     name: str
     url: str
     options: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def shown_url(self) -> str:
+        """The URL as it may be shown or written down: no password, no token."""
+        return redact(self.url)
 
     @property
     def scheme(self) -> str:

@@ -204,7 +204,7 @@ def save_listing(repo: Repository, listing: RemoteListing) -> None:
     path = _cache_path(repo, listing.remote)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
-        "url": listing.remote.url,
+        "url": listing.remote.shown_url,
         "fetched_at": listing.fetched_at,
         "refs": {ref.ref: sha for ref, sha in listing.refs.items()},
     }
@@ -219,7 +219,7 @@ def load_listing(repo: Repository, spec: GitRemoteSpec) -> RemoteListing | None:
     or it was taken from a different URL)."""
     try:
         payload = json.loads(_cache_path(repo, spec).read_text())
-        if payload.get("url") != spec.url:
+        if payload.get("url") != spec.shown_url:
             return None
         refs = {ExpRef.parse(ref): str(sha) for ref, sha in payload["refs"].items()}
         return RemoteListing(spec, refs, float(payload["fetched_at"]))

@@ -90,7 +90,7 @@ class RefPlan:
         return {
             "operation": self.operation,
             "remote": self.remote.display if self.remote else None,
-            "url": self.remote.url if self.remote else None,
+            "url": self.remote.shown_url if self.remote else None,
             "experiments": [u.to_json() for u in self.updates],
         }
 
@@ -134,7 +134,7 @@ class RefResult:
         return {
             **{s.value: self.names(s) for s in Status},
             "remote": self.plan.remote.display if self.plan.remote else None,
-            "url": self.plan.remote.url if self.plan.remote else None,
+            "url": self.plan.remote.shown_url if self.plan.remote else None,
             "experiments": detail,
         }
 

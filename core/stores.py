@@ -638,7 +638,7 @@ async def _ssh_store(remote: DvcRemote) -> ObjectStore:
         refused = "Permission" in name or "auth" in str(exc).lower()
         raise StoreError(
             f"{'SSH refused the login to' if refused else 'Cannot reach'} DVC remote "
-            f"'{remote.url}': {exc or name}",
+            f"'{remote.shown_url}': {exc or name}",
             "Add your key to ssh-agent or set keyfile with 'dvc remote modify --local'."
             if refused
             else "Check the host, port and network, then retry.",

@@ -105,7 +105,7 @@ class DataPlan:
                 "name": i.ref.name,
                 "ref": i.ref.ref,
                 "dvc_remote": i.remote.name,
-                "url": i.remote.url,
+                "url": i.remote.shown_url,
                 "objects": len(i.objects),
                 "to_move": len(i.to_move),
                 "bytes_to_move": i.bytes_to_move,

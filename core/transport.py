@@ -42,6 +42,7 @@ from core.errors import (
     UnknownRemoteError,
     UnreachableRemoteError,
 )
+from core.redact import redact
 from core.refstore import read_namespace
 from core.repo import Repository
 
@@ -70,13 +71,18 @@ class GitRemoteSpec:
     url: str
 
     @property
+    def shown_url(self) -> str:
+        """The URL as it may be shown or written down: no password, no token."""
+        return redact(self.url)
+
+    @property
     def display(self) -> str:
-        return self.name or self.url
+        return self.name or self.shown_url
 
     @property
     def key(self) -> str:
-        """A filesystem- and ref-safe key for caches and peek refs."""
-        raw = self.name or self.url
+        """A filesystem- and ref-safe key for caches and peek refs (never a secret)."""
+        raw = self.name or self.shown_url
         return re.sub(r"[^A-Za-z0-9._-]+", "_", raw).strip("._") or "remote"
 
 

@@ -35,6 +35,7 @@ from core.dvcfiles import ProjectState
 from core.errors import ExptuiError
 from core.gitsync import SyncState
 from core.progress import ProgressBoard
+from core.redact import redact
 from core.refs import ExpRef, describe_skipped
 from core.repo import Repository
 from core.sharing import ShareResult, plan_share, run_share
@@ -908,7 +909,8 @@ class ExptuiApp(App[None]):
     def notify(self, message: str, *, title: str = "", **options: Any) -> None:
         """Every toast, the app's and its widgets': messages quote names, paths and errors
         from repositories and remotes, so control characters are shown, never sent."""
-        super().notify(shown(message, lines=True), title=shown(title), **options)
+        message, title = shown(redact(message), lines=True), shown(redact(title))
+        super().notify(message, title=title, **options)
 
     async def action_quit(self) -> None:
         """q quits at once, unless a batch is running: then it asks first."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from core.errors import ExptuiError
+from core.redact import redact
 from tui.format import shown
 
 EXIT_ERROR = 1
@@ -50,7 +51,7 @@ def _main(args: list[str]) -> int:
 
 def _error(exc: ExptuiError) -> None:
     text = exc.message if not exc.hint else f"{exc.message} {exc.hint}"
-    print(f"exptui: {shown(text)}", file=sys.stderr)
+    print(f"exptui: {shown(redact(text))}", file=sys.stderr)
 
 
 class _VisibleStream:
@@ -65,7 +66,7 @@ class _VisibleStream:
         self.unescaped = stream
 
     def write(self, text: str) -> int:
-        return self.unescaped.write(shown(text, lines=True))
+        return self.unescaped.write(shown(redact(text), lines=True))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.unescaped, name)

@@ -269,7 +269,9 @@ def _print_data(operation: str, moved: list[ExpTransfer], with_data: bool) -> No
 
 def _print_plan(plan: RefPlan, data: list[dict[str, Any]] | None = None) -> None:
     where = (
-        f" Git remote '{plan.remote.display}' ({plan.remote.url})" if plan.remote else " locally"
+        f" Git remote '{plan.remote.display}' ({plan.remote.shown_url})"
+        if plan.remote
+        else " locally"
     )
     print(f"Plan: {plan.operation}{' on' if plan.operation == 'remove' else ''}{where}")
     if not plan.updates:

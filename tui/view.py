@@ -22,6 +22,7 @@ from core.gitsync import (
     refresh,
 )
 from core.listing import BaselineGroup, group_local
+from core.redact import redact
 from core.refs import ExpRef
 from core.repo import CommitInfo, Experiment, Repository
 from core.select import BaselineSelection
@@ -159,7 +160,7 @@ def default_remote(path: Path) -> str | None:
 
 def git_remote_names(path: Path) -> list[tuple[str, str]]:
     with Repository.open(path) as repo:
-        return [(r.name, r.url) for r in repo.git_remotes()]
+        return [(r.name, redact(r.url)) for r in repo.git_remotes()]
 
 
 def cached_remote(path: Path, name: str) -> RemoteView | None:

@@ -52,7 +52,11 @@ def test_hostile_ref_names_are_skipped_in_one_escaped_line(
     assert main(["list", str(remote), "-A", "-C", str(project)]) == 0
     out, err = capfdbinary.readouterr()
     assert b"good" in out and b"pwned" not in out and b"not-a-sha" not in out
-    assert err.count(b"\n") == 1 and b"skipped malformed experiment refs on " in err and b": 6 (first: " in err
+    assert (
+        err.count(b"\n") == 1
+        and b"skipped malformed experiment refs on " in err
+        and b": 6 (first: " in err
+    )
     assert b"\x1b" not in out + err
 
 

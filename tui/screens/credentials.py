@@ -9,6 +9,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from core.redact import redact
+from tui.format import shown
+
 
 class CredentialScreen(ModalScreen[tuple[str, str] | None]):
     """Username and password (or token); enter moves on and submits, escape gives up."""
@@ -28,7 +31,9 @@ class CredentialScreen(ModalScreen[tuple[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text.assemble(("Credentials for ", "bold"), (self.url, "bold cyan")))
+            yield Static(
+                Text.assemble(("Credentials for ", "bold"), (shown(redact(self.url)), "bold cyan"))
+            )
             yield Static(Text("Tokens go in the password field. escape cancels.", style="dim"))
             yield Input(placeholder="username", id="username")
             yield Input(placeholder="password or token", password=True, id="password")
