@@ -620,6 +620,10 @@ async def _ssh_store(remote: DvcRemote) -> ObjectStore:
     kwargs: dict[str, Any] = {
         "connect_timeout": float(options.get("timeout") or 10),
         "skip_instance_cache": True,  # a closed instance must never be handed out again
+        # sshfs turns host key checking off unless told otherwise; asyncssh's own default
+        # is OpenSSH's: ~/.ssh/known_hosts (or UserKnownHostsFile from ~/.ssh/config), and
+        # an unknown or changed key refuses the connection.
+        "known_hosts": (),
     }
     if parts.port or options.get("port"):
         kwargs["port"] = int(options.get("port") or parts.port or 22)
@@ -635,6 +639,14 @@ async def _ssh_store(remote: DvcRemote) -> ObjectStore:
         fs = await asyncio.to_thread(sshfs.SSHFileSystem, parts.hostname or "", **kwargs)
     except Exception as exc:  # asyncssh's errors share no base class we can name
         name = type(exc).__name__
+        if name == "HostKeyNotVerifiable":
+            where = f"{parts.hostname}:{kwargs.get('port', 22)}"
+            raise StoreError(
+                f"The SSH host key of DVC remote '{remote.shown_url}' ({where}) is not "
+                "trusted: it is not in your known_hosts, or it changed.",
+                f"Check it, then connect once with 'ssh -p {kwargs.get('port', 22)} "
+                f"{parts.hostname}' to record it, as ssh and git require.",
+            ) from exc
         refused = "Permission" in name or "auth" in str(exc).lower()
         raise StoreError(
             f"{'SSH refused the login to' if refused else 'Cannot reach'} DVC remote "

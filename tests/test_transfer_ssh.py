@@ -66,3 +66,26 @@ def test_refused_key_and_unreachable_host(
     assert main(["push", "origin", "tuned-lr", "-r", "box", "-C", str(fresh_demo)]) == 1
     assert "Cannot reach DVC remote" in capsys.readouterr().err
     assert "tuned-lr" not in git("for-each-ref", cwd=fresh_demo.parent / "origin.git")
+
+
+@pytest.mark.parametrize("known", ["wrong-key", "no-file"])
+def test_an_unknown_or_changed_host_key_is_refused_before_any_transfer(
+    sftp: SftpServer, fresh_demo: Path, tmp_path: Path, known: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """As OpenSSH: a key not in known_hosts (or a different one pinned there) is a
+    man in the middle until the user says otherwise."""
+    import asyncssh
+
+    known_hosts = Path.home() / ".ssh" / "known_hosts"
+    if known == "no-file":
+        known_hosts.unlink()
+    else:
+        other = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()
+        known_hosts.write_text(f"[127.0.0.1]:{sftp.port} {other.strip()}\n")
+    root = tmp_path / "sshstore"
+    use_ssh(fresh_demo, sftp, root)
+    assert main(["push", "origin", "tuned-lr", "-r", "box", "-C", str(fresh_demo)]) == 1
+    err = capsys.readouterr().err
+    assert "is not trusted" in err and f"ssh -p {sftp.port} 127.0.0.1" in err
+    assert err.count("\n") == 1 and not root.exists()
