@@ -30,7 +30,7 @@ from dulwich.objects import S_ISGITLINK, Blob, Commit, Tree
 from dulwich.repo import get_user_identity
 
 from core.dvcfiles import Output
-from core.dvclock import dvc_lock
+from core.dvclock import check_not_busy, dvc_lock
 from core.errors import ExptuiError
 from core.objects import ManifestEntry, md5_file, parse_manifest
 from core.paths import UnsafePathError, tree_path_problem
@@ -333,6 +333,7 @@ def run_apply(repo: Repository, plan: ApplyPlan, remote_hint: str = "origin") ->
     """Apply, or refuse before writing anything."""
     check_apply(plan, remote_hint)
     with dvc_lock(repo.dvc_dir):
+        check_not_busy(repo.dvc_dir, repo.root)  # a stage runs without the lock above
         stash_files = _stash(repo, plan)
         repo.git.refs[APPLY_ORIG_HEAD.encode()] = plan.head.encode()
         workspace = Workspace(repo.root)

@@ -16,6 +16,7 @@ from typing import Any
 
 from dulwich.objects import ZERO_SHA
 
+from core.dvclock import dvc_lock
 from core.errors import ExptuiError, UnknownExperimentError
 from core.gitsync import RemoteListing, SyncState, peek, sync_state
 from core.refs import EXEC_APPLY, ExpRef
@@ -341,7 +342,15 @@ def run_pull(repo: Repository, plan: RefPlan, hold: Collection[ExpRef] = ()) -> 
 
 
 def _move_local_refs(repo: Repository, plan: RefPlan, hold: Collection[ExpRef]) -> RefResult:
-    """Create, update or delete local refs as planned, each by compare-and-swap."""
+    """Create, update or delete local refs as planned, each by compare-and-swap, under
+    DVC's repository lock as ``dvc exp pull`` and ``dvc exp remove`` hold it. (A pull's
+    data phase does not: cache writes are atomic and content-addressed, and holding the
+    lock for a long download would make a running ``dvc exp run`` fail to commit.)"""
+    with dvc_lock(repo.dvc_dir):
+        return _swap_planned_refs(repo, plan, hold)
+
+
+def _swap_planned_refs(repo: Repository, plan: RefPlan, hold: Collection[ExpRef]) -> RefResult:
     result = RefResult(plan)
     for update in plan.updates:
         if update.ref in hold and update.action in _MOVES:
@@ -412,6 +421,11 @@ def plan_rename(
 
 def run_rename_local(repo: Repository, plan: RefPlan) -> RefResult:
     """New ref first, old one deleted only if the new one is in place."""
+    with dvc_lock(repo.dvc_dir):
+        return _rename_refs(repo, plan)
+
+
+def _rename_refs(repo: Repository, plan: RefPlan) -> RefResult:
     create, delete = plan.updates
     result = RefResult(plan)
     made = create.action is Action.UP_TO_DATE or _swap_local_ref(

@@ -3,6 +3,8 @@ workspace, nothing the user cannot get back, and one line saying why."""
 
 from __future__ import annotations
 
+import fcntl
+import json
 import tempfile
 from pathlib import Path
 
@@ -37,13 +39,17 @@ def victim(tmp_path: Path) -> Path:
     return small_project(tmp_path)
 
 
+LOCKS = ("project/.dvc/tmp/lock", "project/.dvc/tmp/rwlock.lock")  # taken as DVC takes them
+
+
 def refused(project: Path, name: str, capsys: pytest.CaptureFixture[str]) -> str:
     """Run ``exptui apply``, expect a refusal that wrote nothing anywhere; its line."""
     before = fingerprint(project.parent)
     assert main(["apply", name, "-C", str(project)]) == 1
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1, err
-    assert fingerprint(project.parent) == before
+    after = {path: what for path, what in fingerprint(project.parent).items() if path not in LOCKS}
+    assert after == {path: what for path, what in before.items() if path not in LOCKS}
     return err
 
 
@@ -200,3 +206,34 @@ def test_no_tree_or_output_writes_outside_the_workspace(
         assert not Path("/tmp/payload").exists()
         hooks = fingerprint(project / ".git" / "hooks"), (project / ".git" / "config").read_bytes()
         assert hooks == git_dir
+
+
+def test_apply_waits_for_a_running_dvc_stage(
+    victim: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """While a stage's command runs, DVC holds no repository lock, only .dvc/tmp/rwlock."""
+    hostile_experiment(victim, "exp", outs=[dir_output(victim, "model", {"w.bin": b"new"})])
+    rwlock = victim / ".dvc" / "tmp" / "rwlock"
+    rwlock.parent.mkdir(parents=True, exist_ok=True)
+    held = {"pid": 4242, "cmd": "dvc exp run"}
+    rwlock.write_text(json.dumps({"write": {str(victim / "model"): held}}))
+    err = refused(victim, "exp", capsys)
+    assert "is busy: it is used by PID 4242 (dvc exp run)" in err
+    rwlock.write_text("{}")  # the stage finished
+    assert main(["apply", "exp", "-C", str(victim)]) == 0
+
+
+def test_local_ref_changes_wait_for_the_repository_lock(
+    victim: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hostile_experiment(victim, "exp")
+    lock = victim / ".dvc" / "tmp" / "lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as holder:
+        holder.write(" 4242\n")
+        holder.flush()
+        fcntl.flock(holder.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running dvc would
+        assert main(["remove", "exp", "-C", str(victim)]) == 1
+        assert "locked by pid 4242" in capsys.readouterr().err
+        assert main(["rename", "exp", "exp-2", "-C", str(victim)]) == 1
+    assert "exp" in git("for-each-ref", "refs/exps", cwd=victim)
