@@ -228,11 +228,14 @@ def _check_layout(repo: Repository, plan: ApplyPlan, head_files: dict[str, Any])
             kinds[path] = workspace.kind(path)
         return kinds[path]
 
-    for path in _written_paths(repo, plan):
+    written = list(_written_paths(repo, plan))
+    directories = {_output_path(repo, out) for out, _ in plan.outputs if out.is_dir}
+    files = set(plan.writes) | (set(written) - directories)
+    for path in written:
         parts = path.split("/")
         for depth in range(1, len(parts)):
             parent = "/".join(parts[:depth])
-            reason = _not_a_directory(repo, plan, parent, kind(parent), deleted)
+            reason = _not_a_directory(repo, files, parent, kind(parent), deleted)
             if reason:
                 plan.problems.append(f"{path!r}: {reason}")
                 break
@@ -249,10 +252,11 @@ def _check_layout(repo: Repository, plan: ApplyPlan, head_files: dict[str, Any])
 
 
 def _not_a_directory(
-    repo: Repository, plan: ApplyPlan, parent: str, kind: str | None, deleted: set[str]
+    repo: Repository, files: set[str], parent: str, kind: str | None, deleted: set[str]
 ) -> str | None:
-    """Why ``parent`` will not be a real directory when apply writes below it, if so."""
-    if parent in plan.writes:
+    """Why ``parent`` will not be a real directory when apply writes below it, if so:
+    ``files`` are every file and symlink the apply itself creates."""
+    if parent in files:
         return f"written through {parent!r}, which the experiment makes a file or a symlink"
     if kind not in ("link", "file", "other") or parent in deleted:
         return None

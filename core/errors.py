@@ -77,3 +77,18 @@ class DivergedError(ExptuiError):
     """Some experiments were skipped because they diverged and were not forced."""
 
     exit_code = 3
+
+
+def describe(error: BaseException) -> str:
+    """One line for any failure, the same in the CLI and the app. A system error with a
+    file name happened here (a full disk, an unwritable cache), so it says so rather
+    than blaming a remote."""
+    if isinstance(error, ExptuiError):
+        return str(error)
+    if isinstance(error, OSError) and error.filename is not None:
+        where = f"'{error.filename}'"
+        return (
+            f"{error.strerror or type(error).__name__}: {where} (on this machine). "
+            "Check its permissions and free space, then retry."
+        )
+    return f"{type(error).__name__}: {error}".rstrip(": ")

@@ -17,6 +17,8 @@ from dulwich.index import (
 
 from core.errors import ExptuiError
 
+MAX_NAME_BYTES = 255  # NAME_MAX on every common file system
+
 
 class UnsafePathError(ExptuiError):
     """A path from a manifest, lock file or tree would leave its root."""
@@ -57,6 +59,8 @@ def tree_path_problem(path: str) -> str | None:
     if not raw or raw.startswith(b"/") or b"\x00" in raw:
         return "an empty, absolute or NUL-bearing path"
     for element in raw.split(b"/"):
+        if len(element) > MAX_NAME_BYTES:
+            return f"a name of {len(element)} bytes, longer than file systems allow"
         if not _element_is_safe(element):
             shown = element.decode("utf-8", "backslashreplace")
             return f"a path through {shown!r}, which Git refuses to check out"

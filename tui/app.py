@@ -32,7 +32,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.datastate import DataStatus
 from core.dvcfiles import ProjectState
-from core.errors import ExptuiError
+from core.errors import ExptuiError, describe
 from core.gitsync import SyncState
 from core.progress import ProgressBoard
 from core.redact import redact
@@ -434,8 +434,7 @@ class ExptuiApp(App[None]):
             return
         if event.state is not WorkerState.ERROR:
             return
-        error = event.worker.error
-        text = str(error) if isinstance(error, ExptuiError) else f"{type(error).__name__}: {error}"
+        text = shown(redact(describe(event.worker.error or RuntimeError("unknown error"))))
         if event.worker.group == "data":
             self.notify(f"Data badges unavailable: {text}", severity="warning", markup=False)
             return
@@ -828,10 +827,7 @@ class ExptuiApp(App[None]):
             self.notify("Cancelled. Refs of unfinished experiments were not moved; run it again "
                         "to resume.", severity="warning", markup=False)  # fmt: skip
         elif state is WorkerState.ERROR:
-            error = worker.error
-            text = (
-                str(error) if isinstance(error, ExptuiError) else f"{type(error).__name__}: {error}"
-            )
+            text = describe(worker.error or RuntimeError("unknown error"))
             self.notify(text, title=f"{self.operation.capitalize()} failed", severity="error",
                         timeout=10, markup=False)  # fmt: skip
         elif isinstance(worker.result, ShareResult):

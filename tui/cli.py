@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from core.errors import ExptuiError
+from core.errors import ExptuiError, describe
 from core.redact import redact
 from tui.format import shown
 
@@ -40,18 +40,20 @@ def _main(args: list[str]) -> int:
     except ExptuiError as exc:
         _error(exc)
         return exc.exit_code or EXIT_ERROR
-    except KeyboardInterrupt:
-        print("exptui: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:
         # The reader went away (``exptui list | head``): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as exc:  # a local disk or permission problem no layer expected
+        _error(exc)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("exptui: interrupted", file=sys.stderr)
+        return 130
 
 
-def _error(exc: ExptuiError) -> None:
-    text = exc.message if not exc.hint else f"{exc.message} {exc.hint}"
-    print(f"exptui: {shown(redact(text))}", file=sys.stderr)
+def _error(exc: BaseException) -> None:
+    print(f"exptui: {shown(redact(describe(exc)))}", file=sys.stderr)
 
 
 class _VisibleStream:

@@ -237,3 +237,19 @@ def test_local_ref_changes_wait_for_the_repository_lock(
         assert "locked by pid 4242" in capsys.readouterr().err
         assert main(["rename", "exp", "exp-2", "-C", str(victim)]) == 1
     assert "exp" in git("for-each-ref", "refs/exps", cwd=victim)
+
+
+@pytest.mark.parametrize(
+    "entries, reason",
+    [
+        ({"x" * 300: b"1"}, "a name of 300 bytes"),
+        ({"a": b"file", "a/b": b"below a file"}, "written through 'model/a'"),
+    ],
+    ids=["long-name", "file-and-directory"],
+)
+def test_a_manifest_the_disk_cannot_hold_is_refused_before_writing(
+    victim: Path, entries: dict[str, bytes], reason: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Both once failed half-way through an apply."""
+    hostile_experiment(victim, "exp", outs=[dir_output(victim, "model", entries)])
+    assert reason in refused(victim, "exp", capsys)

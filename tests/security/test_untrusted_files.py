@@ -102,3 +102,13 @@ def test_a_remote_object_that_is_not_a_file_fails_its_pull_without_hanging(
     )  # data before refs: nothing half-pulled
     grown = {p.relative_to(cache) for p in cache.rglob("*") if p.is_file()} - cached
     assert all(str(p).endswith(".dir") for p in grown), grown
+
+
+def test_a_local_disk_error_is_one_line_that_blames_this_machine(fresh_demo: Path) -> None:
+    """The cache cannot be written (here: it is a file): not a remote's fault, no traceback."""
+    cache = fresh_demo / ".dvc" / "cache"
+    cache.rename(fresh_demo.parent / "cache-moved")
+    cache.write_text("not a directory\n")
+    done = exptui(fresh_demo, "pull", "origin", "alice-drop")
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert "Not a directory" in done.stderr and "(on this machine)" in done.stderr
