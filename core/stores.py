@@ -28,6 +28,7 @@ from core.config import DvcRemote
 from core.errors import ConfigError, ExptuiError
 from core.mounts import on_network
 from core.objects import CHUNK, object_relpath
+from core.redact import redact
 
 READ_ONLY = 0o444
 _TEMPORARY_IDS = itertools.count()  # unique temporary names within this process
@@ -331,9 +332,19 @@ class FsspecStore(ObjectStore):
     """An object store reached through an async fsspec filesystem (s3fs, gcsfs)."""
 
     def __init__(
-        self, fs: Any, root: str, description: str, jobs: int = 32, parts: bool = False
+        self,
+        fs: Any,
+        root: str,
+        description: str,
+        jobs: int = 32,
+        parts: bool = False,
+        answer_within: float = 70.0,
     ) -> None:
         self.fs = fs
+        # The first request must be answered within one connect and one read timeout: the
+        # client's retries multiply them (read_timeout=2 waited 65 s on an endpoint that
+        # accepts and never answers; the default 60 s, 20 minutes).
+        self.answer_within = answer_within
         self.root = root.rstrip("/")
         self.description = description
         self.default_jobs = jobs
@@ -355,7 +366,12 @@ class FsspecStore(ObjectStore):
         (``_exists`` would hide both as False)."""
         bucket = self.root.split("/", 1)[0]
         try:
-            await self._run(self.fs._ls(bucket))
+            await asyncio.wait_for(self._run(self.fs._ls(bucket)), self.answer_within)
+        except asyncio.TimeoutError as exc:
+            raise StoreError(
+                f"DVC remote '{self.description}' did not answer within {self.answer_within:g} s.",
+                "Check the endpoint and network (or raise read_timeout), then retry.",
+            ) from exc
         except FileNotFoundError as exc:
             raise StoreError(
                 f"Bucket '{bucket}' of DVC remote '{self.description}' does not exist.",
@@ -574,17 +590,19 @@ async def _s3_store(remote: DvcRemote) -> ObjectStore:
             kwargs[theirs] = options[ours]
     if options.get("allow_anonymous_login", "").lower() == "true":
         kwargs["anon"] = True
-    kwargs["config_kwargs"] = {
+    timeouts = {
         "connect_timeout": float(options.get("connect_timeout") or 10),
         "read_timeout": float(options.get("read_timeout") or 60),
-        "retries": {"max_attempts": 3, "mode": "standard"},
     }
+    kwargs["config_kwargs"] = {**timeouts, "retries": {"max_attempts": 3, "mode": "standard"}}
     fs = s3fs.S3FileSystem(**kwargs)
     await fs.set_session()
     bucket_path = remote.url.removeprefix("s3://")
-    return await _checked(
-        FsspecStore(fs, bucket_path, remote.url, jobs=int(options.get("jobs") or 32), parts=True)
-    )
+    jobs = int(options.get("jobs") or 32)
+    where = remote.shown_url
+    if options.get("endpointurl"):  # name the host that does (or does not) answer
+        where += f" at {redact(options['endpointurl'])}"
+    return await _checked(FsspecStore(fs, bucket_path, where, jobs, True, sum(timeouts.values())))
 
 
 async def _gcs_store(remote: DvcRemote) -> ObjectStore:
@@ -595,6 +613,7 @@ async def _gcs_store(remote: DvcRemote) -> ObjectStore:
 
     options = remote.options
     kwargs: dict[str, Any] = {"asynchronous": True, "skip_instance_cache": True}
+    kwargs["requests_timeout"] = float(options.get("timeout") or 60)  # gcsfs waits forever
     if options.get("projectname"):
         kwargs["project"] = options["projectname"]
     if options.get("credentialpath"):
@@ -606,7 +625,7 @@ async def _gcs_store(remote: DvcRemote) -> ObjectStore:
     fs = gcsfs.GCSFileSystem(**kwargs)
     bucket_path = remote.url.split("://", 1)[1]
     return await _checked(
-        FsspecStore(fs, bucket_path, remote.url, jobs=int(options.get("jobs") or 16))
+        FsspecStore(fs, bucket_path, remote.shown_url, jobs=int(options.get("jobs") or 16))
     )
 
 
@@ -655,4 +674,4 @@ async def _ssh_store(remote: DvcRemote) -> ObjectStore:
             if refused
             else "Check the host, port and network, then retry.",
         ) from exc
-    return SSHStore(fs, parts.path, remote.url, jobs=int(options.get("jobs") or 8))
+    return SSHStore(fs, parts.path, remote.shown_url, jobs=int(options.get("jobs") or 8))

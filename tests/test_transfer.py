@@ -179,13 +179,15 @@ def test_large_files_of_a_directory_are_pulled_in_parallel(
     lock, running, most = threading.Lock(), [0], [0]
     real = stores.copy_hashing
 
-    def counting(source: str | Path, target: str | Path) -> tuple[str, int]:
+    def counting(
+        source: str | Path, target: str | Path, limit: int | None = None
+    ) -> tuple[str, int]:
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
         try:
             time.sleep(0.05)  # a slow disk: the others must not wait for this one
-            return real(source, target)
+            return real(source, target, limit)
         finally:
             with lock:
                 running[0] -= 1
