@@ -16,7 +16,9 @@ import functools
 import hashlib
 import itertools
 import os
+import re
 import stat
+import time
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Collection, Iterator
@@ -199,6 +201,39 @@ def temporary_beside(final: Path) -> Path:
     return Path(temporary_name(final))
 
 
+STALE_AFTER = 3600.0  # a temporary nobody wrote to for an hour: its writer is gone
+_OURS = re.compile(r"^\.exptui-(\d+)-\d+\.tmp$")
+
+
+def sweep_stale_temporaries(folder: str, now: float | None = None) -> int:
+    """Remove what a killed exptui left in ``folder``: only names :func:`temporary_name`
+    makes, only when their process is gone (checked here) and nothing wrote to them for
+    :data:`STALE_AFTER` (a process on another machine sharing this folder has a pid we
+    cannot check, but a live copy keeps its file's mtime fresh). Returns how many."""
+    now = time.time() if now is None else now
+    removed = 0
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            match = _OURS.match(entry.name)
+            if match is None or _process_alive(int(match.group(1))):
+                continue
+            with contextlib.suppress(OSError):
+                if now - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER:
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, owned by someone else
+    return True
+
+
 def temporary_name(final: str | Path) -> str:
     """A name (not yet a file) beside ``final``: hidden, unique in this process, and
     recognisable as ours. Cheaper than mkstemp, which matters for 20,000 small objects."""
@@ -289,6 +324,7 @@ class LocalStore(ObjectStore):
         folder = os.path.dirname(final)
         if folder not in self._made:
             os.makedirs(folder, exist_ok=True)
+            sweep_stale_temporaries(folder)
             self._made.add(folder)
         temporary = temporary_name(final)
         try:

@@ -478,7 +478,7 @@ class Transfer:
                 why = self.failed.get((result.item.remote.name, key))
                 if why is not None:
                     result.failed[key.oid] = why
-            self.board.finish_item(result.item.ref.ref, "; ".join(result.failed.values()))
+            self.board.finish_item(result.item.ref.ref, "; ".join(failure_summary(result.failed)))
         return results
 
     def _batches(
@@ -677,3 +677,15 @@ def _permanent(store: ObjectStore, exc: OSError) -> StoreError:
 def missing_summary(keys: Collection[ObjectKey]) -> str:
     shown = ", ".join(sorted(k.oid for k in keys)[:3])
     return shown + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+
+
+def failure_summary(failed: dict[str, str]) -> list[str]:
+    """One line per cause, not per object: 3,000 uploads failing for the same reason
+    printed 3,000 lines. A cause met once names its object."""
+    by_cause: dict[str, list[str]] = {}
+    for oid, why in failed.items():
+        by_cause.setdefault(why, []).append(oid)
+    return [
+        f"{oids[0]}: {why}" if len(oids) == 1 else f"{len(oids)} objects ({oids[0]}, ...): {why}"
+        for why, oids in by_cause.items()
+    ]

@@ -27,7 +27,7 @@ from core.repo import Experiment, Repository
 from core.runcache import RunCacheResult, share_run_cache
 from core.select import select_baselines
 from core.sharing import SharePlan, ShareResult, plan_share, run_share
-from core.transfer import ExpTransfer, missing_summary
+from core.transfer import ExpTransfer, failure_summary, missing_summary
 from core.transport import Connection, Credentials, resolve_remote
 from tui.format import format_size
 
@@ -263,8 +263,8 @@ def _print_data(operation: str, moved: list[ExpTransfer], with_data: bool) -> No
             count = len(transfer.item.missing)
             print(f"exptui: {name}: {count} object(s) missing {where} '{remote}'{why}: {missing}",
                   file=sys.stderr)  # fmt: skip
-        for oid, why in transfer.failed.items():
-            print(f"exptui: {name}: {oid}: {why}", file=sys.stderr)
+        for line in failure_summary(transfer.failed):
+            print(f"exptui: {name}: {line}", file=sys.stderr)
 
 
 def _print_plan(plan: RefPlan, data: list[dict[str, Any]] | None = None) -> None:

@@ -8,6 +8,7 @@ import os
 import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,8 @@ def test_a_remote_object_that_is_not_a_file_fails_its_pull_without_hanging(
     done = exptui(fresh_demo, "pull", "origin", "alice-drop", timeout=60)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "not a regular file" in done.stderr and "Traceback" not in done.stderr
+    causes = [line for line in done.stderr.splitlines() if "not a regular file" in line]
+    assert len(causes) == 1 and "2 objects (" in causes[0]  # one line per cause
     assert (
         "alice-drop"
         not in subprocess.run(
@@ -112,3 +115,41 @@ def test_a_local_disk_error_is_one_line_that_blames_this_machine(fresh_demo: Pat
     done = exptui(fresh_demo, "pull", "origin", "alice-drop")
     assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
     assert "Not a directory" in done.stderr and "(on this machine)" in done.stderr
+
+
+def dead_pid() -> int:
+    """A pid no process has now."""
+    pid = 4_000_000
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except OSError:
+            pass
+        pid -= 1
+
+
+def test_a_later_push_removes_what_a_killed_one_left_and_nothing_else(
+    fresh_demo: Path,
+) -> None:
+    """A killed push leaves .exptui-<pid>-<n>.tmp files (60-90 MB each) on the remote."""
+    from tests.test_transfer import exp_objects, object_path
+
+    storage = fresh_demo.parent / "storage"
+    folder = object_path(storage, sorted(exp_objects(fresh_demo, "quick-test"))[0]).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    old = time.time() - 2 * 3600
+    leftovers = {
+        f".exptui-{dead_pid()}-7.tmp": (old, True),  # its writer is dead: swept
+        f".exptui-{dead_pid()}-8.tmp": (time.time(), False),  # written just now: kept
+        f".exptui-{os.getpid()}-9.tmp": (old, False),  # its writer lives: kept
+        ".someone-else.tmp": (old, False),  # not our naming: never ours to remove
+    }
+    for name, (mtime, _swept) in leftovers.items():
+        (folder / name).write_bytes(b"half an upload")
+        os.utime(folder / name, (mtime, mtime))
+    done = exptui(fresh_demo, "push", "origin", "quick-test")
+    assert done.returncode == 0, done.stderr
+    for name, (_mtime, swept) in leftovers.items():
+        assert (folder / name).exists() is not swept, name
