@@ -29,7 +29,7 @@ from dulwich.index import Index, IndexEntry, commit_index, commit_tree, index_en
 from dulwich.objects import S_ISGITLINK, Blob, Commit, Tree
 from dulwich.repo import get_user_identity
 
-from core.dvcfiles import Output
+from core.dvcfiles import Output, dvcignore
 from core.dvclock import check_not_busy, dvc_lock
 from core.errors import ExptuiError
 from core.objects import ManifestEntry, md5_file, parse_manifest
@@ -112,6 +112,7 @@ def plan_apply(repo: Repository, arg: str) -> ApplyPlan:
     for path, target in links.items():
         if _resolve_in_tree(path, target, links) is None:
             plan.problems.append(f"{path}: a symlink to {target!r}, outside the workspace")
+    ignored = dvcignore(repo.files_at(sha))
     for out in state.outputs:
         if not out.cache or out.oid is None:
             continue
@@ -119,6 +120,8 @@ def plan_apply(repo: Repository, arg: str) -> ApplyPlan:
         plan.outputs.append((out, entries))
         base = _output_path(repo, out)
         _check_output(base, reserved, exp_files, plan.problems)
+        if ignored(out.path) or (out.is_dir and ignored(out.path + "/")):
+            plan.problems.append(f"{base!r}: an output that .dvcignore excludes (DVC refuses it)")
         for entry in entries or []:
             _check_tree_path(f"{base}/{entry.relpath}", (), plan.problems)
     if not plan.problems:

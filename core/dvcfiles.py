@@ -331,7 +331,7 @@ def _dvcfile_outputs(
     files: FileSource, all_paths: list[str], state: ProjectState
 ) -> Iterator[Output]:
     """Outputs of ``*.dvc`` files outside ``.dvc/`` that ``.dvcignore`` does not exclude."""
-    ignored = _dvcignore(files)
+    ignored = dvcignore(files)
     for path in all_paths:
         if not path.endswith(".dvc") or path.startswith(".dvc/") or ignored(path):
             continue
@@ -355,7 +355,8 @@ def _dvcfile_outputs(
             )  # fmt: skip
 
 
-def _dvcignore(files: FileSource) -> Callable[[str], bool]:
+def dvcignore(files: FileSource) -> Callable[[str], bool]:
+    """Whether a path is excluded by the snapshot's ``.dvcignore``."""
     data = files.read(".dvcignore")
     if not data:
         return lambda path: False

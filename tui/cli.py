@@ -50,6 +50,12 @@ def _main(args: list[str]) -> int:
     except KeyboardInterrupt:
         print("exptui: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug, or a library's error no layer names: still one line
+        if os.environ.get("EXPTUI_DEBUG"):
+            raise
+        text = f"unexpected error: {describe(exc)} (EXPTUI_DEBUG=1 shows where; please report it)"
+        print(f"exptui: {shown(redact(text))}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _error(exc: BaseException) -> None:

@@ -253,3 +253,12 @@ def test_a_manifest_the_disk_cannot_hold_is_refused_before_writing(
     """Both once failed half-way through an apply."""
     hostile_experiment(victim, "exp", outs=[dir_output(victim, "model", entries)])
     assert reason in refused(victim, "exp", capsys)
+
+
+@pytest.mark.parametrize("pattern", ["model", "model/", "/model", "mod*"])
+def test_an_output_dvc_ignores_is_refused(
+    victim: Path, pattern: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = {".dvcignore": (FILE, f"{pattern}\n".encode())}
+    hostile_experiment(victim, "exp", files, outs=[dir_output(victim, "model", {"w": b"1"})])
+    assert "an output that .dvcignore excludes" in refused(victim, "exp", capsys)
