@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.message import Message
-from textual.notifications import Notify
+from textual.notifications import Notification, Notify
+from textual.pilot import Pilot
 
 from core.datastate import DataState
 from core.gitsync import SyncState
@@ -90,6 +91,15 @@ async def test_r_picks_another_git_remote(fresh_demo: Path, tmp_path: Path) -> N
         assert app.query_one("#remote-pane").border_title == "Remote backup"
 
 
+async def toasts_once_shown(pilot: Pilot[object], messages: list[Message]) -> list[Notification]:
+    """Wait (up to 4 s) for the app's first toast; every toast posted so far."""
+    for _ in range(200):
+        if any(isinstance(m, Notify) for m in messages):
+            break
+        await pilot.pause(0.02)
+    return [m.notification for m in messages if isinstance(m, Notify)]
+
+
 async def test_unreachable_remote_is_a_toast_and_the_app_stays(fresh_demo: Path) -> None:
     from tests.servers import free_port
 
@@ -97,11 +107,7 @@ async def test_unreachable_remote_is_a_toast_and_the_app_stays(fresh_demo: Path)
     messages: list[Message] = []
     app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(130, 36), message_hook=messages.append) as pilot:
-        for _ in range(200):
-            if any(isinstance(m, Notify) for m in messages):
-                break
-            await pilot.pause(0.02)
-        toast = next(m.notification for m in messages if isinstance(m, Notify))
+        toast = (await toasts_once_shown(pilot, messages))[0]
         assert toast.severity == "error" and "Cannot reach Git remote 'origin'" in toast.message
         assert app.is_running and len(rows(app.local_tree)) == 8
         await pilot.press("j", "k")  # still browsable

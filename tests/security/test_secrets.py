@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 from textual.message import Message
-from textual.notifications import Notify
 from textual.widgets import OptionList
 
 from tests.conftest import git
 from tests.servers import free_port, http_git
+from tests.test_app_remote import toasts_once_shown
 from tui.app import ExptuiApp
 
 SECRET = "hunter2-s3cret"
@@ -74,11 +74,7 @@ async def test_the_app_never_shows_a_password(fresh_demo: Path) -> None:
     messages: list[Message] = []
     app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(130, 36), message_hook=messages.append) as pilot:
-        for _ in range(200):
-            if any(isinstance(m, Notify) for m in messages):
-                break
-            await pilot.pause(0.02)
-        toasts = [m.notification for m in messages if isinstance(m, Notify)]
+        toasts = await toasts_once_shown(pilot, messages)
         assert toasts and all(SECRET not in t.message + t.title for t in toasts)
         assert "alice:***@" in " ".join(t.message for t in toasts)
         await pilot.press("r")  # the remote picker lists URLs
