@@ -451,8 +451,9 @@ def _commit(repo: Repository, tree: bytes, parents: list[str], message: str) -> 
 
 def _write_tree(repo: Repository, workspace: Workspace, plan: ApplyPlan) -> None:
     for path in plan.deletes:
-        if workspace.kind(path) != "dir":  # a tracked file the user made a directory: kept
-            workspace.remove(path)
+        if workspace.kind(path) in (None, "dir"):
+            continue  # gone, behind a symlink, or a tracked file the user made a directory
+        workspace.remove(path)
     for path, (mode, blob) in plan.writes.items():
         workspace.write(path, repo.git[blob].as_raw_string(), mode)
 
