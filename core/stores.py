@@ -202,6 +202,8 @@ def temporary_beside(final: Path) -> Path:
 
 
 STALE_AFTER = 3600.0  # a temporary nobody wrote to for an hour: its writer is gone
+STALE_UPLOAD_AFTER = 86400.0  # an S3 multipart upload begun a day ago: abandoned
+_SSH_TEMPORARY = re.compile(r"^\.exptui-\d+-.+\.tmp$")
 _OURS = re.compile(r"^\.exptui-(\d+)-\d+\.tmp$")
 
 
@@ -389,6 +391,7 @@ class FsspecStore(ObjectStore):
         # PART_JOBS per file, at most BIG_FILES such files at once.
         self.parts = parts
         self._big_files: asyncio.Semaphore | None = None
+        self._swept = False
 
     def path(self, key: ObjectKey) -> str:
         return f"{self.root}/{key.relpath}"
@@ -486,6 +489,10 @@ class FsspecStore(ObjectStore):
         return self.fs._strip_protocol(path)
 
     async def upload(self, source: Path, key: ObjectKey) -> None:
+        if not self._swept:
+            self._swept = True
+            with contextlib.suppress(Exception):  # housekeeping never fails a push
+                await self.abort_stale_uploads()
         size = source.stat().st_size
         if not self.parts or size <= PART_SIZE:
             await self._run(self.fs._put_file(str(source), self.path(key)))
@@ -509,6 +516,26 @@ class FsspecStore(ObjectStore):
             await self._run(self.fs._get_file(path, str(target)))
         os.chmod(target, READ_ONLY)
         return await asyncio.to_thread(md5_of, target)
+
+    async def abort_stale_uploads(self, now: float | None = None) -> int:
+        """S3 keeps (and bills) the parts of a multipart upload that a killed push never
+        completed. Those under this remote's objects, begun more than
+        :data:`STALE_UPLOAD_AFTER` ago, are aborted: no upload of one object runs that long.
+        One listing per push; returns how many were aborted."""
+        call = getattr(self.fs, "_call_s3", None)
+        if call is None:
+            return 0  # GCS expires unfinished resumable uploads by itself
+        bucket, _, prefix = self.root.partition("/")
+        objects = f"{prefix}/files/md5/" if prefix else "files/md5/"
+        answer = await self._run(call("list_multipart_uploads", Bucket=bucket, Prefix=objects))
+        cutoff = (time.time() if now is None else now) - STALE_UPLOAD_AFTER
+        aborted = 0
+        for upload in answer.get("Uploads") or []:
+            if upload["Initiated"].timestamp() < cutoff:
+                await self._run(call("abort_multipart_upload", Bucket=bucket,
+                                     Key=upload["Key"], UploadId=upload["UploadId"]))  # fmt: skip
+                aborted += 1
+        return aborted
 
     def _big_file_gate(self) -> asyncio.Semaphore:
         if self._big_files is None:
@@ -545,12 +572,31 @@ class SSHStore(FsspecStore):
     async def _run(self, coroutine: Any) -> Any:
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self.fs.loop))
 
+    def __init__(self, fs: Any, root: str, description: str, jobs: int = 8) -> None:
+        super().__init__(fs, root, description, jobs)
+        self._swept_folders: set[str] = set()
+
     async def check(self) -> None:
         return None  # connecting already proved the server; the root is created on demand
+
+    async def _sweep(self, directory: str) -> None:
+        """What a killed push left in ``directory``: our temporaries nobody wrote to for
+        :data:`STALE_AFTER` (a process on the server cannot be asked whether it lives; a
+        live upload keeps its file's mtime fresh)."""
+        cutoff = time.time() - STALE_AFTER
+        for info in await self._run(self.fs._ls(directory, detail=True)):
+            name = info["name"].rsplit("/", 1)[-1]
+            mtime = info.get("mtime")
+            if _SSH_TEMPORARY.match(name) and mtime is not None and mtime.timestamp() < cutoff:
+                await self._run(self.fs._rm_file(info["name"]))
 
     async def upload(self, source: Path, key: ObjectKey) -> None:
         final = self.path(key)
         directory, name = final.rsplit("/", 1)
+        if directory not in self._swept_folders:
+            self._swept_folders.add(directory)
+            with contextlib.suppress(Exception):  # housekeeping never fails a push
+                await self._sweep(directory)
         temporary = f"{directory}/.exptui-{os.getpid()}-{name}.tmp"
         await self._run(self.fs._put_file(str(source), temporary))
         await self._run(self.fs._mv(temporary, final))

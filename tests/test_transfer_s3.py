@@ -7,6 +7,7 @@ import stat
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,3 +117,35 @@ def test_presence_is_answered_for_existing_missing_and_absent_prefixes(s3_endpoi
             await store.close()
 
     assert asyncio.run(ask()) == set(stored)
+
+
+def test_a_push_aborts_multipart_uploads_abandoned_on_its_remote(
+    s3_endpoint: str, fresh_demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A killed push of a large object leaves its parts on S3, billed, until aborted."""
+    bucket = f"b-{uuid.uuid4().hex[:12]}"
+    s3 = s3fs_client(s3_endpoint)
+    s3.call_s3("create_bucket", Bucket=bucket)
+    ours = s3.call_s3("create_multipart_upload", Bucket=bucket, Key="cache/files/md5/ab/cdef")
+    other = s3.call_s3("create_multipart_upload", Bucket=bucket, Key="elsewhere/big.bin")
+
+    def uploads() -> dict[str, Any]:
+        answer = s3.call_s3("list_multipart_uploads", Bucket=bucket)
+        return {u["UploadId"]: u["Initiated"] for u in answer.get("Uploads") or []}
+
+    begun = uploads()[ours["UploadId"]].timestamp()  # moto dates every upload in 2010
+
+    async def sweep_an_hour_later() -> int:
+        remote = DvcRemote(
+            "s3", f"s3://{bucket}/cache", {**CREDENTIALS, "endpointurl": s3_endpoint}
+        )
+        store = await open_store(remote)
+        try:
+            return await store.abort_stale_uploads(now=begun + 3600)  # type: ignore[attr-defined]
+        finally:
+            await store.close()
+
+    assert asyncio.run(sweep_an_hour_later()) == 0 and len(uploads()) == 2  # not stale yet
+    use_s3(fresh_demo, s3_endpoint, bucket)
+    assert main(["push", "origin", "quick-test", "-r", "s3", "-C", str(fresh_demo)]) == 0
+    assert set(uploads()) == {other["UploadId"]}  # another tool's, outside this remote: kept

@@ -89,3 +89,24 @@ def test_an_unknown_or_changed_host_key_is_refused_before_any_transfer(
     err = capsys.readouterr().err
     assert "is not trusted" in err and f"ssh -p {sftp.port} 127.0.0.1" in err
     assert err.count("\n") == 1 and not root.exists()
+
+
+def test_a_later_push_sweeps_what_a_killed_one_left_on_the_server(
+    sftp: SftpServer, fresh_demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+    import time
+
+    root = tmp_path / "sshstore"
+    oid = sorted(exp_objects(fresh_demo, "tuned-lr"))[0]
+    folder = object_path(root, oid).parent
+    folder.mkdir(parents=True)
+    stale, fresh = folder / f".exptui-1-{oid[2:]}.tmp", folder / f".exptui-2-{oid[2:]}.tmp"
+    for path in (stale, fresh, folder / "not-ours.tmp"):
+        path.write_bytes(b"half an upload")
+    long_ago = time.time() - 2 * 3600
+    for path in (stale, folder / "not-ours.tmp"):
+        os.utime(path, (long_ago, long_ago))
+    use_ssh(fresh_demo, sftp, root)
+    assert main(["push", "origin", "tuned-lr", "-r", "box", "-C", str(fresh_demo)]) == 0
+    assert not stale.exists() and fresh.exists() and (folder / "not-ours.tmp").exists()
