@@ -725,6 +725,10 @@ async def _ssh_store(remote: DvcRemote) -> ObjectStore:
         # is OpenSSH's: ~/.ssh/known_hosts (or UserKnownHostsFile from ~/.ssh/config), and
         # an unknown or changed key refuses the connection.
         "known_hosts": (),
+        # SFTP has no read timeout; keepalives find a server that stopped answering within
+        # a minute instead of never (a transfer may legitimately take hours).
+        "keepalive_interval": 15,
+        "keepalive_count_max": 4,
     }
     if parts.port or options.get("port"):
         kwargs["port"] = int(options.get("port") or parts.port or 22)
@@ -740,6 +744,9 @@ async def _ssh_store(remote: DvcRemote) -> ObjectStore:
         fs = await asyncio.to_thread(sshfs.SSHFileSystem, parts.hostname or "", **kwargs)
     except Exception as exc:  # asyncssh's errors share no base class we can name
         name = type(exc).__name__
+        reason = str(exc) or name  # asyncssh's timeouts say nothing at all
+        if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+            reason = f"no answer within {kwargs['connect_timeout']:g} s"
         if name == "HostKeyNotVerifiable":
             where = f"{parts.hostname}:{kwargs.get('port', 22)}"
             raise StoreError(
@@ -751,7 +758,7 @@ async def _ssh_store(remote: DvcRemote) -> ObjectStore:
         refused = "Permission" in name or "auth" in str(exc).lower()
         raise StoreError(
             f"{'SSH refused the login to' if refused else 'Cannot reach'} DVC remote "
-            f"'{remote.shown_url}': {exc or name}",
+            f"'{remote.shown_url}': {reason.rstrip('.')}.",
             "Add your key to ssh-agent or set keyfile with 'dvc remote modify --local'."
             if refused
             else "Check the host, port and network, then retry.",

@@ -59,3 +59,17 @@ def test_an_s3_endpoint_that_never_answers_costs_one_timeout(fresh_demo: Path) -
     assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
     where = f"'s3://bucket/store at http://127.0.0.1:{port}'"
     assert f"DVC remote {where} did not answer within 2 s" in done.stderr
+
+
+def test_an_ssh_server_that_never_answers_costs_one_timeout(fresh_demo: Path) -> None:
+    with silent_server() as port:
+        (fresh_demo / ".dvc" / "config.local").write_text(
+            f"['remote \"mute\"']\n    url = ssh://tester@127.0.0.1:{port}/store\n    timeout = 1\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "tui", "push", "origin", "quick-test", "-r", "mute"],
+            cwd=fresh_demo, capture_output=True, text=True, timeout=25,
+        )  # fmt: skip
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert "Cannot reach DVC remote 'ssh://tester@127.0.0.1:" in done.stderr
+    assert "/store': no answer within 1 s." in done.stderr  # it once gave no reason at all
