@@ -157,8 +157,9 @@ def copy_hashing(
                     raise OSError(errno.EFBIG, f"larger than the {limit} bytes it should hold")
                 digest.update(chunk)
                 view = memoryview(chunk)
-                while view:
-                    view = view[os.write(dst, view) :]
+                with _blamed_on(target):
+                    while view:
+                        view = view[os.write(dst, view) :]
                 size += len(chunk)
         finally:
             os.close(dst)
@@ -178,7 +179,8 @@ def copy_read_only(source: str | Path, target: str | Path) -> int:
             size = os.fstat(src).st_size
             done = 0
             while done < size:
-                sent = os.sendfile(dst, src, done, min(size - done, 1 << 30))
+                with _blamed_on(target):
+                    sent = os.sendfile(dst, src, done, min(size - done, 1 << 30))
                 if not sent:
                     raise OSError(f"{source} shrank while being copied")
                 done += sent
@@ -187,6 +189,21 @@ def copy_read_only(source: str | Path, target: str | Path) -> int:
     finally:
         os.close(src)
     return size
+
+
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
+
+
+@contextlib.contextmanager
+def _blamed_on(target: str | Path) -> Iterator[None]:
+    """A full or read-only disk says which file it refused: ``write`` gives no name, and
+    without one a full local cache read as "DVC remote failed"."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None and exc.errno in _FULL:
+            exc.filename = str(target)
+        raise
 
 
 def place_atomically(temporary: str | Path, final: str | Path) -> None:

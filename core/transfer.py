@@ -564,7 +564,7 @@ class Transfer:
                 outcomes.append(exc.message)
             except OSError as exc:
                 if exc.errno in PERMANENT_ERRNOS:
-                    raise _permanent(store, exc) from exc
+                    raise _permanent(store, self.cache, exc) from exc
                 outcomes.append(f"{exc.strerror or exc}")
         return outcomes
 
@@ -598,7 +598,7 @@ class Transfer:
             return exc.message
         except OSError as exc:
             if exc.errno in PERMANENT_ERRNOS:
-                raise _permanent(store, exc) from exc
+                raise _permanent(store, self.cache, exc) from exc
             return f"{exc.strerror or exc}"
 
     async def _retrying(self, action: Callable[[], object]) -> int:
@@ -666,8 +666,16 @@ def _verified(store: ObjectStore, key: ObjectKey, problem: str | None) -> None:
         )
 
 
-def _permanent(store: ObjectStore, exc: OSError) -> StoreError:
-    """Denied, read-only, full: retrying cannot help, so the whole operation stops."""
+def _permanent(store: ObjectStore, cache: LocalStore, exc: OSError) -> StoreError:
+    """Denied, read-only, full: retrying cannot help, so the whole operation stops. The
+    file the system refused tells whose fault it is: a full cache is not the remote's."""
+    refused = str(exc.filename or "")
+    if refused and os.path.realpath(refused).startswith(os.path.realpath(cache.base) + os.sep):
+        return StoreError(
+            f"The local DVC cache failed: {exc.strerror or exc} ({refused}).",
+            "Check its permissions and free space (or move it with cache.dir); nothing "
+            "partial was left behind.",
+        )
     return StoreError(
         f"DVC remote '{store.description}' failed: {exc.strerror or exc}.",
         "Check permissions and free space; nothing partial was left behind.",

@@ -9,6 +9,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,34 @@ def test_a_later_push_removes_what_a_killed_one_left_and_nothing_else(
     assert done.returncode == 0, done.stderr
     for name, (_mtime, swept) in leftovers.items():
         assert (folder / name).exists() is not swept, name
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 12 KiB tmpfs: a disk that fills up (mounting needs root, which CI and the
+    developers' machines are; anywhere else this test cannot run and says so)."""
+    mountpoint = tmp_path / "tiny"
+    mountpoint.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=12k", "tmpfs", str(mountpoint)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode:
+        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", str(mountpoint)], check=True)
+
+
+def test_a_full_cache_is_blamed_on_the_cache_not_the_remote(
+    fresh_demo: Path, tiny_disk: Path
+) -> None:
+    (fresh_demo / ".dvc" / "config.local").write_text(f"[cache]\n    dir = {tiny_disk}\n")
+    done = exptui(fresh_demo, "pull", "origin", "alice-drop")
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert "The local DVC cache failed: No space left on device" in done.stderr
+    assert "DVC remote" not in done.stderr.split(".")[0]
+    assert not list(tiny_disk.rglob("*.tmp"))  # nothing partial left behind
+    refs = subprocess.run(["git", "for-each-ref", "refs/exps"], cwd=fresh_demo, capture_output=True)
+    assert b"alice-drop" not in refs.stdout
