@@ -442,10 +442,11 @@ class FsspecStore(ObjectStore):
             unreachable = "connect" in type(exc).__name__.lower() or isinstance(
                 exc, (OSError, asyncio.TimeoutError)
             )
+            reason = str(exc).rstrip(".") or type(exc).__name__
             raise StoreError(
-                f"Cannot reach DVC remote '{self.description}': {exc}"
+                f"Cannot reach DVC remote '{self.description}': {reason}."
                 if unreachable
-                else f"DVC remote '{self.description}' failed: {exc}",
+                else f"DVC remote '{self.description}' failed: {reason}.",
                 "Check the endpoint, network and credentials, then retry.",
             ) from exc
 
