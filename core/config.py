@@ -180,8 +180,13 @@ def parse_config_text(lines: Iterable[str], base_dir: Path, origin: str) -> Merg
     try:
         parsed = ConfigObj(list(lines), interpolation=False, list_values=False)
     except ConfigObjError as exc:
+        # configobj quotes the offending line, and in config.local that line may hold a
+        # password: only its number is shown.
+        first = (getattr(exc, "errors", None) or [exc])[0]
+        line = getattr(first, "line_number", None)
+        where = f" at line {line}" if line else ""
         raise ConfigError(
-            f"Cannot parse DVC config {origin}: {exc}", "Fix the file or run 'dvc config'."
+            f"Cannot parse DVC config {origin}{where}.", "Fix the file or run 'dvc config'."
         ) from exc
     result: Merged = {}
     for header, values in parsed.items():

@@ -83,3 +83,17 @@ async def test_the_app_never_shows_a_password(fresh_demo: Path) -> None:
         shown = [str(picker.get_option_at_index(i).prompt) for i in range(picker.option_count)]
         assert any("alice:***@" in text for text in shown)
         assert not any(SECRET in text for text in shown)
+
+
+def test_a_malformed_config_local_is_reported_without_quoting_its_secret(
+    fresh_demo: Path,
+) -> None:
+    """configobj quotes the line it cannot parse; in config.local that is a password."""
+    (fresh_demo / ".dvc" / "config.local").write_text(
+        "['remote \"box\"']\n    url = ssh://bob@host/st\n    password {SECRET}\n".replace(
+            "{SECRET}", SECRET
+        )
+    )
+    printed = run(fresh_demo, "push", "origin", "quick-test", "-r", "box", "--dry-run")
+    assert "Cannot parse DVC config" in printed and "at line 3" in printed
+    assert SECRET not in printed
