@@ -89,11 +89,8 @@ def test_a_malformed_config_local_is_reported_without_quoting_its_secret(
     fresh_demo: Path,
 ) -> None:
     """configobj quotes the line it cannot parse; in config.local that is a password."""
-    (fresh_demo / ".dvc" / "config.local").write_text(
-        "['remote \"box\"']\n    url = ssh://bob@host/st\n    password {SECRET}\n".replace(
-            "{SECRET}", SECRET
-        )
-    )
+    local = f"['remote \"box\"']\n    url = ssh://bob@host/st\n    password {SECRET}\n"
+    (fresh_demo / ".dvc" / "config.local").write_text(local)  # '=' missing: line 3
     printed = run(fresh_demo, "push", "origin", "quick-test", "-r", "box", "--dry-run")
     assert "Cannot parse DVC config" in printed and "at line 3" in printed
     assert SECRET not in printed
