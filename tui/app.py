@@ -359,7 +359,7 @@ class ExptuiApp(App[None]):
         if not self._alive():
             return
         view = message.view
-        if view.spec.display != self.remote_name:
+        if view.spec.display != redact(self.remote_name or ""):
             return  # a late answer about a remote the user has since switched away from
         self.remote = view
         self.remote_shown.set()
@@ -374,6 +374,9 @@ class ExptuiApp(App[None]):
         self._update_status()
         if view.error:
             self.notify(view.error, severity="warning", markup=False)
+        if view.fresh and view.listing.skipped:
+            text = describe_skipped(view.listing.skipped, f"on {view.spec.display}")
+            self.notify(text.capitalize(), severity="warning", markup=False)
 
     def _apply_sync(self) -> None:
         if self.local is None or self.remote is None:

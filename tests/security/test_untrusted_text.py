@@ -119,3 +119,26 @@ def test_a_commit_git_refuses_to_check_out_is_named_escaped(
     )
     assert done.returncode == 1 and b"Refusing to apply" in done.stderr
     assert not any(raw in done.stderr + done.stdout for raw in RAW_CONTROLS)
+
+
+async def test_the_remote_pane_skips_hostile_refs_with_one_toast(
+    remote_with_hostile_refs: tuple[Path, Path, str],
+) -> None:
+    from textual.message import Message
+
+    from tests.test_app_remote import rows, toasts_once_shown
+    from tui.app import ExptuiApp
+
+    project, remote, _sha = remote_with_hostile_refs
+    git("remote", "add", "shared", str(remote), cwd=project)
+    messages: list[Message] = []
+    app = ExptuiApp(project, remote="shared")
+    async with app.run_test(size=(130, 36), message_hook=messages.append) as pilot:
+        toasts = await toasts_once_shown(pilot, messages)
+        for _ in range(100):
+            if rows(app.remote_tree):
+                break
+            await pilot.pause(0.05)
+        assert list(rows(app.remote_tree)) and all("good" in k for k in rows(app.remote_tree))
+        skipped = [t.message for t in toasts if "malformed experiment refs" in t.message]
+        assert len(skipped) == 1 and "\x1b" not in skipped[0] and ": 6 (first: " in skipped[0]
