@@ -111,22 +111,30 @@ def plan_apply(repo: Repository, arg: str) -> ApplyPlan:
         _check_tree_path(path, reserved, plan.problems)
     for path, target in links.items():
         if _resolve_in_tree(path, target, links) is None:
-            plan.problems.append(f"{path}: a symlink to {target!r}, outside the workspace")
-    ignored = dvcignore(repo.files_at(sha))
-    for out in state.outputs:
+            plan.problems.append(f"{path!r}: a symlink to {target!r}, outside the workspace")
+    _plan_outputs(repo, plan, state.outputs, reserved)
+    if not plan.problems:
+        _check_layout(repo, plan, head_files)
+    return plan
+
+
+def _plan_outputs(
+    repo: Repository, plan: ApplyPlan, outputs: list[Output], reserved: tuple[str, ...]
+) -> None:
+    """The cached outputs apply checks out, with every reason one of them must not be."""
+    ignored = dvcignore(repo.files_at(plan.sha))
+    never_replaced = (*reserved, _dvc_dir(repo))
+    for out in outputs:
         if not out.cache or out.oid is None:
             continue
         entries = _entries(repo, out, plan)
         plan.outputs.append((out, entries))
         base = _output_path(repo, out)
-        _check_output(base, reserved, exp_files, plan.problems)
+        _check_output(base, never_replaced, plan.writes, plan.problems)
         if ignored(out.path) or (out.is_dir and ignored(out.path + "/")):
             plan.problems.append(f"{base!r}: an output that .dvcignore excludes (DVC refuses it)")
         for entry in entries or []:
             _check_tree_path(f"{base}/{entry.relpath}", (), plan.problems)
-    if not plan.problems:
-        _check_layout(repo, plan, head_files)
-    return plan
 
 
 def _link_target(repo: Repository, blob: bytes) -> str:
@@ -138,10 +146,14 @@ def _output_path(repo: Repository, out: Output) -> str:
     return f"{repo.prefix}/{out.path}" if repo.prefix else out.path
 
 
+def _dvc_dir(repo: Repository) -> str:
+    return f"{repo.prefix}/.dvc" if repo.prefix else ".dvc"
+
+
 def _reserved_paths(repo: Repository) -> tuple[str, ...]:
     """Directories no experiment may write into or replace: DVC's own (the cache would be
     poisoned, its scratch space corrupted) and the cache when it lives in the workspace."""
-    dvc = f"{repo.prefix}/.dvc" if repo.prefix else ".dvc"
+    dvc = _dvc_dir(repo)
     reserved = [f"{dvc}/cache", f"{dvc}/tmp"]
     with contextlib.suppress(ValueError):
         cache = Path(os.path.realpath(repo.cache.root)).relative_to(os.path.realpath(repo.root))
@@ -164,15 +176,14 @@ def _check_tree_path(path: str, reserved: tuple[str, ...], problems: list[str]) 
 
 def _check_output(
     base: str,
-    reserved: tuple[str, ...],
+    never_replaced: tuple[str, ...],
     exp_files: dict[str, tuple[int, bytes]],
     problems: list[str],
 ) -> None:
     """An output replaces whatever is at its path: never the repository, ``.dvc`` or the
     cache, and never a path the experiment also tracks in Git."""
     _check_tree_path(base, (), problems)
-    dvc_dir = reserved[0].rsplit("/", 1)[0]
-    if any(_inside(base, r) or _inside(r, base) for r in (*reserved, dvc_dir)):
+    if any(_inside(base, r) or _inside(r, base) for r in never_replaced):
         problems.append(f"{base!r}: an output over DVC's own directory or its cache")
     if base in exp_files or any(_inside(p, base) for p in exp_files):
         problems.append(f"{base!r}: both an output and a file Git tracks in the experiment")
