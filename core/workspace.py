@@ -20,8 +20,9 @@ import os
 import secrets
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from core.paths import UnsafePathError
 
@@ -146,12 +147,12 @@ class Workspace:
             return False
 
     @staticmethod
-    def _fill(fd: int, tmp: str, mode: int, writer: object) -> None:
+    def _fill(fd: int, tmp: str, mode: int, writer: Callable[[BinaryIO], object]) -> None:
         """Create ``tmp`` (never through a link) and let ``writer`` fill it."""
         handle = os.open(tmp, _CREATE_FILE, 0o600, dir_fd=fd)
         try:
             with os.fdopen(handle, "wb", closefd=False) as out:
-                writer(out)  # type: ignore[operator]
+                writer(out)
             os.fchmod(handle, mode)
         except BaseException:
             os.close(handle)
