@@ -148,3 +148,31 @@ async def test_quit_asks_while_a_batch_runs(fresh_demo: Path) -> None:
         await pilot.press("q", "y")
         await pilot.pause()
         assert not app.is_running
+
+
+async def test_toggling_force_replans_in_place_and_runs_what_it_shows(fresh_demo: Path) -> None:
+    """The confirmation once showed '0 obj, 0 B' for a diverged row, ticking force changed
+    nothing on screen, and the push then uploaded 4 files: a plan shown is the plan run."""
+    from tui.screens.confirm_share import summary
+
+    storage = fresh_demo.parent / "storage"
+    before = {p for p in storage.rglob("*") if p.is_file()}
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(130, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down")  # big-batch, diverged
+        await pilot.press("P")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmShare))
+        screen = app.screen
+        assert isinstance(screen, ConfirmShare)
+        unforced = screen.plan
+        await pilot.press("space")  # force big-batch: planned again, drawn again
+        await wait_for(pilot, lambda: screen.plan is not unforced and not screen.planning)
+        forced = screen.plan
+        objects = sum(len(i.to_move) for i in forced.data.items) if forced.data else 0
+        assert sum(len(i.to_move) for i in unforced.data.items) == 0  # type: ignore[union-attr]
+        assert objects > 0 and f"{objects} objects" in summary(forced)[0].plain
+        await pilot.press("y")
+        await settle(app, pilot)
+    uploaded = {p for p in storage.rglob("*") if p.is_file()} - before
+    assert len(uploaded) == objects  # exactly what the confirmation said

@@ -38,7 +38,7 @@ from core.progress import ProgressBoard
 from core.redact import redact
 from core.refs import ExpRef, describe_skipped
 from core.repo import Repository
-from core.sharing import ShareResult, plan_share, run_share
+from core.sharing import SharePlan, ShareResult, plan_share, run_share
 from core.transfer import TransferCancelled
 from core.transport import Connection, Credentials, resolve_remote
 from tui.format import format_age, format_size, shown
@@ -678,13 +678,17 @@ class ExptuiApp(App[None]):
             board = ProgressBoard()
             options = {"refs": refs, "board": board, "cancelled": lambda: worker.is_cancelled}
             plan = plan_share(repo, conn, operation, **options)  # type: ignore[arg-type]
-            forced = self._ask(ConfirmShare(plan))
-            if forced is None:
+
+            def replan(forced: frozenset[ExpRef]) -> SharePlan:
+                # Called from the confirmation's own worker while this one waits for the
+                # answer: the repository and connection are never used by both at once.
+                return plan_share(repo, conn, operation, force=forced, **options)  # type: ignore[arg-type]
+
+            confirmed = self._ask(ConfirmShare(plan, replan))
+            if not isinstance(confirmed, SharePlan):
                 return None
-            if forced:
-                plan = plan_share(repo, conn, operation, force=forced, **options)  # type: ignore[arg-type]
             self.board = board
-            return run_share(repo, conn, plan)
+            return run_share(repo, conn, confirmed)  # exactly the plan the user saw
 
     # -- remove ----------------------------------------------------------------------------
 

@@ -2,14 +2,17 @@
 
 Which experiments, which Git and DVC remotes, how many objects and bytes, what is missing
 everywhere, and which experiments diverged, each with its own force toggle (off by
-default). ``y``/enter confirms, ``n``/escape cancels. The answer is the set of refs to
-force, or None.
+default). Toggling a force plans again and redraws the summary in place, so the answer
+is always the very plan on screen (or None for cancel): a plan confirmed is the plan run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -60,8 +63,12 @@ def summary(plan: SharePlan) -> tuple[Text, Table]:
     return head, table
 
 
-class ConfirmShare(ModalScreen[frozenset[ExpRef] | None]):
-    """y/enter confirms (with the forces toggled below), n/escape cancels."""
+Replan = Callable[[frozenset[ExpRef]], SharePlan]
+"""The same push or pull, planned again with these diverged refs forced."""
+
+
+class ConfirmShare(ModalScreen[SharePlan | None]):
+    """y/enter confirms the plan shown, n/escape cancels; a force toggle re-plans."""
 
     BINDINGS = [
         Binding("y,enter", "confirm", "Yes", priority=True),
@@ -77,17 +84,19 @@ class ConfirmShare(ModalScreen[frozenset[ExpRef] | None]):
     ConfirmShare SelectionList { height: auto; max-height: 8; }
     """
 
-    def __init__(self, plan: SharePlan) -> None:
+    def __init__(self, plan: SharePlan, replan: Replan | None = None) -> None:
         super().__init__()
         self.plan = plan
+        self.replan = replan
+        self.planning = False  # a toggled force is being planned: nothing to confirm yet
         self.diverged = [u.ref for u in plan.refs.updates if u.action is Action.DIVERGED]
 
     def compose(self) -> ComposeResult:
         head, table = summary(self.plan)
         with Vertical():
-            yield Static(head)
+            yield Static(head, id="share-head")
             with VerticalScroll():
-                yield Static(table)
+                yield Static(table, id="share-table")
             if self.diverged:
                 yield Static(Text("Diverged: space toggles force (replaces the other side)",
                                   style="bold red"))  # fmt: skip
@@ -98,9 +107,31 @@ class ConfirmShare(ModalScreen[frozenset[ExpRef] | None]):
         if self.diverged:
             self.query_one(SelectionList).focus()
 
+    def _forced(self) -> frozenset[ExpRef]:
+        if not self.diverged:
+            return frozenset()
+        return frozenset(self.diverged[i] for i in self.query_one(SelectionList).selected)
+
+    def on_selection_list_selected_changed(self, _event: SelectionList.SelectedChanged) -> None:
+        if self.replan is not None:
+            self.planning = True
+            self.query_one("#share-head", Static).update(Text("planning again…", style="dim"))
+            self._plan_again(self._forced())
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _plan_again(self, forced: frozenset[ExpRef]) -> None:
+        assert self.replan is not None
+        plan = self.replan(forced)  # asks the remotes again: off the UI thread
+        self.app.call_from_thread(self._show, plan, forced)
+
+    def _show(self, plan: SharePlan, forced: frozenset[ExpRef]) -> None:
+        if forced != self._forced():
+            return  # toggled again meanwhile: that newer plan is on its way
+        self.plan, self.planning = plan, False
+        head, table = summary(plan)
+        self.query_one("#share-head", Static).update(head)
+        self.query_one("#share-table", Static).update(table)
+
     def action_confirm(self) -> None:
-        forced: set[ExpRef] = set()
-        if self.diverged:
-            chosen = self.query_one(SelectionList).selected
-            forced = {self.diverged[i] for i in chosen}
-        self.dismiss(frozenset(forced))
+        if not self.planning:
+            self.dismiss(self.plan)
