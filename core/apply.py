@@ -316,7 +316,7 @@ def _unrecoverable(repo: Repository, base: str, tracked: set[str], legacy: bool)
         rel = path.relative_to(repo.root).as_posix()
         if rel in tracked or path.is_symlink() or not path.is_file():
             continue
-        md5, _size = md5_file(str(path))
+        md5 = md5_file(path)
         if not (repo.cache.exists(md5) or repo.cache.exists(md5, legacy=True)):
             yield rel
 

@@ -21,7 +21,6 @@ from configobj import ConfigObj, ConfigObjError
 from core.errors import ConfigError
 from core.redact import redact
 
-LEVELS = ("system", "global", "repo", "local")
 _NAMED_SECTION = re.compile(r'^\s*(remote|machine|db)\s*"(.*)"\s*$')
 _URL_SCHEME = re.compile(r"^\w+://")
 # Keys DVC stores relative to the config file's directory (dvc/config.py RELPATH handling).

@@ -73,12 +73,6 @@ class PermissionDeniedError(RemoteError):
     """Authenticated, but not allowed to do this (e.g. HTTP 403 on push)."""
 
 
-class DivergedError(ExptuiError):
-    """Some experiments were skipped because they diverged and were not forced."""
-
-    exit_code = 3
-
-
 def describe(error: BaseException) -> str:
     """One line for any failure, the same in the CLI and the app. A system error with a
     file name happened here (a full disk, an unwritable cache), so it says so rather

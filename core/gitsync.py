@@ -14,7 +14,6 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -225,10 +224,3 @@ def load_listing(repo: Repository, spec: GitRemoteSpec) -> RemoteListing | None:
         return RemoteListing(spec, refs, float(payload["fetched_at"]))
     except (OSError, ValueError, KeyError, TypeError, ExptuiError):
         return None
-
-
-def names_by_baseline(refs: Iterable[ExpRef]) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = {}
-    for ref in refs:
-        grouped.setdefault(ref.baseline, []).append(ref.name)
-    return {b: sorted(n) for b, n in grouped.items()}

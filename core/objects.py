@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -46,15 +47,13 @@ def md5_bytes(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
-def md5_file(path: str) -> tuple[str, int]:
-    """md5 and size of a file, read in chunks so memory stays flat."""
+def md5_file(path: str | os.PathLike[str]) -> str:
+    """md5 of a file, read in chunks so memory stays flat."""
     digest = hashlib.md5(usedforsecurity=False)
-    size = 0
     with open(path, "rb") as stream:
         while chunk := stream.read(CHUNK):
             digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, order=True)

@@ -29,7 +29,7 @@ from typing import Any
 from core.config import DvcRemote
 from core.errors import ConfigError, ExptuiError
 from core.mounts import on_network
-from core.objects import CHUNK, object_relpath
+from core.objects import CHUNK, md5_file, object_relpath
 from core.redact import redact
 
 READ_ONLY = 0o444
@@ -93,14 +93,6 @@ class ObjectStore(ABC):
 
     async def close(self) -> None:
         return None
-
-
-def md5_of(path: str | Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as stream:
-        while chunk := stream.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def create_read_only(target: str | Path) -> int:
@@ -375,7 +367,7 @@ class LocalStore(ObjectStore):
     def verify_now(self, key: ObjectKey, size: int) -> str | None:
         """Local reads are cheap, so the whole object is re-hashed, not only sized."""
         path = self.path(key)
-        digest = md5_of(path)
+        digest = md5_file(path)
         if digest == key.oid.removesuffix(".dir"):
             return None
         with contextlib.suppress(FileNotFoundError):
@@ -533,7 +525,7 @@ class FsspecStore(ObjectStore):
         else:
             await self._run(self.fs._get_file(path, str(target)))
         os.chmod(target, READ_ONLY)
-        return await asyncio.to_thread(md5_of, target)
+        return await asyncio.to_thread(md5_file, target)
 
     async def abort_stale_uploads(self, now: float | None = None) -> int:
         """S3 keeps (and bills) the parts of a multipart upload that a killed push never

@@ -96,9 +96,6 @@ class DataPlan:
     operation: str  # "push" or "pull"
     items: list[ExpData]
 
-    def for_ref(self, ref: ExpRef) -> list[ExpData]:
-        return [item for item in self.items if item.ref == ref]
-
     def to_json(self) -> list[dict[str, object]]:
         return [
             {

@@ -21,7 +21,6 @@ from core.redact import redact
 from tui.format import shown
 
 EXIT_ERROR = 1
-EXIT_USAGE = 2
 SUBCOMMANDS = ("list", "push", "pull", "remove", "apply", "branch", "rename", "demo")
 
 

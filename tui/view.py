@@ -8,7 +8,6 @@ threads.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -210,10 +209,6 @@ def _remote_view(repo: Repository, listing: RemoteListing, fresh: bool) -> Remot
         groups.append(view)
     groups.sort(key=lambda g: (not g.group.is_head, -(g.info.timestamp if g.info else 0)))
     return RemoteView(listing.remote, listing, groups, sync, fresh)
-
-
-def listing_age(view: RemoteView, now: float | None = None) -> float:
-    return view.listing.age(time.time() if now is None else now)
 
 
 def load_data_status(path: Path, rows: list[ExpRow]) -> dict[str, DataStatus]:
