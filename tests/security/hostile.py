@@ -95,8 +95,9 @@ def hostile_experiment(
     if outs:
         stage = {"cmd": "python train.py", "outs": outs}
         lock = {"schema": "2.0", "stages": {"train": stage}}
-        declared = {"stages": {"train": {"cmd": "python train.py",
-                                          "outs": [o["path"] for o in outs]}}}  # fmt: skip
+        declared = {
+            "stages": {"train": {"cmd": "python train.py", "outs": [o["path"] for o in outs]}}
+        }
         files["dvc.lock"] = (FILE, yaml.safe_dump(lock, sort_keys=False).encode())
         files["dvc.yaml"] = (FILE, yaml.safe_dump(declared, sort_keys=False).encode())
     with Repo(str(project)) as git_repo:

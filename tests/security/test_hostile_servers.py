@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 
@@ -43,21 +44,29 @@ def silent_server() -> Iterator[int]:
         listener.close()
 
 
+def push_quick_test(
+    project: Path, remote: str, config: str, timeout: float
+) -> CompletedProcess[str]:
+    """``exptui push origin quick-test -r REMOTE`` with this config.local, as a process."""
+    (project / ".dvc" / "config.local").write_text(f"['remote \"{remote}\"']\n{config}")
+    return subprocess.run(
+        [sys.executable, "-m", "tui", "push", "origin", "quick-test", "-r", remote],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def test_an_s3_endpoint_that_never_answers_costs_one_timeout(fresh_demo: Path) -> None:
     with silent_server() as port:
-        (fresh_demo / ".dvc" / "config.local").write_text(
-            "['remote \"mute\"']\n    url = s3://bucket/store\n"
-            f"    endpointurl = http://127.0.0.1:{port}\n"
+        config = (
+            f"    url = s3://bucket/store\n    endpointurl = http://127.0.0.1:{port}\n"
             "    read_timeout = 1\n    connect_timeout = 1\n"
             "    access_key_id = test\n    secret_access_key = test\n"
         )
-        done = subprocess.run(
-            [sys.executable, "-m", "tui", "push", "origin", "quick-test", "-r", "mute"],
-            cwd=fresh_demo,
-            capture_output=True,
-            text=True,
-            timeout=25,
-        )  # fmt: skip  (the old client retried for 30 s and more with these timeouts)
+        # The old client retried for 30 s and more with these timeouts.
+        done = push_quick_test(fresh_demo, "mute", config, timeout=25)
     assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
     where = f"'s3://bucket/store at http://127.0.0.1:{port}'"
     assert f"DVC remote {where} did not answer within 2 s" in done.stderr
@@ -65,13 +74,8 @@ def test_an_s3_endpoint_that_never_answers_costs_one_timeout(fresh_demo: Path) -
 
 def test_an_ssh_server_that_never_answers_costs_one_timeout(fresh_demo: Path) -> None:
     with silent_server() as port:
-        (fresh_demo / ".dvc" / "config.local").write_text(
-            f"['remote \"mute\"']\n    url = ssh://tester@127.0.0.1:{port}/store\n    timeout = 1\n"
-        )
-        done = subprocess.run(
-            [sys.executable, "-m", "tui", "push", "origin", "quick-test", "-r", "mute"],
-            cwd=fresh_demo, capture_output=True, text=True, timeout=25,
-        )  # fmt: skip
+        config = f"    url = ssh://tester@127.0.0.1:{port}/store\n    timeout = 1\n"
+        done = push_quick_test(fresh_demo, "mute", config, timeout=25)
     assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
     assert "Cannot reach DVC remote 'ssh://tester@127.0.0.1:" in done.stderr
     assert "/store': no answer within 1 s." in done.stderr  # it once gave no reason at all
@@ -148,15 +152,12 @@ def test_s3_answering_503_is_retried_or_one_line_and_never_half_shared(
     with moto_s3() as endpoint, flaky_s3(endpoint, fail=fail, of=5) as flaky:
         bucket = f"b-{uuid.uuid4().hex[:12]}"
         s3fs_client(endpoint).call_s3("create_bucket", Bucket=bucket)
-        (fresh_demo / ".dvc" / "config.local").write_text(
-            f"['remote \"s3\"']\n    url = s3://{bucket}/cache\n    endpointurl = {flaky}\n"
+        config = (
+            f"    url = s3://{bucket}/cache\n    endpointurl = {flaky}\n"
             "    access_key_id = testing\n    secret_access_key = testing\n"
             "    region = us-east-1\n"
         )
-        done = subprocess.run(
-            [sys.executable, "-m", "tui", "push", "origin", "quick-test", "-r", "s3"],
-            cwd=fresh_demo, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+        done = push_quick_test(fresh_demo, "s3", config, timeout=300)
     pushed = any("quick-test" in ref for ref in server_refs(fresh_demo.parent / "origin.git"))
     if fail == 5:
         assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr

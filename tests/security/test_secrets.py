@@ -32,9 +32,11 @@ def written_since(root: Path, start: float, skip: set[Path]) -> dict[Path, bytes
     return {
         path: path.read_bytes()
         for path in root.rglob("*")
-        if path.is_file() and not path.is_symlink() and path.stat().st_mtime >= start
+        if path.is_file()
+        and not path.is_symlink()
+        and path.stat().st_mtime >= start
         and path not in skip
-    }  # fmt: skip
+    }
 
 
 def test_passwords_in_remote_urls_never_reach_output_or_disk(fresh_demo: Path) -> None:

@@ -35,9 +35,13 @@ def exptui(project: Path, *args: str, timeout: float = 120) -> subprocess.Comple
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
 
     return subprocess.run(
-        [sys.executable, "-m", "tui", *args], cwd=project, capture_output=True, text=True,
-        timeout=timeout, preexec_fn=cap,
-    )  # fmt: skip
+        [sys.executable, "-m", "tui", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=cap,
+    )
 
 
 @pytest.mark.parametrize(
@@ -83,9 +87,10 @@ def test_a_remote_object_that_is_not_a_file_fails_its_pull_without_hanging(
     cache, storage = fresh_demo / ".dvc" / "cache", fresh_demo.parent / "storage"
     cached = {p.relative_to(cache) for p in cache.rglob("*") if p.is_file()}
     swapped = [
-        p for p in storage.rglob("*")
+        p
+        for p in storage.rglob("*")
         if p.is_file() and not p.name.endswith(".dir") and p.relative_to(storage) not in cached
-    ]  # fmt: skip
+    ]
     assert swapped
     for path in swapped:
         path.unlink()
@@ -164,8 +169,9 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     mountpoint.mkdir()
     done = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=12k", "tmpfs", str(mountpoint)],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
     try:

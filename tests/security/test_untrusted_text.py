@@ -78,9 +78,17 @@ def test_json_keeps_values_exact_with_no_raw_control_byte(
 ) -> None:
     project = small_project(tmp_path)
     params = json.dumps({"note": PAYLOAD}).encode()
-    hostile_experiment(project, "exp", {"params.json": (FILE, params), "dvc.yaml": (FILE, (
-        b"stages:\n  train:\n    cmd: python train.py\n    params:\n    - params.json:\n"
-    ))})  # fmt: skip
+    hostile_experiment(
+        project,
+        "exp",
+        {
+            "params.json": (FILE, params),
+            "dvc.yaml": (
+                FILE,
+                (b"stages:\n  train:\n    cmd: python train.py\n    params:\n    - params.json:\n"),
+            ),
+        },
+    )
     assert main(["list", "-A", "--json", "-C", str(project)]) == 0
     out = capfdbinary.readouterr().out
     assert not any(raw in out for raw in RAW_CONTROLS) and b"\x1b" not in out
@@ -97,9 +105,15 @@ def test_the_app_shows_control_characters_and_never_sends_them(tmp_path: Path) -
     with exptui_in_a_terminal(str(project), "--no-mouse") as term:
         term.wait_for("odd")
         term.keys(b"j")
-        time.sleep(0.2)
-        term.keys(b"\r")  # the details, full screen at 80 columns
-        screen = term.wait_for("pwned")
+        screen = ""
+        for _ in range(30):  # the details, full screen at 80 columns, once params loaded
+            time.sleep(0.4)  # a lone ESC is told from a sequence by a short pause
+            term.keys(b"\r")
+            try:
+                screen = term.wait_for("pwned", timeout=2)
+                break
+            except AssertionError:  # opened while "loading params and metrics…"
+                term.keys(b"\x1b")
         assert "\\u001b]0;pwned" in screen and "odd\\u202ename" in screen
         assert not any(raw in term.received for raw in RAW_CONTROLS), term.received[-2000:]
         term.keys(b"\x1b")
