@@ -31,27 +31,20 @@ from dulwich.repo import get_user_identity
 
 from core.dvcfiles import Output, dvcignore
 from core.dvclock import check_not_busy, dvc_lock
-from core.errors import ExptuiError
+from core.errors import (
+    ApplyInterruptedError,
+    ExptuiError,
+    MissingDataError,
+    UnsafeApplyError,
+    UnsafePathError,
+)
 from core.objects import ManifestEntry, md5_file, parse_manifest
-from core.paths import UnsafePathError, tree_path_problem
+from core.paths import tree_path_problem
 from core.refs import APPLY_ORIG_HEAD, APPLY_STASH, EXEC_APPLY, ExpRef
 from core.repo import Repository
 from core.select import resolve_experiment
 from core.workspace import SYMLINK_MODE as SYMLINK
 from core.workspace import Workspace
-
-
-class MissingDataError(ExptuiError):
-    """Some objects the experiment's outputs need are not in the local cache."""
-
-
-class UnsafeApplyError(ExptuiError):
-    """A path would leave the workspace or destroy something; nothing was written."""
-
-
-class ApplyInterruptedError(ExptuiError):
-    """The system refused a write half-way (disk full, permissions); the stash holds the
-    user's changes."""
 
 
 @dataclass
@@ -309,9 +302,11 @@ def _unrecoverable(repo: Repository, base: str, tracked: set[str], legacy: bool)
     target = repo.root / base
     if target.is_symlink() or not target.exists():
         return
-    files = [target] if target.is_file() else [
-        Path(top) / name for top, _dirs, names in os.walk(target) for name in names
-    ]  # fmt: skip
+    files = (
+        [target]
+        if target.is_file()
+        else [Path(top) / name for top, _dirs, names in os.walk(target) for name in names]
+    )
     for path in files:
         rel = path.relative_to(repo.root).as_posix()
         if rel in tracked or path.is_symlink() or not path.is_file():
@@ -410,10 +405,14 @@ def _stash(repo: Repository, plan: ApplyPlan) -> dict[str, tuple[int, bytes]]:
     stash = _commit(repo, _tree(repo, worktree), parents, message + "\n")
     old = repo.ref_sha(APPLY_STASH)
     repo.git.refs.set_if_equals(
-        APPLY_STASH.encode(), old.encode() if old else None, stash.encode(),
+        APPLY_STASH.encode(),
+        old.encode() if old else None,
+        stash.encode(),
         committer=_identity(repo),
-        timestamp=int(time.time()), timezone=0, message=message.encode(),
-    )  # fmt: skip
+        timestamp=int(time.time()),
+        timezone=0,
+        message=message.encode(),
+    )
     return {**worktree, **untracked_files}
 
 

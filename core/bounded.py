@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from core.errors import DocumentTooLargeError
+
 MIB = 1 << 20
 MAX_PIPELINE_BYTES = 8 * MIB  # dvc.yaml, dvc.lock, .dvc files
 MAX_VALUES_BYTES = 2 * MIB  # params and metrics files
@@ -20,10 +22,6 @@ MAX_DEPTH = 100
 MAX_NODES = 500_000  # counted as expanded: an alias counts each time it is used
 
 _T = TypeVar("_T")
-
-
-class DocumentTooLargeError(ValueError):
-    """A document over a limit; its text says which, for a "skipped" note."""
 
 
 def check_size(data: bytes, limit: int) -> bytes:

@@ -8,13 +8,9 @@ import time
 
 from dulwich.repo import get_user_identity
 
-from core.errors import ExptuiError
+from core.errors import BranchExistsError
 from core.refs import ExpRef, validate_branch_name
 from core.repo import Repository
-
-
-class BranchExistsError(ExptuiError):
-    """The branch is there already; branch never moves an existing one."""
 
 
 def create_branch(repo: Repository, ref: ExpRef, sha: str, branch: str | None = None) -> str:

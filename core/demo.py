@@ -257,12 +257,17 @@ class _Builder:
             "deps": [_lock_file("train.py", self.train_py)],
             "params": {"params.yaml": {k: params[k] for k in sorted(params)}},
             "outs": [
-                {"path": "eval", "hash": "md5", "md5": eval_oid, "size": eval_size,
-                 "nfiles": len(eval_entries)},
+                {
+                    "path": "eval",
+                    "hash": "md5",
+                    "md5": eval_oid,
+                    "size": eval_size,
+                    "nfiles": len(eval_entries),
+                },
                 _lock_file("metrics.json", metrics),
                 _lock_file("model.pkl", model),
             ],
-        }  # fmt: skip
+        }
         return {"schema": "2.0", "stages": {"train": stage}}
 
     def _store_outputs(self, outputs: dict[str, bytes], stores: Iterable[LocalObjectStore]) -> None:
@@ -291,8 +296,14 @@ class _Builder:
         ref = b"refs/exps/%s/%s/%s" % (baseline[:2], baseline[2:], exp.name.encode())
         local_sha = remote_sha = None
         if exp.where != "remote":
-            local_sha = self._exp_commit(_merge(base, exp.overrides), baseline, exp, when,
-                                         data_stores=[self.cache], on_origin=False)  # fmt: skip
+            local_sha = self._exp_commit(
+                _merge(base, exp.overrides),
+                baseline,
+                exp,
+                when,
+                data_stores=[self.cache],
+                on_origin=False,
+            )
             self.project.refs[ref] = local_sha
         if exp.where in ("both", "both-no-data"):
             self._copy_commit(local_sha)
@@ -302,9 +313,13 @@ class _Builder:
         elif exp.where in ("remote", "diverged"):
             overrides = exp.remote_overrides or exp.overrides
             remote_sha = self._exp_commit(
-                _merge(base, overrides), baseline, exp, when - 600,
-                data_stores=[self.storage], on_origin=True,
-            )  # fmt: skip
+                _merge(base, overrides),
+                baseline,
+                exp,
+                when - 600,
+                data_stores=[self.storage],
+                on_origin=True,
+            )
         if remote_sha is not None:
             self.origin.refs[ref] = remote_sha
 
@@ -356,9 +371,11 @@ class _Builder:
         commit = self.project.object_store[main]
         assert isinstance(commit, Commit)
         build_index_from_tree(
-            str(self.project_dir), self.project.index_path(), self.project.object_store,
+            str(self.project_dir),
+            self.project.index_path(),
+            self.project.object_store,
             commit.tree,
-        )  # fmt: skip
+        )
         for path, data in train(MAIN_PARAMS).items():
             if path == "metrics.json":
                 continue

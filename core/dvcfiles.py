@@ -25,9 +25,9 @@ from core.bounded import (
     check_size,
     parse_within_limits,
 )
-from core.errors import ExptuiError
-from core.objects import InvalidObjectError, check_oid, is_dir_oid, parse_manifest
-from core.paths import UnsafePathError, confine
+from core.errors import ExptuiError, InvalidObjectError, UnsafePathError
+from core.objects import check_oid, is_dir_oid, parse_manifest
+from core.paths import confine
 
 try:
     import tomllib
@@ -317,10 +317,17 @@ def _output_from_entry(entry: Any, base: str, wdir: str, source: str) -> Output 
 
 def _with_flags(out: Output, cache: bool, push: bool, remote: str | None) -> Output:
     return Output(
-        out.path, out.oid, out.size, out.nfiles, out.legacy, out.source,
-        cache=cache, push=push, remote=str(remote).lower() if remote else None,
+        out.path,
+        out.oid,
+        out.size,
+        out.nfiles,
+        out.legacy,
+        out.source,
+        cache=cache,
+        push=push,
+        remote=str(remote).lower() if remote else None,
         is_import=out.is_import,
-    )  # fmt: skip
+    )
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -348,11 +355,17 @@ def _dvcfile_outputs(
                 state.warnings.append(f"{path}: skipped a malformed or unsafe output")
                 continue
             yield Output(
-                output.path, output.oid, output.size, output.nfiles, output.legacy, path,
-                cache=bool(entry.get("cache", True)), push=bool(entry.get("push", True)),
+                output.path,
+                output.oid,
+                output.size,
+                output.nfiles,
+                output.legacy,
+                path,
+                cache=bool(entry.get("cache", True)),
+                push=bool(entry.get("push", True)),
                 remote=str(entry["remote"]).lower() if entry.get("remote") else None,
                 is_import=is_import,
-            )  # fmt: skip
+            )
 
 
 def dvcignore(files: FileSource) -> Callable[[str], bool]:

@@ -18,16 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from core.errors import ExptuiError
-
-
-class RepoLockedError(ExptuiError):
-    """Another process (usually a running dvc command) holds the repository lock."""
-
-
-class WorkspaceBusyError(ExptuiError):
-    """A running DVC stage reads or writes paths in the workspace (``.dvc/tmp/rwlock``)."""
-
+from core.errors import RepoLockedError, WorkspaceBusyError
 
 MAX_RWLOCK_BYTES = 1 << 20  # DVC writes one entry per path of the running stages
 

@@ -73,6 +73,59 @@ class PermissionDeniedError(RemoteError):
     """Authenticated, but not allowed to do this (e.g. HTTP 403 on push)."""
 
 
+class ApplyInterruptedError(ExptuiError):
+    """The system refused a write half-way (disk full, permissions); the stash holds the
+    user's changes."""
+
+
+class UnsafeApplyError(ExptuiError):
+    """A path would leave the workspace or destroy something; nothing was written."""
+
+
+class MissingDataError(ExptuiError):
+    """Some objects the experiment's outputs need are not in the local cache."""
+
+
+class DocumentTooLargeError(ValueError):
+    """A document over a limit; its text says which, for a "skipped" note."""
+
+
+class BranchExistsError(ExptuiError):
+    """The branch is there already; branch never moves an existing one."""
+
+
+class WorkspaceBusyError(ExptuiError):
+    """A running DVC stage reads or writes paths in the workspace (``.dvc/tmp/rwlock``)."""
+
+
+class RepoLockedError(ExptuiError):
+    """Another process (usually a running dvc command) holds the repository lock."""
+
+
+class InvalidObjectError(ExptuiError):
+    """An oid or a manifest does not have the shape DVC gives it."""
+
+
+class IncompleteDirectoryError(ExptuiError):
+    """A manifest was about to be written before all of its files were stored."""
+
+
+class UnsafePathError(ExptuiError):
+    """A path from a manifest, lock file or tree would leave its root."""
+
+
+class StoreError(ExptuiError):
+    """A DVC remote refused, failed, or is not usable for experiments."""
+
+
+class CorruptObjectError(ExptuiError):
+    """Downloaded bytes do not hash to the object's name: they never enter the cache."""
+
+
+class TransferCancelled(ExptuiError):
+    """The user cancelled; nothing partial is visible and a re-run resumes."""
+
+
 def describe(error: BaseException) -> str:
     """One line for any failure, the same in the CLI and the app. A system error with a
     file name happened here (a full disk, an unwritable cache), so it says so rather

@@ -155,8 +155,10 @@ def peek(
         conn.fetch(repo.git, lambda refs, depth=None: sorted(s.encode() for s in missing))
     prefix = f"{PEEK_NAMESPACE}/{conn.spec.key}/"
     wanted = {peek_ref(conn.spec, ref): sha for ref, sha in listing.refs.items()}
-    existing = {name.encode("utf-8", "surrogateescape"): sha.encode()
-                for name, sha in read_namespace(repo.git, prefix).items()}  # fmt: skip
+    existing = {
+        name.encode("utf-8", "surrogateescape"): sha.encode()
+        for name, sha in read_namespace(repo.git, prefix).items()
+    }
     changes: dict[bytes, bytes | None] = {}
     for full in existing if prune else []:
         if full.decode("utf-8", "surrogateescape") not in wanted:

@@ -14,15 +14,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from core.errors import ExptuiError
+from core.errors import InvalidObjectError
 from core.paths import confine
 
 _OID_RE = re.compile(r"^[0-9a-f]{32}(\.dir)?$")
 CHUNK = 1 << 20
-
-
-class InvalidObjectError(ExptuiError):
-    """An oid or a manifest does not have the shape DVC gives it."""
 
 
 def is_dir_oid(oid: str) -> bool:

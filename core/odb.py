@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from core.errors import ExptuiError
+from core.errors import IncompleteDirectoryError
 from core.objects import (
     ManifestEntry,
     check_oid,
@@ -27,10 +27,6 @@ from core.objects import (
 )
 
 READ_ONLY = 0o444
-
-
-class IncompleteDirectoryError(ExptuiError):
-    """A manifest was about to be written before all of its files were stored."""
 
 
 class LocalObjectStore:

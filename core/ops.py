@@ -410,8 +410,11 @@ def plan_rename(
             "Pick another name, or pass -f to replace it.",
         )
     state = SyncState.IN_SYNC if existing.get(new) == sha else SyncState.LOCAL_ONLY
-    action = Action.UP_TO_DATE if state is SyncState.IN_SYNC else (
-        Action.FORCE if new in existing else Action.CREATE)  # fmt: skip
+    action = (
+        Action.UP_TO_DATE
+        if state is SyncState.IN_SYNC
+        else (Action.FORCE if new in existing else Action.CREATE)
+    )
     updates = (
         RefUpdate(new, sha, existing.get(new), state, action),
         RefUpdate(old, None, existing[old], SyncState.IN_SYNC, Action.DELETE),
@@ -429,9 +432,15 @@ def _rename_refs(repo: Repository, plan: RefPlan) -> RefResult:
     create, delete = plan.updates
     result = RefResult(plan)
     made = create.action is Action.UP_TO_DATE or _swap_local_ref(
-        repo, create.ref.ref, create.old_sha, create.new_sha)  # fmt: skip
-    result.outcomes.append(RefOutcome(create, Status.SUCCESS if made else Status.REJECTED,
-                                      "" if made else "the new ref changed meanwhile"))  # fmt: skip
+        repo, create.ref.ref, create.old_sha, create.new_sha
+    )
+    result.outcomes.append(
+        RefOutcome(
+            create,
+            Status.SUCCESS if made else Status.REJECTED,
+            "" if made else "the new ref changed meanwhile",
+        )
+    )
     if made:
         gone = _swap_local_ref(repo, delete.ref.ref, delete.old_sha, None)
         result.outcomes.append(RefOutcome(delete, Status.SUCCESS if gone else Status.REJECTED))

@@ -15,13 +15,9 @@ from dulwich.index import (
     validate_path_element_ntfs,
 )
 
-from core.errors import ExptuiError
+from core.errors import UnsafePathError
 
 MAX_NAME_BYTES = 255  # NAME_MAX on every common file system
-
-
-class UnsafePathError(ExptuiError):
-    """A path from a manifest, lock file or tree would leave its root."""
 
 
 def confine(path: str, base: str = "") -> str:

@@ -91,5 +91,11 @@ class ProgressBoard:
 
     def snapshot(self) -> Snapshot:
         with self._lock:
-            return Snapshot(self._phase, *self._files, *self._bytes, self._started,
-                            self._clock(), dict(self._items))  # fmt: skip
+            return Snapshot(
+                self._phase,
+                *self._files,
+                *self._bytes,
+                self._started,
+                self._clock(),
+                dict(self._items),
+            )

@@ -24,8 +24,10 @@ def read_namespace(repo: BaseRepo, prefix: str) -> dict[str, str]:
     common = Path(repo.commondir())
     if (common / "reftable").is_dir():
         found = repo.refs.as_dict(prefix.rstrip("/").encode())
-        return {prefix + name.decode("utf-8", "surrogateescape"): sha.decode()
-                for name, sha in found.items()}  # fmt: skip
+        return {
+            prefix + name.decode("utf-8", "surrogateescape"): sha.decode()
+            for name, sha in found.items()
+        }
     refs = _packed(common / "packed-refs", prefix)
     refs.update(_loose(common, prefix))
     return refs

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import DvcRemote
-from core.errors import ConfigError, ExptuiError
+from core.errors import ConfigError, StoreError
 from core.mounts import on_network
 from core.objects import CHUNK, md5_file, object_relpath
 from core.redact import redact
@@ -43,10 +43,6 @@ PART_SIZE = 8 << 20  # multipart pieces on S3: memory per big file is PART_SIZE 
 PART_JOBS = 2
 BIG_FILES = 2
 MAX_PARTS = 9_000
-
-
-class StoreError(ExptuiError):
-    """A DVC remote refused, failed, or is not usable for experiments."""
 
 
 @dataclass(frozen=True, order=True)
@@ -509,8 +505,11 @@ class FsspecStore(ObjectStore):
             return
         part = max(PART_SIZE, -(-size // MAX_PARTS))  # S3 allows 10,000 parts per object
         async with self._big_file_gate():
-            await self._run(self.fs._put_file(str(source), self.path(key), chunksize=part,
-                                              max_concurrency=PART_JOBS))  # fmt: skip
+            await self._run(
+                self.fs._put_file(
+                    str(source), self.path(key), chunksize=part, max_concurrency=PART_JOBS
+                )
+            )
 
     async def download(self, key: ObjectKey, target: str | Path, size: int | None = None) -> str:
         """Big objects of known size in bounded parallel parts; the rest streamed in one
@@ -518,8 +517,11 @@ class FsspecStore(ObjectStore):
         path = self.path(key)
         if self.parts and size is not None and size > PART_SIZE:
             async with self._big_file_gate():
-                await self._run(self.fs._get_file(path, str(target), chunksize=PART_SIZE,
-                                                  max_concurrency=PART_JOBS))  # fmt: skip
+                await self._run(
+                    self.fs._get_file(
+                        path, str(target), chunksize=PART_SIZE, max_concurrency=PART_JOBS
+                    )
+                )
         elif self.parts:
             await self._run(self.fs._get_file(path, str(target), max_concurrency=1))
         else:
@@ -542,8 +544,14 @@ class FsspecStore(ObjectStore):
         aborted = 0
         for upload in answer.get("Uploads") or []:
             if upload["Initiated"].timestamp() < cutoff:
-                await self._run(call("abort_multipart_upload", Bucket=bucket,
-                                     Key=upload["Key"], UploadId=upload["UploadId"]))  # fmt: skip
+                await self._run(
+                    call(
+                        "abort_multipart_upload",
+                        Bucket=bucket,
+                        Key=upload["Key"],
+                        UploadId=upload["UploadId"],
+                    )
+                )
                 aborted += 1
         return aborted
 
@@ -674,10 +682,17 @@ async def _s3_store(remote: DvcRemote) -> ObjectStore:
         client["region_name"] = options["region"]
     if "ssl_verify" in options:
         client["verify"] = options["ssl_verify"].lower() not in ("false", "0")
-    kwargs: dict[str, Any] = {"client_kwargs": client, "asynchronous": True,
-                              "skip_instance_cache": True}  # fmt: skip
-    for ours, theirs in (("access_key_id", "key"), ("secret_access_key", "secret"),
-                         ("session_token", "token"), ("profile", "profile")):  # fmt: skip
+    kwargs: dict[str, Any] = {
+        "client_kwargs": client,
+        "asynchronous": True,
+        "skip_instance_cache": True,
+    }
+    for ours, theirs in (
+        ("access_key_id", "key"),
+        ("secret_access_key", "secret"),
+        ("session_token", "token"),
+        ("profile", "profile"),
+    ):
         if options.get(ours):
             kwargs[theirs] = options[ours]
     if options.get("allow_anonymous_login", "").lower() == "true":

@@ -27,8 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from core.config import DvcRemote
-from core.errors import ConfigError, ExptuiError
-from core.objects import InvalidObjectError, is_dir_oid, manifest_md5s
+from core.errors import (
+    ConfigError,
+    CorruptObjectError,
+    InvalidObjectError,
+    TransferCancelled,
+)
+from core.objects import is_dir_oid, manifest_md5s
 from core.progress import ProgressBoard
 from core.refs import ExpRef
 from core.remoteindex import RemoteIndex, index_path
@@ -48,14 +53,6 @@ RETRIES = 3
 BATCH_BYTES = 8 << 20  # per thread hand-off on local stores
 Job = tuple[str, ObjectKey]  # (DVC remote name, object): one copy each per operation
 PERMANENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.EDQUOT}
-
-
-class TransferCancelled(ExptuiError):
-    """The user cancelled; nothing partial is visible and a re-run resumes."""
-
-
-class CorruptObjectError(ExptuiError):
-    """Downloaded bytes do not hash to the object's name: they never enter the cache."""
 
 
 @dataclass
@@ -578,9 +575,13 @@ class Transfer:
             return self._admit(store, key, temporary, digest, size)
 
     def _admit(
-        self, store: ObjectStore, key: ObjectKey, temporary: str, digest: str,
+        self,
+        store: ObjectStore,
+        key: ObjectKey,
+        temporary: str,
+        digest: str,
         size: int | None = None,
-    ) -> int:  # fmt: skip
+    ) -> int:
         """Verified bytes enter the cache by rename; anything else is refused."""
         _check_digest(digest, key, store)
         if size is None:

@@ -188,8 +188,9 @@ class Connection:
         dulwich's general reader, which follows and re-checks every ref."""
         with _translated_errors(self.spec, "list"), Repo(self._path) as remote:
             found = read_namespace(remote, prefix.decode())
-        return {name.encode("utf-8", "surrogateescape"): sha.encode()
-                for name, sha in found.items()}  # fmt: skip
+        return {
+            name.encode("utf-8", "surrogateescape"): sha.encode() for name, sha in found.items()
+        }
 
     def send_pack(
         self,
@@ -356,9 +357,14 @@ def _git_credential(
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": ""}
     try:
         done = subprocess.run(
-            ["git", "credential", action], input="\n".join(lines) + "\n\n",
-            capture_output=True, text=True, env=env, timeout=DEFAULT_TIMEOUT, cwd=cwd,
-        )  # fmt: skip
+            ["git", "credential", action],
+            input="\n".join(lines) + "\n\n",
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=DEFAULT_TIMEOUT,
+            cwd=cwd,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None  # no git binary: no helpers to ask
     if action != "fill" or done.returncode:

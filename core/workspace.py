@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from core.paths import UnsafePathError
+from core.errors import UnsafePathError
 
 SYMLINK_MODE = 0o120000
 EXECUTABLE_MODE = 0o100755

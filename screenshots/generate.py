@@ -46,13 +46,16 @@ SHOTS = [
     Shot("remote-80x24.svg", (80, 24), ["tab", "down"]),
     Shot("details-80x24.svg", (80, 24), ["down", "j", "enter"]),
     Shot("help.svg", (80, 30), ["question_mark"]),
-    Shot("confirm-push.svg", (110, 30),
-         ["down", "space", "down", "down", "down", "space", "P", MODAL]),
+    Shot(
+        "confirm-push.svg",
+        (110, 30),
+        ["down", "space", "down", "down", "down", "space", "P", MODAL],
+    ),
     Shot("filter-80x24.svg", (80, 24), ["slash", *"accuracy>0.8"]),
     Shot("compare.svg", (100, 30), ["down", "space", "space", "c"]),
     Shot("transfer.svg", (110, 30), ["down", "space", "space", "space", TRANSFER]),
     Shot("error.svg", (110, 24), [], remote="offline", notifications=True),
-]  # fmt: skip
+]
 
 
 async def shoot(workspace: Path, out: Path, shot: Shot) -> None:

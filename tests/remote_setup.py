@@ -36,8 +36,11 @@ def server_refs(bare: Path, prefix: str = "refs/exps/") -> dict[str, str]:
     """The bare repository's refs, read with plain git (not with exptui)."""
     out = subprocess.run(
         ["git", "for-each-ref", "--format=%(objectname) %(refname)", prefix],
-        cwd=bare, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        cwd=bare,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return {ref: sha for sha, ref in (line.split() for line in out.splitlines())}
 
 

@@ -67,11 +67,21 @@ def git_daemon(root: Path) -> Iterator[str]:
     """git:// serving every repository under ``root``; yields the base URL."""
     port = free_port()
     proc = subprocess.Popen(
-        ["git", "daemon", "--reuseaddr", "--listen=127.0.0.1", f"--port={port}",
-         f"--base-path={root}", "--export-all", "--enable=receive-pack",
-         "--informative-errors", str(root)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            "git",
+            "daemon",
+            "--reuseaddr",
+            "--listen=127.0.0.1",
+            f"--port={port}",
+            f"--base-path={root}",
+            "--export-all",
+            "--enable=receive-pack",
+            "--informative-errors",
+            str(root),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_port(port)
         yield f"git://127.0.0.1:{port}"
@@ -210,9 +220,12 @@ def ssh_git(root: Path, workdir: Path) -> Iterator[SshServer]:
         if process.env.get("GIT_PROTOCOL"):
             env["GIT_PROTOCOL"] = str(process.env["GIT_PROTOCOL"])
         child = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env=env,
-        )  # fmt: skip
+            *argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+        )
         await process.redirect(stdin=child.stdin, stdout=child.stdout, stderr=child.stderr)
         code = await child.wait()
         await process.drain()
@@ -239,11 +252,15 @@ def asyncssh_server(client_key: Path, host_key: object, listen: dict[str, object
 
     async def start() -> object:
         return await asyncssh.listen(
-            "127.0.0.1", 0, server_host_keys=[host_key], allow_scp=False,
+            "127.0.0.1",
+            0,
+            server_host_keys=[host_key],
+            allow_scp=False,
             authorized_client_keys=asyncssh.import_authorized_keys(
-                client_key.with_suffix(".pub").read_text()),
+                client_key.with_suffix(".pub").read_text()
+            ),
             **listen,
-        )  # fmt: skip
+        )
 
     server = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=10)
 
@@ -278,9 +295,12 @@ def s3fs_client(endpoint: str) -> Any:
     """A blocking s3fs filesystem on the moto server (test credentials)."""
     import s3fs
 
-    return s3fs.S3FileSystem(key="testing", secret="testing", skip_instance_cache=True,
-                             client_kwargs={"endpoint_url": endpoint,
-                                            "region_name": "us-east-1"})  # fmt: skip
+    return s3fs.S3FileSystem(
+        key="testing",
+        secret="testing",
+        skip_instance_cache=True,
+        client_kwargs={"endpoint_url": endpoint, "region_name": "us-east-1"},
+    )
 
 
 @dataclass

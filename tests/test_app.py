@@ -43,9 +43,17 @@ async def test_local_experiments_show_grouped_by_baseline(fresh_demo: Path) -> N
         assert [g.group.label for g in groups] == ["main", "v1.0"]  # type: ignore[union-attr]
         leaves = [leaf.data.exp.name for node in tree.root.children for leaf in node.children]
         assert sorted(leaves) == sorted(
-            ["big-batch", "brisk-lynx", "long-run", "quick-test", "tuned-lr", "wide-net",
-             "old-adam", "sgd-base"]
-        )  # fmt: skip
+            [
+                "big-batch",
+                "brisk-lynx",
+                "long-run",
+                "quick-test",
+                "tuned-lr",
+                "wide-net",
+                "old-adam",
+                "sgd-base",
+            ]
+        )
         assert tree.wanted_columns == ["accuracy", "loss", "f1"]
         assert tree.columns == ["accuracy", "loss"]  # what fits a 120-column split
         first = tree.root.children[0].children[0].data

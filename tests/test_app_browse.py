@@ -20,13 +20,20 @@ from tui.widgets.filter_input import FilterInput
 
 
 def shown(tree: ExpTree) -> list[str]:
-    return [leaf.data.exp.name for group in tree.root.children for leaf in group.children
-            if isinstance(leaf.data, ExpRow)]  # fmt: skip
+    return [
+        leaf.data.exp.name
+        for group in tree.root.children
+        for leaf in group.children
+        if isinstance(leaf.data, ExpRow)
+    ]
 
 
 def test_query_words_and_errors() -> None:
     assert [(t.field, t.operator, t.value) for t in parse("acc>=0.9 lr=0.01 drop")] == [
-        ("acc", ">=", "0.9"), ("lr", "=", "0.01"), (None, "~", "drop")]  # fmt: skip
+        ("acc", ">=", "0.9"),
+        ("lr", "=", "0.01"),
+        (None, "~", "drop"),
+    ]
     for bad, why in ((">0.9", "compares nothing"), ("acc>", "needs a value")):
         try:
             parse(bad)

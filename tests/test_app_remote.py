@@ -28,8 +28,16 @@ async def test_remote_pane_shows_every_sync_state_with_badges(fresh_demo: Path) 
         await settle(app, pilot)
         remote = rows(app.remote_tree)
         local = rows(app.local_tree)
-        assert set(remote) == {"alice-drop", "ci-nightly", "gusty-fern", "big-batch",
-                               "brisk-lynx", "long-run", "wide-net", "sgd-base"}  # fmt: skip
+        assert set(remote) == {
+            "alice-drop",
+            "ci-nightly",
+            "gusty-fern",
+            "big-batch",
+            "brisk-lynx",
+            "long-run",
+            "wide-net",
+            "sgd-base",
+        }
         assert remote["alice-drop"].sync is SyncState.REMOTE_ONLY
         assert remote["big-batch"].sync is SyncState.DIVERGED
         assert remote["wide-net"].sync is SyncState.IN_SYNC
@@ -52,8 +60,11 @@ async def test_remote_pane_shows_every_sync_state_with_badges(fresh_demo: Path) 
         pane = app.query_one("#remote-pane")
         assert pane.border_title == "Remote origin"
         assert "listed just now" in str(pane.border_subtitle)
-        assert not any(r.endswith("/alice-drop") for r in git("for-each-ref", cwd=fresh_demo)
-                       .split() if r.startswith("refs/exps/"))  # fmt: skip
+        assert not any(
+            r.endswith("/alice-drop")
+            for r in git("for-each-ref", cwd=fresh_demo).split()
+            if r.startswith("refs/exps/")
+        )
 
 
 async def test_remote_details_and_cached_listing_offline(fresh_demo: Path) -> None:

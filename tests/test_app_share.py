@@ -98,8 +98,12 @@ async def test_cancel_mid_transfer_moves_no_ref(fresh_demo: Path) -> None:
     async with app.run_test(size=(130, 36), message_hook=messages.append) as pilot:
         await settle(app, pilot)
         tree = app.local_tree
-        node = next(leaf for group in tree.root.children for leaf in group.children
-                    if leaf.data.exp.name == "huge")  # fmt: skip
+        node = next(
+            leaf
+            for group in tree.root.children
+            for leaf in group.children
+            if leaf.data.exp.name == "huge"
+        )
         tree.move_cursor(node)
         await pilot.press("P")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmShare))

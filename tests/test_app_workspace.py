@@ -17,8 +17,12 @@ from tui.screens.confirm import Confirm
 
 
 def cursor_to(app: ExptuiApp, tree: object, name: str) -> None:
-    node = next(leaf for group in tree.root.children for leaf in group.children  # type: ignore[attr-defined]
-                if leaf.data.exp.name == name)  # fmt: skip
+    node = next(
+        leaf
+        for group in tree.root.children
+        for leaf in group.children  # type: ignore[attr-defined]
+        if leaf.data.exp.name == name
+    )
     tree.move_cursor(node)  # type: ignore[attr-defined]
 
 
@@ -38,8 +42,9 @@ async def test_apply_a_local_experiment(fresh_demo: Path) -> None:
         assert "outputs checked out" in plain(app.screen.query_one("Static"))  # type: ignore[arg-type]
         await pilot.press("y")
         await settle(app, pilot)
-        assert any("Applied tuned-lr" in m.notification.message
-                   for m in messages if isinstance(m, Notify))  # fmt: skip
+        assert any(
+            "Applied tuned-lr" in m.notification.message for m in messages if isinstance(m, Notify)
+        )
     assert "lr: 0.02" in (fresh_demo / "params.yaml").read_text()
     tuned = next(s for r, s in server_refs(fresh_demo).items() if r.endswith("/tuned-lr"))
     assert server_refs(fresh_demo, "refs/exps/exec/")["refs/exps/exec/EXEC_APPLY"] == tuned
@@ -53,8 +58,12 @@ async def test_apply_a_remote_only_experiment_pulls_it_first(fresh_demo: Path) -
         cursor_to(app, app.remote_tree, "alice-drop")
         await pilot.press("A")
         await answer(pilot, app, Confirm, "y")  # pull it from origin first?
-        await wait_for(pilot, lambda: isinstance(app.screen, Confirm) and "Apply" in
-                       plain(app.screen.query_one("Static")))  # type: ignore[arg-type]  # fmt: skip
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, Confirm) and "Apply" in plain(app.screen.query_one("Static"))
+            ),
+        )  # type: ignore[arg-type]
         await pilot.press("y")
         await settle(app, pilot)
     assert any(r.endswith("/alice-drop") for r in server_refs(fresh_demo))

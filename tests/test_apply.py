@@ -29,8 +29,10 @@ def snapshot(project: Path) -> dict[str, object]:
         files[rel] = (oct(path.lstat().st_mode), path.read_bytes())
     stash = {}
     if "refs/exps/apply/stash" in git("for-each-ref", "--format=%(refname)", cwd=project):
-        stash = {part: git("rev-parse", f"refs/exps/apply/stash{part}", cwd=project).strip()
-                 for part in ("^{tree}", "^2^{tree}", "^1")}  # fmt: skip
+        stash = {
+            part: git("rev-parse", f"refs/exps/apply/stash{part}", cwd=project).strip()
+            for part in ("^{tree}", "^2^{tree}", "^1")
+        }
         stash["message"] = git("log", "-1", "--format=%B", "refs/exps/apply/stash", cwd=project)
     return {
         "status": git("status", "--porcelain", cwd=project),

@@ -48,6 +48,10 @@ def test_import_contracts_hold() -> None:
 def test_ruff_is_clean() -> None:
     exe = shutil.which("ruff")
     assert exe, "ruff is part of the test extra"
-    done = subprocess.run([exe, "check", "core", "tui", "tests", "screenshots"],
-                          capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+    done = subprocess.run(
+        [exe, "check", "core", "tui", "tests", "screenshots"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stdout

@@ -55,8 +55,12 @@ def test_branch_by_sha_with_a_name_and_refusals(
     assert main(["branch", "old-adam", "bad..name", "-C", str(fresh_demo)]) == 1
     assert "Invalid branch name" in capsys.readouterr().err
     twin = next(r for r in server_refs(fresh_demo) if r.endswith("/tuned-lr"))
-    git("update-ref", twin.replace("tuned-lr", "tuned-copy"), server_refs(fresh_demo)[twin],
-        cwd=fresh_demo)  # fmt: skip
+    git(
+        "update-ref",
+        twin.replace("tuned-lr", "tuned-copy"),
+        server_refs(fresh_demo)[twin],
+        cwd=fresh_demo,
+    )
     assert main(["branch", server_refs(fresh_demo)[twin], "-C", str(fresh_demo)]) == 1
     assert "Ambiguous experiment name" in capsys.readouterr().err
 

@@ -53,8 +53,9 @@ def test_push_dry_run_changes_nothing(capsys: pytest.CaptureFixture[str], fresh_
 def test_push_reports_each_phase_and_exits_3_on_diverged(
     capsys: pytest.CaptureFixture[str], fresh_demo: Path
 ) -> None:
-    code, out, err = run(capsys, "push", "origin", "tuned-lr", "wide-net", "big-batch",
-                         "-C", str(fresh_demo))  # fmt: skip
+    code, out, err = run(
+        capsys, "push", "origin", "tuned-lr", "wide-net", "big-batch", "-C", str(fresh_demo)
+    )
     assert code == 3
     assert "Experiment wide-net is up to date on Git remote 'origin'." in out
     assert "Pushed experiment tuned-lr to Git remote 'origin'." in out

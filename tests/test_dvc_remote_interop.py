@@ -116,8 +116,9 @@ def test_exptui_pull_fills_the_cache_so_dvc_applies_offline(
 
     def cached(clone: Path) -> dict[str, bytes]:
         root = clone / ".dvc" / "cache" / "files"
-        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
-                if p.is_file()}  # fmt: skip
+        return {
+            p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()
+        }
 
     assert cached(twins["exptui"]) == cached(twins["dvc"])  # the same objects, byte for byte
     # out.bin is push: false, so nobody shared it: the colleague supplies it, as with DVC.

@@ -28,45 +28,57 @@ def lock(outs: str, stage: str = "t") -> str:
 
 
 def test_wdir_and_subdir_pipelines_give_repo_relative_paths() -> None:
-    files = DictFiles({
-        "sub/dvc.yaml": "stages:\n  s:\n    wdir: work\n    cmd: x\n    outs:\n    - out.bin\n",
-        "sub/dvc.lock": lock(f"    - path: out.bin\n      hash: md5\n      md5: {MD5}\n"
-                             "      size: 3\n", "s"),
-    })  # fmt: skip
+    files = DictFiles(
+        {
+            "sub/dvc.yaml": "stages:\n  s:\n    wdir: work\n    cmd: x\n    outs:\n    - out.bin\n",
+            "sub/dvc.lock": lock(
+                f"    - path: out.bin\n      hash: md5\n      md5: {MD5}\n      size: 3\n", "s"
+            ),
+        }
+    )
     (out,) = read_project(files).outputs
     assert out.path == "sub/work/out.bin" and not out.legacy and out.size == 3
 
 
 def test_legacy_outputs_have_no_hash_key() -> None:
-    files = DictFiles({
-        "dvc.yaml": "stages:\n  t:\n    cmd: x\n    outs:\n    - m\n",
-        "dvc.lock": lock(f"    - path: m\n      md5: {MD5}\n"),
-    })  # fmt: skip
+    files = DictFiles(
+        {
+            "dvc.yaml": "stages:\n  t:\n    cmd: x\n    outs:\n    - m\n",
+            "dvc.lock": lock(f"    - path: m\n      md5: {MD5}\n"),
+        }
+    )
     assert read_project(files).outputs[0].legacy
 
 
 def test_hostile_paths_are_skipped_with_a_warning() -> None:
-    files = DictFiles({
-        "dvc.yaml": "stages:\n  t:\n    cmd: x\n",
-        "dvc.lock": lock(f"    - path: ../../etc/passwd\n      md5: {MD5}\n"
-                         f"    - path: /abs\n      md5: {MD5}\n"
-                         f"    - path: ok\n      md5: ../../x\n"),
-        "evil.dvc": f"outs:\n- path: ../outside\n  md5: {MD5}\n",
-    })  # fmt: skip
+    files = DictFiles(
+        {
+            "dvc.yaml": "stages:\n  t:\n    cmd: x\n",
+            "dvc.lock": lock(
+                f"    - path: ../../etc/passwd\n      md5: {MD5}\n"
+                f"    - path: /abs\n      md5: {MD5}\n"
+                f"    - path: ok\n      md5: ../../x\n"
+            ),
+            "evil.dvc": f"outs:\n- path: ../outside\n  md5: {MD5}\n",
+        }
+    )
     state = read_project(files)
     assert state.outputs == []
     assert len(state.warnings) == 4
 
 
 def test_dvc_files_imports_and_dvcignore() -> None:
-    files = DictFiles({
-        ".dvcignore": "ignored/\n",
-        "data.dvc": f"outs:\n- md5: {MD5}\n  size: 6\n  hash: md5\n  path: data\n  remote: Other\n",
-        "ext.dvc": f"deps:\n- path: x\n  repo:\n    url: https://example.com/r\nouts:\n"
-                   f"- md5: {MD5}\n  hash: md5\n  path: ext\n",
-        "ignored/skip.dvc": f"outs:\n- md5: {MD5}\n  path: skip\n",
-        ".dvc/config.dvc": f"outs:\n- md5: {MD5}\n  path: never\n",
-    })  # fmt: skip
+    files = DictFiles(
+        {
+            ".dvcignore": "ignored/\n",
+            "data.dvc": f"outs:\n- md5: {MD5}\n  size: 6\n  hash: md5\n  path: data\n"
+            "  remote: Other\n",
+            "ext.dvc": f"deps:\n- path: x\n  repo:\n    url: https://example.com/r\nouts:\n"
+            f"- md5: {MD5}\n  hash: md5\n  path: ext\n",
+            "ignored/skip.dvc": f"outs:\n- md5: {MD5}\n  path: skip\n",
+            ".dvc/config.dvc": f"outs:\n- md5: {MD5}\n  path: never\n",
+        }
+    )
     outputs = {o.path: o for o in read_project(files).outputs}
     assert set(outputs) == {"data", "ext"}
     assert outputs["data"].remote == "other"
@@ -74,16 +86,18 @@ def test_dvc_files_imports_and_dvcignore() -> None:
 
 
 def test_params_formats_and_declared_keys() -> None:
-    files = DictFiles({
-        "dvc.yaml": "stages:\n  t:\n    cmd: x\n    params:\n    - lr\n    - cfg.toml:\n"
-                    "      - opt.beta\n    - hp.py:\n    - whole.json:\n"
-                    "params:\n- top.json\n",
-        "params.yaml": "lr: 0.1\nunused: 2\n",
-        "cfg.toml": "[opt]\nbeta = 0.9\ngamma = 1\n",
-        "hp.py": "DEPTH = 3\nNAME = 'x'\ncomputed = len('abc')\n",
-        "whole.json": '{"a": {"b": 1}}',
-        "top.json": '{"z": 1}',
-    })  # fmt: skip
+    files = DictFiles(
+        {
+            "dvc.yaml": "stages:\n  t:\n    cmd: x\n    params:\n    - lr\n    - cfg.toml:\n"
+            "      - opt.beta\n    - hp.py:\n    - whole.json:\n"
+            "params:\n- top.json\n",
+            "params.yaml": "lr: 0.1\nunused: 2\n",
+            "cfg.toml": "[opt]\nbeta = 0.9\ngamma = 1\n",
+            "hp.py": "DEPTH = 3\nNAME = 'x'\ncomputed = len('abc')\n",
+            "whole.json": '{"a": {"b": 1}}',
+            "top.json": '{"z": 1}',
+        }
+    )
     params = read_project(files).params
     assert params["params.yaml"] == {"lr": 0.1, "unused": 2}  # always whole
     assert params["cfg.toml"] == {"opt": {"beta": 0.9}}  # only the declared key
@@ -94,15 +108,22 @@ def test_params_formats_and_declared_keys() -> None:
 
 def test_metrics_from_git_directories_and_from_the_cache() -> None:
     manifest = serialize_manifest([ManifestEntry("a.json", "a" * 32)])
-    cache = {("f" * 32, False): b'{"auc": 0.7, "tags": ["x"]}', ("a" * 32, False): b'{"k": 1}',
-             ("b" * 32, False): manifest}  # fmt: skip
-    files = DictFiles({
-        "dvc.yaml": "stages:\n  t:\n    cmd: x\n    metrics:\n    - m.json\n    - dirm\n"
-                    "metrics:\n- gitdir\n",
-        "dvc.lock": lock(f"    - path: m.json\n      hash: md5\n      md5: {'f' * 32}\n"
-                         f"    - path: dirm\n      hash: md5\n      md5: {'b' * 32}.dir\n"),
-        "gitdir/x.yaml": "loss: {val: 0.2}\n",
-    })  # fmt: skip
+    cache = {
+        ("f" * 32, False): b'{"auc": 0.7, "tags": ["x"]}',
+        ("a" * 32, False): b'{"k": 1}',
+        ("b" * 32, False): manifest,
+    }
+    files = DictFiles(
+        {
+            "dvc.yaml": "stages:\n  t:\n    cmd: x\n    metrics:\n    - m.json\n    - dirm\n"
+            "metrics:\n- gitdir\n",
+            "dvc.lock": lock(
+                f"    - path: m.json\n      hash: md5\n      md5: {'f' * 32}\n"
+                f"    - path: dirm\n      hash: md5\n      md5: {'b' * 32}.dir\n"
+            ),
+            "gitdir/x.yaml": "loss: {val: 0.2}\n",
+        }
+    )
     manifest_key = ("b" * 32 + ".dir", False)
     cache[manifest_key] = manifest
     state = read_project(files, lambda oid, legacy: cache.get((oid, legacy)))
@@ -112,11 +133,13 @@ def test_metrics_from_git_directories_and_from_the_cache() -> None:
 
 
 def test_missing_cached_metric_and_bad_yaml_are_warnings_not_crashes() -> None:
-    files = DictFiles({
-        "dvc.yaml": "stages:\n  t:\n    cmd: x\n    metrics:\n    - m.json\n",
-        "dvc.lock": lock(f"    - path: m.json\n      hash: md5\n      md5: {MD5}\n"),
-        "params.yaml": "a: [unclosed\n",
-    })  # fmt: skip
+    files = DictFiles(
+        {
+            "dvc.yaml": "stages:\n  t:\n    cmd: x\n    metrics:\n    - m.json\n",
+            "dvc.lock": lock(f"    - path: m.json\n      hash: md5\n      md5: {MD5}\n"),
+            "params.yaml": "a: [unclosed\n",
+        }
+    )
     state = read_project(files, lambda oid, legacy: None)
     assert state.metrics == {} and state.params == {}
     assert any("m.json" in w for w in state.warnings)
@@ -128,12 +151,15 @@ def test_flatten_makes_dotted_keys() -> None:
 
 
 def test_lock_entries_the_pipeline_no_longer_declares_are_ignored_as_by_dvc() -> None:
-    files = DictFiles({
-        "dvc.yaml": "stages:\n  t:\n    cmd: x\n    outs:\n    - kept\n",
-        "dvc.lock": lock(f"    - path: kept\n      md5: {MD5}\n"
-                         f"    - path: stale\n      md5: {MD5}\n")
-                    + f"  gone:\n    cmd: y\n    outs:\n    - path: old\n      md5: {MD5}\n",
-    })  # fmt: skip
+    files = DictFiles(
+        {
+            "dvc.yaml": "stages:\n  t:\n    cmd: x\n    outs:\n    - kept\n",
+            "dvc.lock": lock(
+                f"    - path: kept\n      md5: {MD5}\n    - path: stale\n      md5: {MD5}\n"
+            )
+            + f"  gone:\n    cmd: y\n    outs:\n    - path: old\n      md5: {MD5}\n",
+        }
+    )
     assert [o.path for o in read_project(files).outputs] == ["kept"]
 
 
@@ -143,8 +169,10 @@ def test_the_fast_yaml_parser_reads_types_as_safe_load_does() -> None:
 
     from core.dvcfiles import parse_yaml
 
-    text = (b"lr: 1e-3\nlr2: 1.0e-3\nflag: yes\noff: no\nwhen: 2024-01-02\nversion: 0o17\n"
-            b"anchor: &a {x: 1}\nalias: *a\nempty:\nnan: .nan\nstr: '0.1'\n")  # fmt: skip
+    text = (
+        b"lr: 1e-3\nlr2: 1.0e-3\nflag: yes\noff: no\nwhen: 2024-01-02\nversion: 0o17\n"
+        b"anchor: &a {x: 1}\nalias: *a\nempty:\nnan: .nan\nstr: '0.1'\n"
+    )
     parsed = parse_yaml(text)
     assert repr(parsed) == repr(yaml.safe_load(text))
     assert parsed["lr"] == "1e-3" and parsed["lr2"] == 0.001 and parsed["flag"] is True

@@ -164,16 +164,27 @@ def test_exp_ref_parse_round_trips_through_a_listing(served: Served) -> None:
 
 def test_force_is_per_experiment(fresh_demo: Path, tmp_path: Path) -> None:
     """Forcing one diverged experiment leaves another diverged one alone."""
-    git("update-ref", "-d", next(r for r in server_refs(fresh_demo) if r.endswith("/tuned-lr")),
-        cwd=fresh_demo)  # fmt: skip
+    git(
+        "update-ref",
+        "-d",
+        next(r for r in server_refs(fresh_demo) if r.endswith("/tuned-lr")),
+        cwd=fresh_demo,
+    )
     with Repository.open(fresh_demo) as repo:
         exps = {e.name: e for e in repo.experiments()}
         base = exps["big-batch"].baseline
         # make wide-net diverge too: a sibling commit on the remote
-        sibling = git("commit-tree", "-p", base, "-m", "x", f"{exps['wide-net'].sha}^{{tree}}",
-                      cwd=fresh_demo).strip()  # fmt: skip
-        git("push", "-q", str(fresh_demo.parent / "origin.git"),
-            f"{sibling}:{exps['wide-net'].ref.ref}", "-f", cwd=fresh_demo)  # fmt: skip
+        sibling = git(
+            "commit-tree", "-p", base, "-m", "x", f"{exps['wide-net'].sha}^{{tree}}", cwd=fresh_demo
+        ).strip()
+        git(
+            "push",
+            "-q",
+            str(fresh_demo.parent / "origin.git"),
+            f"{sibling}:{exps['wide-net'].ref.ref}",
+            "-f",
+            cwd=fresh_demo,
+        )
         conn = Connection(repo, resolve_remote(repo, "origin"))
         listing = list_remote(conn)
         chosen = [exps["big-batch"].ref, exps["wide-net"].ref]

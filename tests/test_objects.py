@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import IncompleteDirectoryError, UnsafePathError
 from core.objects import (
     InvalidObjectError,
     ManifestEntry,
@@ -18,8 +19,8 @@ from core.objects import (
     parse_manifest,
     serialize_manifest,
 )
-from core.odb import IncompleteDirectoryError, LocalObjectStore
-from core.paths import UnsafePathError, confine
+from core.odb import LocalObjectStore
+from core.paths import confine
 
 DOC_MANIFEST = (
     b'[{"md5": "f1290186a5d0b1ceab27f4e77c0c5d68", "relpath": "A.txt"}, '
@@ -62,8 +63,12 @@ def test_moving_objects_reads_only_md5s_with_the_same_shape_checks() -> None:
     there (apply refuses them, above); an md5 still becomes a file name, so it is checked."""
     assert manifest_md5s(DOC_MANIFEST) == [e.md5 for e in parse_manifest(DOC_MANIFEST)]
     assert manifest_md5s(b'[{"md5": "' + b"a" * 32 + b'", "relpath": "../x"}]') == ["a" * 32]
-    for malformed in (b'{"not": "a list"}', b'[{"md5": "../x", "relpath": "a"}]',
-                      b'[{"md5": "' + b"a" * 32 + b'"}]', b"[{"):  # fmt: skip
+    for malformed in (
+        b'{"not": "a list"}',
+        b'[{"md5": "../x", "relpath": "a"}]',
+        b'[{"md5": "' + b"a" * 32 + b'"}]',
+        b"[{",
+    ):
         with pytest.raises(InvalidObjectError):
             manifest_md5s(malformed)
 

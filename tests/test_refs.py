@@ -69,9 +69,27 @@ def test_names_dvc_accepts(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["", "a/b", "bad name", "a..b", ".hidden", "x.lock", "a~1", "a^", "a:b", "a?",
-             "a*", "a[", "a\\b", "end.", "a@{1}", "tab\there", "del\x7f"],
-)  # fmt: skip
+    "name",
+    [
+        "",
+        "a/b",
+        "bad name",
+        "a..b",
+        ".hidden",
+        "x.lock",
+        "a~1",
+        "a^",
+        "a:b",
+        "a?",
+        "a*",
+        "a[",
+        "a\\b",
+        "end.",
+        "a@{1}",
+        "tab\there",
+        "del\x7f",
+    ],
+)
 def test_names_dvc_refuses(name: str) -> None:
     with pytest.raises(InvalidRefError) as info:
         validate_name(name)

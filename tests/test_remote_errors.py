@@ -51,8 +51,11 @@ def test_unknown_remote_name(repo: Repository, capsys: pytest.CaptureFixture[str
 @pytest.mark.parametrize("scheme", ["git", "http", "ssh"])
 def test_unreachable_host_is_a_clear_error(repo: Repository, scheme: str) -> None:
     port = free_port()  # nothing listens there
-    url = {"git": f"git://127.0.0.1:{port}/x.git", "http": f"http://127.0.0.1:{port}/x.git",
-           "ssh": f"ssh://git@127.0.0.1:{port}/x.git"}[scheme]  # fmt: skip
+    url = {
+        "git": f"git://127.0.0.1:{port}/x.git",
+        "http": f"http://127.0.0.1:{port}/x.git",
+        "ssh": f"ssh://git@127.0.0.1:{port}/x.git",
+    }[scheme]
     with pytest.raises(UnreachableRemoteError, match="reach") as info:
         list_remote(connect(repo, url))
     assert "network" in info.value.hint
@@ -154,8 +157,12 @@ def test_malformed_names_and_refs(
 def test_ambiguous_name_lists_full_refs(repo: Repository, fresh_demo: Path) -> None:
     exps = {e.name: e for e in repo.experiments()}
     other = exps["old-adam"].baseline
-    git("update-ref", f"refs/exps/{other[:2]}/{other[2:]}/tuned-lr", exps["old-adam"].sha,
-        cwd=fresh_demo)  # fmt: skip
+    git(
+        "update-ref",
+        f"refs/exps/{other[:2]}/{other[2:]}/tuned-lr",
+        exps["old-adam"].sha,
+        cwd=fresh_demo,
+    )
     git("checkout", "-q", "--detach", "v1.0", cwd=fresh_demo)
     with Repository.open(fresh_demo) as detached:  # HEAD is now the other baseline
         chosen = ops.select_local(detached, Selection(("tuned-lr",)))

@@ -14,8 +14,10 @@ from tests.conftest import Dvc, git
 from tests.test_transfer import run_json
 
 TRAIN = "import yaml\np = yaml.safe_load(open('params.yaml'))\nopen('out.txt', 'w').write(str(p))\n"
-PIPELINE = ("stages:\n  s:\n    cmd: python t.py\n    deps: [t.py]\n"
-            "    params: [lr, flag, name]\n    outs: [out.txt]\n")  # fmt: skip
+PIPELINE = (
+    "stages:\n  s:\n    cmd: python t.py\n    deps: [t.py]\n"
+    "    params: [lr, flag, name]\n    outs: [out.txt]\n"
+)
 
 
 @pytest.fixture
@@ -59,8 +61,12 @@ def test_push_and_pull_the_run_cache_then_dvc_skips_the_run(
     assert code == 0 and result["run_cache"]["moved"] == 2
     assert runs(storage) == runs(project / ".dvc" / "cache")
     code, again = run_json(capsys, *args)
-    assert code == 0 and again["run_cache"] == {"remote": "storage", "moved": 0, "already": 2,
-                                                "rejected": {}}  # fmt: skip
+    assert code == 0 and again["run_cache"] == {
+        "remote": "storage",
+        "moved": 0,
+        "already": 2,
+        "rejected": {},
+    }
 
     clone = tmp_path / "clone"
     git("clone", "-q", str(tmp_path / "origin.git"), str(clone), cwd=tmp_path)

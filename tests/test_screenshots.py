@@ -12,8 +12,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_screenshot_script_draws_the_demo(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "screenshots/generate.py", "--out", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     main = (tmp_path / "main.svg").read_text()
     assert "tuned" in main and "accuracy" in main and "v1.0" in main

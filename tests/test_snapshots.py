@@ -19,8 +19,15 @@ from core.demo import build_demo
 from tui.app import ExptuiApp
 
 ROOT = Path(__file__).resolve().parent.parent
-STATES = ["main.svg", "details-80x24.svg", "confirm-push.svg", "transfer.svg", "error.svg",
-          "marked-80x24.svg", "compare.svg"]  # fmt: skip
+STATES = [
+    "main.svg",
+    "details-80x24.svg",
+    "confirm-push.svg",
+    "transfer.svg",
+    "error.svg",
+    "marked-80x24.svg",
+    "compare.svg",
+]
 
 
 def _generate_module() -> Any:

@@ -90,8 +90,10 @@ def test_only_selected_experiments_move(
     before = store_files(storage)
     code, _ = run_json(capsys, "push", "origin", "tuned-lr", "-C", str(fresh_demo))
     added = set(store_files(storage)) - set(before)
-    wanted = {object_path(storage, oid).relative_to(storage).as_posix()
-              for oid in exp_objects(fresh_demo, "tuned-lr")}  # fmt: skip
+    wanted = {
+        object_path(storage, oid).relative_to(storage).as_posix()
+        for oid in exp_objects(fresh_demo, "tuned-lr")
+    }
     assert code == 0 and added and added <= wanted
     assert not any("quick" in a for a in added)
 
@@ -114,8 +116,9 @@ def test_missing_object_holds_the_ref_unless_allowed(
     assert not any(r.endswith("/quick-test") for r in server_refs(fresh_demo.parent / "origin.git"))
     eval_dir = exp_output(fresh_demo, "quick-test", "eval")
     assert object_path(storage, eval_dir.oid or "").is_file()  # its complete dir still went up
-    code, result = run_json(capsys, "push", "origin", "quick-test", "--allow-missing",
-                            "-C", str(fresh_demo))  # fmt: skip
+    code, result = run_json(
+        capsys, "push", "origin", "quick-test", "--allow-missing", "-C", str(fresh_demo)
+    )
     assert code == 0 and result["success"] == ["quick-test"]
 
 
@@ -126,8 +129,9 @@ def test_pull_into_a_fresh_clone_gives_byte_identical_outputs(
     git("clone", "-q", str(fresh_demo.parent / "origin.git"), str(clone), cwd=tmp_path)
     code, result = run_json(capsys, "pull", "origin", "alice-drop", "wide-net", "-C", str(clone))
     assert code == 0 and sorted(result["success"]) == ["alice-drop", "wide-net"]
-    assert result["downloaded"]["files"] == len(exp_objects(clone, "alice-drop") |
-                                                exp_objects(clone, "wide-net"))  # fmt: skip
+    assert result["downloaded"]["files"] == len(
+        exp_objects(clone, "alice-drop") | exp_objects(clone, "wide-net")
+    )
     cache = clone / ".dvc" / "cache"
     source = fresh_demo.parent / "storage"
     for name in ("alice-drop", "wide-net"):

@@ -24,8 +24,18 @@ def test_sigkill_mid_push_then_rerun(fresh_demo: Path) -> None:
     dir_oid = add_big_experiment(fresh_demo, "big-data", FILES)
     storage = fresh_demo.parent / "storage"
     before = len(objects_in(storage))
-    command = [sys.executable, "-m", "tui", "push", "origin", "big-data", "-j", "2",
-               "-C", str(fresh_demo)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "tui",
+        "push",
+        "origin",
+        "big-data",
+        "-j",
+        "2",
+        "-C",
+        str(fresh_demo),
+    ]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while len(objects_in(storage)) < before + 50 and time.monotonic() < deadline:

@@ -36,8 +36,9 @@ def test_push_repush_and_pull_through_gcs(
     import gcsfs
 
     bucket = f"b-{uuid.uuid4().hex[:12]}"
-    fs = gcsfs.GCSFileSystem(endpoint_url=gcs_endpoint, token="anon", project="test",
-                             skip_instance_cache=True)  # fmt: skip
+    fs = gcsfs.GCSFileSystem(
+        endpoint_url=gcs_endpoint, token="anon", project="test", skip_instance_cache=True
+    )
     fs.mkdir(bucket)
     use_gcs(fresh_demo, gcs_endpoint, bucket)
     args = ["push", "origin", "wide-net", "-r", "gcs", "-j", "4", "-C", str(fresh_demo)]

@@ -104,8 +104,7 @@ def test_presence_is_answered_for_existing_missing_and_absent_prefixes(s3_endpoi
     legacy = keys("12", 5, legacy=True)  # the 2.x layout, at the remote's root
     stored = [*listed_here, probed[0], *legacy[:3]]
     s3.pipe({f"{bucket}/cache/{key.relpath}": b"x" for key in stored})
-    remote = DvcRemote("s3", f"s3://{bucket}/cache",
-                       {"endpointurl": s3_endpoint, **CREDENTIALS})  # fmt: skip
+    remote = DvcRemote("s3", f"s3://{bucket}/cache", {"endpointurl": s3_endpoint, **CREDENTIALS})
 
     async def ask() -> set[ObjectKey]:
         store = await open_store(remote)

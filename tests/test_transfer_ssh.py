@@ -70,9 +70,12 @@ def test_refused_key_and_unreachable_host(
 
 @pytest.mark.parametrize("known", ["wrong-key", "no-file"])
 def test_an_unknown_or_changed_host_key_is_refused_before_any_transfer(
-    sftp: SftpServer, fresh_demo: Path, tmp_path: Path, known: str,
+    sftp: SftpServer,
+    fresh_demo: Path,
+    tmp_path: Path,
+    known: str,
     capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+) -> None:
     """As OpenSSH: a key not in known_hosts (or a different one pinned there) is a
     man in the middle until the user says otherwise."""
     import asyncssh

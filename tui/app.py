@@ -32,14 +32,13 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.datastate import DataStatus
 from core.dvcfiles import ProjectState
-from core.errors import ExptuiError, describe
+from core.errors import ExptuiError, TransferCancelled, describe
 from core.gitsync import SyncState
 from core.progress import ProgressBoard
 from core.redact import redact
 from core.refs import ExpRef, describe_skipped
 from core.repo import Repository
 from core.sharing import SharePlan, ShareResult, plan_share, run_share
-from core.transfer import TransferCancelled
 from core.transport import Connection, Credentials, resolve_remote
 from tui.format import format_age, format_size, shown
 from tui.palette import ActionCommands
@@ -265,8 +264,7 @@ class ExptuiApp(App[None]):
             self.remote_shown.set()
         if {"local", "remote"} <= self.ready_panes:
             views = [v for v in (self.local, self.remote) if v is not None]
-            self.load_data([row for view in views for group in view.groups
-                            for row in group.rows])  # fmt: skip
+            self.load_data([row for view in views for group in view.groups for row in group.rows])
 
     @work(thread=True, exclusive=True, group="data", exit_on_error=False, description="data")
     def load_data(self, rows: list[ExpRow]) -> None:
@@ -549,8 +547,9 @@ class ExptuiApp(App[None]):
         tree = box.returning_to or self.local_tree
         self._focus_pane(tree)
         if not message.cleared and self.terms and not tree.first_row():
-            self.notify(f"No experiment matches '{self.query_text}'.", severity="warning",
-                        markup=False)  # fmt: skip
+            self.notify(
+                f"No experiment matches '{self.query_text}'.", severity="warning", markup=False
+            )
 
     def action_sort(self) -> None:
         """s: sort rows by the next metric column (highest first), then back to unsorted."""
@@ -558,16 +557,21 @@ class ExptuiApp(App[None]):
         at = choices.index(self.sort_by) if self.sort_by in choices else 0
         self.sort_by = choices[(at + 1) % len(choices)]
         self._reshape()
-        self.notify(f"Sorted by {self.sort_by} (highest first)" if self.sort_by
-                    else "Original order", timeout=2)  # fmt: skip
+        self.notify(
+            f"Sorted by {self.sort_by} (highest first)" if self.sort_by else "Original order",
+            timeout=2,
+        )
 
     def action_compare(self) -> None:
         """c: the two marked experiments (from either pane) side by side."""
         marked = self._marked_rows(self.local_tree) + self._marked_rows(self.remote_tree)
         unique = list({row.key: row for row in marked}.values())
         if len(unique) != 2:
-            self.notify(f"Mark exactly two experiments to compare ({len(unique)} marked).",
-                        severity="warning", markup=False)  # fmt: skip
+            self.notify(
+                f"Mark exactly two experiments to compare ({len(unique)} marked).",
+                severity="warning",
+                markup=False,
+            )
             return
         self.push_screen(CompareScreen(*unique))
 
@@ -582,8 +586,11 @@ class ExptuiApp(App[None]):
         keymap = self.settings.keymap
 
         def live(bindings: list[object]) -> list[Binding]:
-            return [replace(b, key=keymap.get(b.id or "", b.key)) for b in bindings
-                    if isinstance(b, Binding)]  # fmt: skip
+            return [
+                replace(b, key=keymap.get(b.id or "", b.key))
+                for b in bindings
+                if isinstance(b, Binding)
+            ]
 
         sections = [("App", live(self.BINDINGS)), ("Experiment lists", live(ExpTree.BINDINGS))]
         self.push_screen(HelpScreen(sections))
@@ -608,8 +615,11 @@ class ExptuiApp(App[None]):
     def action_pick_remote(self) -> None:
         remotes = git_remote_names(self.path)
         if not remotes:
-            self.notify("No Git remote configured: add one with 'git remote add origin URL'.",
-                        severity="warning", markup=False)  # fmt: skip
+            self.notify(
+                "No Git remote configured: add one with 'git remote add origin URL'.",
+                severity="warning",
+                markup=False,
+            )
             return
 
         def chosen(name: str | None) -> None:
@@ -657,20 +667,27 @@ class ExptuiApp(App[None]):
 
     def _start_share(self, operation: str, refs: list[ExpRef]) -> None:
         if not self.remote_name:
-            self.notify("No Git remote: add one with 'git remote add origin URL'.",
-                        severity="warning", markup=False)  # fmt: skip
+            self.notify(
+                "No Git remote: add one with 'git remote add origin URL'.",
+                severity="warning",
+                markup=False,
+            )
             return
         if not refs:
             pane = "local" if operation == "push" else "remote"
-            self.notify(f"Nothing to {operation}: mark experiments in the {pane} pane with space.",
-                        severity="warning", markup=False)  # fmt: skip
+            self.notify(
+                f"Nothing to {operation}: mark experiments in the {pane} pane with space.",
+                severity="warning",
+                markup=False,
+            )
             return
         self.busy = True
         self.operation = operation
         self.share(operation, refs, self.remote_name)
 
-    @work(thread=True, exclusive=True, group="transfer", exit_on_error=False,
-          description="transfer")  # fmt: skip
+    @work(
+        thread=True, exclusive=True, group="transfer", exit_on_error=False, description="transfer"
+    )
     def share(self, operation: str, refs: list[ExpRef], remote: str) -> ShareResult | None:
         worker = get_current_worker()
         with Repository.open(self.path) as repo:
@@ -696,16 +713,16 @@ class ExptuiApp(App[None]):
         on_remote = self.remote_tree.has_focus
         refs = self._targets(self.remote_tree if on_remote else self.local_tree)
         if not refs:
-            self.notify("Nothing to remove: mark experiments with space.", severity="warning",
-                        markup=False)  # fmt: skip
+            self.notify(
+                "Nothing to remove: mark experiments with space.", severity="warning", markup=False
+            )
             return
         if on_remote and not self.remote_name:
             return
         self.busy, self.operation = True, "remove"
         self.remove_refs(refs, self.remote_name if on_remote else None)
 
-    @work(thread=True, exclusive=True, group="transfer", exit_on_error=False,
-          description="remove")  # fmt: skip
+    @work(thread=True, exclusive=True, group="transfer", exit_on_error=False, description="remove")
     def remove_refs(self, refs: list[ExpRef], remote: str | None) -> str | None:
         """Remove locally, or on the Git remote in one push; the cache and DVC storage are
         never touched. Always asks first, naming the side."""
@@ -716,8 +733,9 @@ class ExptuiApp(App[None]):
         where = f"from Git remote '{remote}' (one push)" if remote else "locally"
         question = Text.assemble(
             (f"Remove {len(refs)} experiment{'s' if len(refs) != 1 else ''} {where}?\n", "bold"),
-            names, ("\nOnly the refs go; cached data and DVC storage are not touched.", "dim"),
-        )  # fmt: skip
+            names,
+            ("\nOnly the refs go; cached data and DVC storage are not touched.", "dim"),
+        )
         if not self._ask(Confirm(question)):
             return None
         with Repository.open(self.path) as repo:
@@ -739,8 +757,11 @@ class ExptuiApp(App[None]):
         tree = self.focused_tree
         refs = self._targets(tree)
         if len(refs) != 1:
-            self.notify("Apply and branch take one experiment: move to it, or mark just one.",
-                        severity="warning", markup=False)  # fmt: skip
+            self.notify(
+                "Apply and branch take one experiment: move to it, or mark just one.",
+                severity="warning",
+                markup=False,
+            )
             return None
         return refs[0]
 
@@ -754,8 +775,9 @@ class ExptuiApp(App[None]):
             self.busy, self.operation = True, "branch"
             self.workspace_action("branch", ref, self.remote_name)
 
-    @work(thread=True, exclusive=True, group="transfer", exit_on_error=False,
-          description="workspace")  # fmt: skip
+    @work(
+        thread=True, exclusive=True, group="transfer", exit_on_error=False, description="workspace"
+    )
     def workspace_action(self, kind: str, ref: ExpRef, remote: str | None) -> str | None:
         """apply or branch one experiment, pulling it first (after asking) when needed."""
         from core.apply import check_apply, has_local_changes, plan_apply, run_apply
@@ -766,8 +788,11 @@ class ExptuiApp(App[None]):
             missing = ref not in local
             plan = None if missing or kind == "branch" else plan_apply(repo, ref.ref)
             if missing or (plan is not None and plan.missing):
-                why = ("it is only on the remote" if missing else
-                       f"{len(plan.missing)} of its objects are not in the local cache")  # type: ignore[union-attr]  # fmt: skip
+                why = (
+                    "it is only on the remote"
+                    if missing
+                    else f"{len(plan.missing)} of its objects are not in the local cache"
+                )  # type: ignore[union-attr]
                 if not self._pull_first(repo, ref, remote, why, with_data=kind == "apply"):
                     return None
                 local = {e.ref: e.sha for e in repo.experiments()}
@@ -781,12 +806,18 @@ class ExptuiApp(App[None]):
             check_apply(plan, remote or "origin")  # refused before the user is asked
             stash = has_local_changes(repo)
             question = Text.assemble(
-                ("Apply ", "bold"), (shown(ref.name), "bold cyan"), " to the workspace? ",
+                ("Apply ", "bold"),
+                (shown(ref.name), "bold cyan"),
+                " to the workspace? ",
                 f"{len(plan.writes)} tracked files written, {len(plan.deletes)} removed, "
                 f"{len(plan.outputs)} outputs checked out from the cache.",
-                ("\nYour local changes will be stashed to refs/exps/apply/stash "
-                 "(git stash apply refs/exps/apply/stash brings them back)." if stash else ""),
-            )  # fmt: skip
+                (
+                    "\nYour local changes will be stashed to refs/exps/apply/stash "
+                    "(git stash apply refs/exps/apply/stash brings them back)."
+                    if stash
+                    else ""
+                ),
+            )
             if not self._ask(Confirm(question)):
                 return None
             result = run_apply(repo, plan, remote or "origin")
@@ -797,8 +828,9 @@ class ExptuiApp(App[None]):
                 )
             return f"Applied {ref.name} to the workspace.{stashed}"
 
-    def _pull_first(self, repo: Repository, ref: ExpRef, remote: str | None, why: str,
-                    with_data: bool) -> bool:  # fmt: skip
+    def _pull_first(
+        self, repo: Repository, ref: ExpRef, remote: str | None, why: str, with_data: bool
+    ) -> bool:
         """Ask, then pull one experiment (its data too unless only the commit is needed)."""
         if remote is None:
             raise ExptuiError(f"'{ref.name}' cannot be used here: {why}, and no Git remote is set.")
@@ -810,8 +842,15 @@ class ExptuiApp(App[None]):
         worker = get_current_worker()
         board = ProgressBoard()
         conn = Connection(repo, resolve_remote(repo, remote), prompt=self._ask_credentials)
-        plan = plan_share(repo, conn, "pull", refs=[ref], board=board, with_data=with_data,
-                          cancelled=lambda: worker.is_cancelled)  # fmt: skip
+        plan = plan_share(
+            repo,
+            conn,
+            "pull",
+            refs=[ref],
+            board=board,
+            with_data=with_data,
+            cancelled=lambda: worker.is_cancelled,
+        )
         self.board = board
         result = run_share(repo, conn, plan)
         self.board = None
@@ -831,12 +870,20 @@ class ExptuiApp(App[None]):
         for tree in (self.local_tree, self.remote_tree):
             tree.statuses.clear()
         if state is WorkerState.CANCELLED or isinstance(worker.error, TransferCancelled):
-            self.notify("Cancelled. Refs of unfinished experiments were not moved; run it again "
-                        "to resume.", severity="warning", markup=False)  # fmt: skip
+            self.notify(
+                "Cancelled. Refs of unfinished experiments were not moved; run it again to resume.",
+                severity="warning",
+                markup=False,
+            )
         elif state is WorkerState.ERROR:
             text = describe(worker.error or RuntimeError("unknown error"))
-            self.notify(text, title=f"{self.operation.capitalize()} failed", severity="error",
-                        timeout=10, markup=False)  # fmt: skip
+            self.notify(
+                text,
+                title=f"{self.operation.capitalize()} failed",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
         elif isinstance(worker.result, ShareResult):
             self._announce(worker.result)
         elif isinstance(worker.result, str):
@@ -853,9 +900,11 @@ class ExptuiApp(App[None]):
         files = sum(t.moved for t in result.data)
         size = sum(t.moved_bytes for t in result.data)
         verb = "Pushed" if refs.plan.operation == "push" else "Pulled"
-        text = (f"{verb} {len(done)}/{len(refs.outcomes)} experiments to/from "
-                f"{refs.plan.remote.display if refs.plan.remote else '?'}: "
-                f"{files} files ({format_size(size)})")  # fmt: skip
+        text = (
+            f"{verb} {len(done)}/{len(refs.outcomes)} experiments to/from "
+            f"{refs.plan.remote.display if refs.plan.remote else '?'}: "
+            f"{files} files ({format_size(size)})"
+        )
         problems = (
             refs.names(Status.DIVERGED)
             + refs.names(Status.REJECTED)
@@ -863,8 +912,12 @@ class ExptuiApp(App[None]):
         )
         if problems:
             text += f"; not moved: {', '.join(problems)}"
-        self.notify(text, severity="warning" if problems else "information",
-                    timeout=10 if problems else 5, markup=False)  # fmt: skip
+        self.notify(
+            text,
+            severity="warning" if problems else "information",
+            timeout=10 if problems else 5,
+            markup=False,
+        )
         for outcome in refs.outcomes:
             if outcome.status in (Status.SUCCESS, Status.UP_TO_DATE):
                 continue
@@ -895,8 +948,11 @@ class ExptuiApp(App[None]):
                     "bold cyan",
                 )
             else:
-                updates[key] = {"queued": ("⋯", "dim"), "done": ("✓", "bold green"),
-                                "failed": ("✗", "bold red")}.get(item.status, ("", ""))  # fmt: skip
+                updates[key] = {
+                    "queued": ("⋯", "dim"),
+                    "done": ("✓", "bold green"),
+                    "failed": ("✗", "bold red"),
+                }.get(item.status, ("", ""))
         for tree in (self.local_tree, self.remote_tree):
             tree.set_statuses(updates)
 

@@ -151,38 +151,67 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     lister.add_argument("--json", action="store_true", help="print a JSON list of experiments")
     lister.add_argument("-C", dest="cwd", default=".", help="run as if started in this directory")
 
-    for verb, text in (("push", "push experiments to a Git remote"),
-                       ("pull", "pull experiments from a Git remote")):  # fmt: skip
+    for verb, text in (
+        ("push", "push experiments to a Git remote"),
+        ("pull", "pull experiments from a Git remote"),
+    ):
         parser_ = sub.add_parser(verb, help=text)
         parser_.add_argument("git_remote", help="a Git remote name, URL or path")
         parser_.add_argument("experiments", nargs="*", help="names or full refs")
         _add_selection(parser_)
         parser_.add_argument("-f", "--force", action="store_true", help="replace diverged refs")
-        parser_.add_argument("-r", "--remote", help="DVC remote for the data (default: the "
-                             "experiment commit's default remote)")  # fmt: skip
-        parser_.add_argument("-j", "--jobs", type=int, help="parallel transfers (default: per "
-                             "remote; small files between local disks go one batch at a "
-                             "time unless this is set)")  # fmt: skip
+        parser_.add_argument(
+            "-r",
+            "--remote",
+            help="DVC remote for the data (default: the experiment commit's default remote)",
+        )
+        parser_.add_argument(
+            "-j",
+            "--jobs",
+            type=int,
+            help="parallel transfers (default: per "
+            "remote; small files between local disks go one batch at a "
+            "time unless this is set)",
+        )
         parser_.add_argument("--no-cache", action="store_true", help="move Git refs only")
-        parser_.add_argument("--allow-missing", action="store_true",
-                             help="move refs even when some of their data is missing")  # fmt: skip
-        parser_.add_argument("--run-cache", action="store_true",
-                             help="also share the run-cache (entries the other side lacks), "
-                             "with the workspace's DVC remote or -r")  # fmt: skip
+        parser_.add_argument(
+            "--allow-missing",
+            action="store_true",
+            help="move refs even when some of their data is missing",
+        )
+        parser_.add_argument(
+            "--run-cache",
+            action="store_true",
+            help="also share the run-cache (entries the other side lacks), "
+            "with the workspace's DVC remote or -r",
+        )
         if verb == "push":
-            parser_.add_argument("--verify", action="store_true",
-                                 help="re-read each uploaded object (md5 on local remotes, "
-                                 "size on object stores)")  # fmt: skip
+            parser_.add_argument(
+                "--verify",
+                action="store_true",
+                help="re-read each uploaded object (md5 on local remotes, size on object stores)",
+            )
         _add_output_flags(parser_)
 
     remover = sub.add_parser("remove", help="remove experiments locally or on a Git remote")
     remover.add_argument("experiments", nargs="*", help="names or full refs")
     remover.add_argument("-g", "--git-remote", help="remove on this Git remote instead")
     remover.add_argument("-A", "--all-commits", action="store_true", help="of every baseline")
-    remover.add_argument("--rev", action="append", default=[], metavar="REV",
-                         help="experiments of this baseline (repeatable)")  # fmt: skip
-    remover.add_argument("-n", "--num", type=int, default=1, metavar="N",
-                         help="also the N-1 first-parent ancestors of each --rev")  # fmt: skip
+    remover.add_argument(
+        "--rev",
+        action="append",
+        default=[],
+        metavar="REV",
+        help="experiments of this baseline (repeatable)",
+    )
+    remover.add_argument(
+        "-n",
+        "--num",
+        type=int,
+        default=1,
+        metavar="N",
+        help="also the N-1 first-parent ancestors of each --rev",
+    )
     _add_output_flags(remover)
 
     applier = sub.add_parser("apply", help="put an experiment into the workspace")

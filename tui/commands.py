@@ -106,8 +106,13 @@ def _remote_record(
     if repo.has_commit(sha):  # in sync, pulled before, or peeked: details are readable
         record = experiment_record(repo, Experiment(ref, sha), label)
     else:
-        record = {"name": ref.name, "baseline": ref.baseline, "baseline_label": label,
-                  "sha": sha, "ref": ref.ref}  # fmt: skip
+        record = {
+            "name": ref.name,
+            "baseline": ref.baseline,
+            "baseline_label": label,
+            "sha": sha,
+            "ref": ref.ref,
+        }
     record["state"] = state
     return record
 
@@ -121,10 +126,16 @@ def ref_command(options: argparse.Namespace) -> int:
             return _remove(repo, options)
         conn = Connection(repo, resolve_remote(repo, options.git_remote), prompt=_prompt)
         plan = plan_share(
-            repo, conn, options.command, selection=_selection(options), force=options.force,
-            dvc_remote=options.remote, jobs=options.jobs, with_data=not options.no_cache,
+            repo,
+            conn,
+            options.command,
+            selection=_selection(options),
+            force=options.force,
+            dvc_remote=options.remote,
+            jobs=options.jobs,
+            with_data=not options.no_cache,
             verify=getattr(options, "verify", False),
-        )  # fmt: skip
+        )
         if options.dry_run:
             _emit(plan.to_json()) if options.json else _print_plan(
                 plan.refs, plan.to_json()["data"]
@@ -147,8 +158,10 @@ def ref_command(options: argparse.Namespace) -> int:
 
 def _print_run_cache(operation: str, runs: RunCacheResult) -> None:
     verb, prep = ("uploaded", "to") if operation == "push" else ("downloaded", "from")
-    print(f"{runs.moved} run-cache entries {verb} {prep} DVC remote '{runs.remote}' "
-          f"({runs.already} already there).")  # fmt: skip
+    print(
+        f"{runs.moved} run-cache entries {verb} {prep} DVC remote '{runs.remote}' "
+        f"({runs.already} already there)."
+    )
     for path, why in runs.rejected.items():
         print(f"exptui: run-cache entry {path}: {why}", file=sys.stderr)
 
@@ -200,8 +213,13 @@ def _run_with_progress(
             failure.append(exc)
 
     thread = threading.Thread(target=work, daemon=True)
-    columns = ("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-               TimeRemainingColumn())  # fmt: skip
+    columns = (
+        "{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
     terminal = getattr(sys.stderr, "unescaped", sys.stderr)  # the bar's own escapes must pass
     with Progress(*columns, console=Console(file=terminal), transient=True) as bar:
         task = bar.add_task(transfer.plan.operation, total=None)
@@ -209,8 +227,9 @@ def _run_with_progress(
         while thread.is_alive():
             snap = transfer.board.snapshot()
             label = f"{snap.files_done}/{snap.files_total} files"
-            bar.update(task, completed=snap.bytes_done, total=snap.bytes_total or None,
-                       description=label)  # fmt: skip
+            bar.update(
+                task, completed=snap.bytes_done, total=snap.bytes_total or None, description=label
+            )
             thread.join(0.25)
     if failure:
         raise failure[0]
@@ -225,8 +244,10 @@ def _result_json(result: RefResult, moved: list[ExpTransfer], with_data: bool) -
         by_ref.setdefault(transfer.item.ref.ref, []).append(transfer)
     for row in payload["experiments"]:
         parts = by_ref.get(row["ref"], [])
-        row[key] = {"files": sum(p.moved for p in parts),
-                    "bytes": sum(p.moved_bytes for p in parts)}  # fmt: skip
+        row[key] = {
+            "files": sum(p.moved for p in parts),
+            "bytes": sum(p.moved_bytes for p in parts),
+        }
         row["missing"] = sorted(k.oid for p in parts for k in p.item.missing)
         row["failed"] = {oid: why for p in parts for oid, why in p.failed.items()}
         row["dvc_remotes"] = sorted({p.item.remote.name for p in parts})
@@ -261,8 +282,10 @@ def _print_data(operation: str, moved: list[ExpTransfer], with_data: bool) -> No
             why = "" if transfer.item.required_missing else " (push: false outputs only)"
             missing = missing_summary(transfer.item.missing)
             count = len(transfer.item.missing)
-            print(f"exptui: {name}: {count} object(s) missing {where} '{remote}'{why}: {missing}",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"exptui: {name}: {count} object(s) missing {where} '{remote}'{why}: {missing}",
+                file=sys.stderr,
+            )
         for line in failure_summary(transfer.failed):
             print(f"exptui: {name}: {line}", file=sys.stderr)
 
@@ -281,9 +304,11 @@ def _print_plan(plan: RefPlan, data: list[dict[str, Any]] | None = None) -> None
         print(f"\t{update.action.value:<12} {update.ref.name} [{update.ref.baseline[:7]}]{note}")
     for row in data or []:
         missing = f", {len(row['missing'])} missing" if row["missing"] else ""
-        print(f"\tdata {row['name']}: {row['to_move']} of {row['objects']} objects "
-              f"({format_size(int(row['bytes_to_move']))}) to move via '{row['dvc_remote']}'"
-              f"{missing}")  # fmt: skip
+        print(
+            f"\tdata {row['name']}: {row['to_move']} of {row['objects']} objects "
+            f"({format_size(int(row['bytes_to_move']))}) to move via '{row['dvc_remote']}'"
+            f"{missing}"
+        )
 
 
 def _print_result(result: RefResult) -> None:
@@ -293,8 +318,11 @@ def _print_result(result: RefResult) -> None:
     same = result.names(Status.UP_TO_DATE)
     noun = lambda names: "experiment" if len(names) == 1 else "experiments"  # noqa: E731
     if plan.operation == "remove":
-        print(f"Removed {noun(ok)} {join_names(ok)}" + (f" from {where}." if where else ".")
-              if ok else "No experiments to remove.")  # fmt: skip
+        print(
+            f"Removed {noun(ok)} {join_names(ok)}" + (f" from {where}." if where else ".")
+            if ok
+            else "No experiments to remove."
+        )
     else:
         verb, prep = ("Pushed", "to") if plan.operation == "push" else ("Pulled", "from")
         if same:
@@ -313,14 +341,18 @@ def _print_result(result: RefResult) -> None:
         name = outcome.update.ref.name
         if outcome.status is Status.DIVERGED:
             side = "remote" if plan.operation == "push" else "local"
-            print(f"Local experiment {name} has diverged from remote experiment with the same "
-                  f"name. To override the {side} experiment re-run with '--force'.",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"Local experiment {name} has diverged from remote experiment with the same "
+                f"name. To override the {side} experiment re-run with '--force'.",
+                file=sys.stderr,
+            )
         elif outcome.status is Status.INCOMPLETE:
             print(f"exptui: {name}: {outcome.reason}", file=sys.stderr)
         elif outcome.status is Status.REJECTED:
-            print(f"exptui: {where or 'the repository'} rejected {name}: {outcome.reason}",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"exptui: {where or 'the repository'} rejected {name}: {outcome.reason}",
+                file=sys.stderr,
+            )
 
 
 # -- branch / rename --------------------------------------------------------------------------
@@ -354,8 +386,11 @@ def rename_command(options: argparse.Namespace) -> int:
         if options.dry_run:
             _emit(plan.to_json()) if options.json else _print_plan(plan)
             return 0
-        result = (ops.run_rename_remote(repo, conn, plan) if conn is not None
-                  else ops.run_rename_local(repo, plan))  # fmt: skip
+        result = (
+            ops.run_rename_remote(repo, conn, plan)
+            if conn is not None
+            else ops.run_rename_local(repo, plan)
+        )
     if options.json:
         _emit(result.to_json())
     elif result.exit_code == 0:
@@ -364,8 +399,10 @@ def rename_command(options: argparse.Namespace) -> int:
     else:
         for outcome in result.outcomes:
             if outcome.status is Status.REJECTED:
-                print(f"exptui: {outcome.update.ref.name}: {outcome.reason or 'rejected'}",
-                      file=sys.stderr)  # fmt: skip
+                print(
+                    f"exptui: {outcome.update.ref.name}: {outcome.reason or 'rejected'}",
+                    file=sys.stderr,
+                )
     return result.exit_code
 
 
@@ -380,18 +417,24 @@ def apply_command(options: argparse.Namespace) -> int:
                 f"Would apply {plan.ref.name}: {len(plan.writes)} files written, "
                 f"{len(plan.deletes)} removed, {len(plan.outputs)} outputs checked out"
                 + (f"; {len(plan.missing)} objects missing from the cache" if plan.missing else "")
-            )  # fmt: skip
+            )
             return 0
         result = run_apply(repo, plan, default_remote(repo.root) or "<git remote>")
     if options.json:
         _emit({**plan.to_json(), "stashed": result.stashed, "kept_in_stash": result.kept_in_stash})
         return 0
-    print(f"Changes for experiment '{options.experiment}' have been applied to your current "
-          "workspace.")  # fmt: skip
+    print(
+        f"Changes for experiment '{options.experiment}' have been applied to your current "
+        "workspace."
+    )
     if result.stashed:
-        print("Your local changes were stashed; to get them back run:\n\n"
-              "\tgit stash apply refs/exps/apply/stash")  # fmt: skip
+        print(
+            "Your local changes were stashed; to get them back run:\n\n"
+            "\tgit stash apply refs/exps/apply/stash"
+        )
     for path in result.kept_in_stash:
-        print(f"exptui: {path}: the experiment has a file or link in its way; it stays in the "
-              "stash", file=sys.stderr)  # fmt: skip
+        print(
+            f"exptui: {path}: the experiment has a file or link in its way; it stays in the stash",
+            file=sys.stderr,
+        )
     return 0

@@ -82,9 +82,13 @@ def _holds(row: ExpRow, values: dict[str, object], term: Term) -> bool:
         same = str(actual) == term.value
         return same if term.operator == "=" else (not same if term.operator == "!=" else False)
     return {
-        ">=": left >= right, "<=": left <= right, "!=": left != right,
-        ">": left > right, "<": left < right, "=": left == right,
-    }[term.operator]  # fmt: skip
+        ">=": left >= right,
+        "<=": left <= right,
+        "!=": left != right,
+        ">": left > right,
+        "<": left < right,
+        "=": left == right,
+    }[term.operator]
 
 
 def _number(value: object) -> float | None:

@@ -182,8 +182,9 @@ def _many(root: Path, sizes: Sizes, baselines: int, per_baseline: int) -> None:
     run(["git", "push", "-q", "origin", "main", "refs/exps/*:refs/exps/*"], project, env)
 
 
-def _commit(git: Repo, base: bytes, parents: list[bytes], files: dict[bytes, bytes],
-            message: str) -> bytes:  # fmt: skip
+def _commit(
+    git: Repo, base: bytes, parents: list[bytes], files: dict[bytes, bytes], message: str
+) -> bytes:
     commit = git[base]
     assert isinstance(commit, Commit)
     tree = git[commit.tree]

@@ -29,8 +29,11 @@ async def transfer(direction: str, local: Path, url: str, endpoint: str, jobs: i
         await session.close()
         return sum(asked)
     if direction == "put":
-        pairs = [(str(p), f"{root}/{p.relative_to(local).as_posix()}")
-                 for p in local.rglob("*") if p.is_file()]  # fmt: skip
+        pairs = [
+            (str(p), f"{root}/{p.relative_to(local).as_posix()}")
+            for p in local.rglob("*")
+            if p.is_file()
+        ]
     else:
         remote = await fs._find(root)
         pairs = [(name, str(local / name[len(root) + 1 :])) for name in remote]

@@ -101,8 +101,11 @@ class Copy:
         (project / ".dvc" / "config.local").write_text(text)
 
     def make_clone(self) -> None:
-        run(["git", "clone", "-q", str(self.work / "origin.git"), str(self.clone)], self.work,
-            self.env)  # fmt: skip
+        run(
+            ["git", "clone", "-q", str(self.work / "origin.git"), str(self.clone)],
+            self.work,
+            self.env,
+        )
         self._configure(self.clone)
 
 
@@ -125,8 +128,15 @@ class S3:
         return name
 
 
-def one_run(kind: str, source: Path, backend: str, order: tuple[str, ...], scratch: Path,
-            dvc: str, ops: tuple[str, ...]) -> dict[tuple[str, str], Sample]:  # fmt: skip
+def one_run(
+    kind: str,
+    source: Path,
+    backend: str,
+    order: tuple[str, ...],
+    scratch: Path,
+    dvc: str,
+    ops: tuple[str, ...],
+) -> dict[tuple[str, str], Sample]:
     """Every op for both tools on their own copies; plus the floor for this run."""
     samples: dict[tuple[str, str], Sample] = {}
     copies: dict[str, Copy] = {}
@@ -152,8 +162,7 @@ def floors(backend: str, pushed: Copy, scratch: Path) -> dict[tuple[str, str], S
     """The same objects moved by the simplest means: cp -r, or raw s3fs at S3_JOBS."""
     env = pushed.env
     if backend == "local":
-        sample = timed(["cp", "-r", f"{pushed.remote}/files", str(scratch / "floor")], scratch,
-                       env)  # fmt: skip
+        sample = timed(["cp", "-r", f"{pushed.remote}/files", str(scratch / "floor")], scratch, env)
         return {("floor", "push"): sample, ("floor", "pull"): sample}
     staged = scratch / "staged"
     _stage_pushed(pushed, staged)
@@ -166,8 +175,12 @@ def floors(backend: str, pushed: Copy, scratch: Path) -> dict[tuple[str, str], S
     asked = scratch / "asked.txt"
     asked.write_text("\n".join(_unvouched(staged)))
     ask = timed([*floor, "ask", str(asked), target, S3.endpoint, str(S3_JOBS)], REPO_ROOT, env)
-    return {("floor", "push"): put, ("floor", "pull"): get,
-            ("floor", "repush"): ask, ("floor", "repull"): ask}  # fmt: skip
+    return {
+        ("floor", "push"): put,
+        ("floor", "pull"): get,
+        ("floor", "repush"): ask,
+        ("floor", "repull"): ask,
+    }
 
 
 def _unvouched(objects: Path) -> list[str]:
@@ -205,9 +218,13 @@ def first_screen(source: Path, scratch: Path, runs: int) -> list[float]:
         copy = Copy(source, scratch / f"app-{i}", str(scratch / "unused"))
         env = {**copy.env, "PYTHONPATH": str(REPO_ROOT)}
         start = time.perf_counter()
-        child = subprocess.Popen([sys.executable, "-m", "tests.bench.first_screen",
-                                  str(copy.project)], env=env, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True)  # fmt: skip
+        child = subprocess.Popen(
+            [sys.executable, "-m", "tests.bench.first_screen", str(copy.project)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert child.stdout is not None
         line = child.stdout.readline()
         elapsed = time.perf_counter() - start
@@ -226,8 +243,9 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def table(kind: str, backend: str, results: dict[tuple[str, str], list[Sample]],
-          volume: tuple[int, int]) -> list[str]:  # fmt: skip
+def table(
+    kind: str, backend: str, results: dict[tuple[str, str], list[Sample]], volume: tuple[int, int]
+) -> list[str]:
     files, nbytes = volume
     lines = [
         f"### {kind}, {backend} remote ({files:,} objects, {nbytes / 1e6:,.1f} MB pushed)",
@@ -257,13 +275,25 @@ def table(kind: str, backend: str, results: dict[tuple[str, str], list[Sample]],
 
 
 def machine() -> list[str]:
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())  # fmt: skip
-    memory = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), "0")  # fmt: skip
-    sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
-                         capture_output=True, text=True).stdout.strip()  # fmt: skip
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = next(
+        (
+            line.split()[1]
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        "0",
+    )
+    sha = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
+    ).stdout.strip()
     return [
         f"- Machine: {os.cpu_count()} CPUs ({cpu}), {int(memory) / 1024 / 1024:.1f} GiB RAM, "
         f"{platform.system()} {platform.release()}",
@@ -279,10 +309,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--quick", action="store_true", help="tiny fixtures: a smoke run")
-    parser.add_argument("--only", action="append", choices=["small", "large", "refs", "wide"],
-                        help="fixtures to run (repeatable; default all)")  # fmt: skip
-    parser.add_argument("--backend", action="append", choices=["local", "s3"],
-                        help="DVC remotes to use (repeatable; default both)")  # fmt: skip
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=["small", "large", "refs", "wide"],
+        help="fixtures to run (repeatable; default all)",
+    )
+    parser.add_argument(
+        "--backend",
+        action="append",
+        choices=["local", "s3"],
+        help="DVC remotes to use (repeatable; default both)",
+    )
     parser.add_argument("--out", type=Path, help="write the report here (e.g. BENCHMARKS.md)")
     options = parser.parse_args(argv)
     sizes = QUICK if options.quick else Sizes()
@@ -322,8 +360,9 @@ def measure(kind: str, source: Path, backends: list[str], runs: int, dvc: str) -
             for i in range(runs):
                 order = TOOLS if i % 2 == 0 else TOOLS[::-1]
                 with _scratch() as scratch:
-                    for key, sample in one_run(kind, source, backend, order, scratch, dvc,
-                                               OPS).items():  # fmt: skip
+                    for key, sample in one_run(
+                        kind, source, backend, order, scratch, dvc, OPS
+                    ).items():
                         results[key].append(sample)
                     volume = _volume(backend, scratch)
             lines += table(kind, backend, results, volume)
@@ -332,14 +371,18 @@ def measure(kind: str, source: Path, backends: list[str], runs: int, dvc: str) -
         for i in range(runs):
             order = TOOLS if i % 2 == 0 else TOOLS[::-1]
             with _scratch() as scratch:
-                for key, sample in one_run(kind, source, "local", order, scratch, dvc,
-                                           ("list",)).items():  # fmt: skip
+                for key, sample in one_run(
+                    kind, source, "local", order, scratch, dvc, ("list",)
+                ).items():
                     results[key].append(sample)
         lines += table(kind, "Git", results, (0, 0))
         with _scratch() as scratch:
             screens = first_screen(source, scratch, runs)
-        lines += [f"App first screen ({kind}): median {median(screens):.2f} s over {runs} "
-                  f"runs ({', '.join(f'{t:.2f}' for t in screens)}).", ""]  # fmt: skip
+        lines += [
+            f"App first screen ({kind}): median {median(screens):.2f} s over {runs} "
+            f"runs ({', '.join(f'{t:.2f}' for t in screens)}).",
+            "",
+        ]
     return lines
 
 

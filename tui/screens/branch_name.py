@@ -31,8 +31,9 @@ class BranchName(ModalScreen[str | None]):
             name = shown(self.experiment)
             yield Static(Text.assemble("New Git branch at experiment ", (name, "bold")))
             yield Input(value=f"{self.experiment}-branch", id="branch-name")
-            yield Static(Text("enter creates it (nothing is checked out); escape cancels",
-                              style="dim"))  # fmt: skip
+            yield Static(
+                Text("enter creates it (nothing is checked out); escape cancels", style="dim")
+            )
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

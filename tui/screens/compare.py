@@ -15,12 +15,19 @@ from tui.widgets.detail import compare_values
 def difference(first: ExpRow, second: ExpRow) -> RenderableType:
     """Metrics then params of ``first`` against ``second``; rows not loaded say so."""
     one, two = shown(first.exp.name), shown(second.exp.name)
-    title = Text.assemble((one, "bold"), f" {first.exp.sha[:7]}  vs  ", (two, "bold"),
-                          f" {second.exp.sha[:7]}")  # fmt: skip
+    title = Text.assemble(
+        (one, "bold"), f" {first.exp.sha[:7]}  vs  ", (two, "bold"), f" {second.exp.sha[:7]}"
+    )
     if first.state is None or second.state is None:
         missing = first if first.state is None else second
-        return Group(title, Text(f"\n{shown(missing.exp.name)}: not fetched yet (R refreshes and "
-                                 "peeks at the remote)", style="italic dim"))  # fmt: skip
+        return Group(
+            title,
+            Text(
+                f"\n{shown(missing.exp.name)}: not fetched yet (R refreshes and "
+                "peeks at the remote)",
+                style="italic dim",
+            ),
+        )
     headers = (one[:20], two[:20])
     a, b = first.state, second.state
     return Group(

@@ -98,8 +98,11 @@ class ConfirmShare(ModalScreen[SharePlan | None]):
             with VerticalScroll():
                 yield Static(table, id="share-table")
             if self.diverged:
-                yield Static(Text("Diverged: space toggles force (replaces the other side)",
-                                  style="bold red"))  # fmt: skip
+                yield Static(
+                    Text(
+                        "Diverged: space toggles force (replaces the other side)", style="bold red"
+                    )
+                )
                 yield SelectionList[int](*((r.name, n) for n, r in enumerate(self.diverged)))
             yield Static(Text("y / enter: go   n / escape: cancel", style="dim"))
 

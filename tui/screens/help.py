@@ -50,8 +50,12 @@ class HelpScreen(ModalScreen[None]):
                 table.add_row(Text(glyph, style=style), Text(meaning))
         with VerticalScroll():
             yield Static(table)
-            yield Static(Text("escape closes · remap keys by id in ~/.config/exptui/config.yaml "
-                              "(keymap:)", style="dim"))  # fmt: skip
+            yield Static(
+                Text(
+                    "escape closes · remap keys by id in ~/.config/exptui/config.yaml (keymap:)",
+                    style="dim",
+                )
+            )
 
 
 def _key_name(key: str) -> str:

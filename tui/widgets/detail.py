@@ -43,8 +43,9 @@ def describe(row: ExpRow, group: GroupView | None, now: float) -> RenderableType
         head.add_row("created", Text(f"{iso_time(info.timestamp, info.tz_offset)} ({age} ago)"))
     parts: list[RenderableType] = [head]
     if info is None:
-        parts.append(Text("\nnot fetched yet: R refreshes the remote and peeks at it",
-                          style="italic dim"))  # fmt: skip
+        parts.append(
+            Text("\nnot fetched yet: R refreshes the remote and peeks at it", style="italic dim")
+        )
         return Group(*parts)
     if row.state is None:
         parts.append(Text("\nloading params and metrics…", style="italic dim"))

@@ -260,8 +260,13 @@ class ExpTree(Tree[NodeData]):
         self.post_message(self.MarksChanged(self))
 
     def _visible_leaves(self) -> list[TreeNode[NodeData]]:
-        return [leaf for group in self.root.children if group.is_expanded
-                for leaf in group.children if isinstance(leaf.data, ExpRow)]  # fmt: skip
+        return [
+            leaf
+            for group in self.root.children
+            if group.is_expanded
+            for leaf in group.children
+            if isinstance(leaf.data, ExpRow)
+        ]
 
     def first_row(self) -> bool:
         """Put the cursor on the first experiment shown; False when there is none."""
