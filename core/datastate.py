@@ -70,37 +70,41 @@ def _top_files(item: ExpData) -> set[ObjectKey]:
 def data_status(
     repo: Repository, experiments: Iterable[tuple[ExpRef, str]], check_remote: bool = True
 ) -> dict[str, DataStatus]:
-    """Local and remote data completeness per experiment (keyed by full ref)."""
-    per_exp: dict[ExpRef, list[ExpData]] = {}
-    notes: dict[ExpRef, str] = {}
+    """Local and remote data completeness per experiment commit, keyed by its SHA: a
+    diverged experiment is two commits under one ref, and keyed by ref the local row
+    showed the remote commit's badge (a user believed an unpushed version backed up)."""
+    per_commit: dict[str, list[ExpData]] = {}
+    notes: dict[str, str] = {}
     for ref, sha in experiments:
+        if sha in per_commit:
+            continue
         try:
-            per_exp[ref] = collect(repo, [(ref, sha)], "pull")
+            per_commit[sha] = collect(repo, [(ref, sha)], "pull")
         except ExptuiError as exc:  # no remote configured for that commit, say
-            per_exp[ref], notes[ref] = [], exc.message
-    remote_counts = asyncio.run(_all_remote(per_exp)) if check_remote else {}
+            per_commit[sha], notes[sha] = [], exc.message
+    remote_counts = asyncio.run(_all_remote(per_commit)) if check_remote else {}
     result = {}
-    for ref, items in per_exp.items():
+    for sha, items in per_commit.items():
         local = _state(*_local(repo, items))
-        counts = remote_counts.get(ref)
+        counts = remote_counts.get(sha)
         remote = _state(*counts) if counts else DataState.UNKNOWN
         if local is DataState.NONE:
             remote = DataState.NONE
         names = ", ".join(sorted({i.remote.name for i in items}))
-        result[ref.ref] = DataStatus(local, remote, names, notes.get(ref, ""))
+        result[sha] = DataStatus(local, remote, names, notes.get(sha, ""))
     return result
 
 
-async def _all_remote(per_exp: dict[ExpRef, list[ExpData]]) -> dict[ExpRef, tuple[int, int]]:
+async def _all_remote(per_commit: dict[str, list[ExpData]]) -> dict[str, tuple[int, int]]:
     stores: dict[str, ObjectStore] = {}
-    counts: dict[ExpRef, tuple[int, int]] = {}
+    counts: dict[str, tuple[int, int]] = {}
     try:
-        for ref, items in per_exp.items():
+        for sha, items in per_commit.items():
             try:
                 for item in items:
                     if item.remote.name not in stores:
                         stores[item.remote.name] = await open_store(item.remote)
-                counts[ref] = await _remote(items, stores)
+                counts[sha] = await _remote(items, stores)
             except ExptuiError:
                 continue  # unknown for this one; the transfer will say why if asked
     finally:

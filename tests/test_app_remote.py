@@ -151,3 +151,23 @@ async def test_http_remote_asks_for_credentials_in_the_app(fresh_demo: Path) -> 
             await settle(app, pilot)
             assert len(rows(app.remote_tree)) == 8
             assert "listed just now" in str(app.query_one("#remote-pane").border_subtitle)
+
+
+async def test_a_diverged_experiment_shows_each_commits_own_data(fresh_demo: Path) -> None:
+    """big-batch is two commits: the local one's data only in the cache, the remote one's
+    only on storage. Each row's badge is for the commit that row shows (the local row once
+    showed the remote commit's 'complete on storage')."""
+    from tests.test_transfer import exp_objects, object_path
+
+    storage, cache = fresh_demo.parent / "storage", fresh_demo / ".dvc" / "cache"
+    mine = exp_objects(fresh_demo, "big-batch")
+    assert all(object_path(cache, o).is_file() for o in mine)
+    assert not any(object_path(storage, o).is_file() for o in mine)  # never pushed
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(130, 36)) as pilot:
+        await settle(app, pilot)
+        local, remote = rows(app.local_tree)["big-batch"], rows(app.remote_tree)["big-batch"]
+        assert local.exp.sha != remote.exp.sha
+        assert local.data is not None and remote.data is not None
+        assert (local.data.local, local.data.remote) == (DataState.COMPLETE, DataState.MISSING)
+        assert (remote.data.local, remote.data.remote) == (DataState.MISSING, DataState.COMPLETE)

@@ -12,8 +12,9 @@ from tui.cli import main
 
 def statuses(project: Path) -> dict[str, tuple[DataState, DataState]]:
     with Repository.open(project) as repo:
-        found = data_status(repo, [(e.ref, e.sha) for e in repo.experiments()])
-    return {ref.rsplit("/", 1)[1]: (s.local, s.remote) for ref, s in found.items()}
+        experiments = repo.experiments()
+        found = data_status(repo, [(e.ref, e.sha) for e in experiments])
+    return {e.name: (found[e.sha].local, found[e.sha].remote) for e in experiments}
 
 
 def test_states_follow_what_is_where(fresh_demo: Path) -> None:

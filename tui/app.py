@@ -282,7 +282,7 @@ class ExptuiApp(App[None]):
         for view in (self.local, self.remote):
             for group in view.groups if view else []:
                 for row in group.rows:
-                    row.data = self.data_status.get(row.key, row.data)
+                    row.data = self.data_status.get(row.exp.sha, row.data)
 
     def on_exptui_app_details_loaded(self, message: DetailsLoaded) -> None:
         if not self._alive():
