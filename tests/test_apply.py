@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -14,6 +13,7 @@ import pytest
 from core.objects import md5_bytes
 from tests.big_experiment import add_raw_dir_output
 from tests.conftest import Dvc, git
+from tests.security.hostile import dvc_holding_the_lock
 from tui.cli import main
 
 SKIP = {".git", ".dvc/tmp", ".dvc/cache"}
@@ -144,12 +144,7 @@ def test_symlink_out_of_the_workspace_is_refused(
 def test_apply_stops_cleanly_while_dvc_holds_the_lock(
     fresh_demo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    lock = fresh_demo / ".dvc" / "tmp" / "lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "w") as held:
-        held.write(" 4242\n")
-        held.flush()
-        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running dvc would
+    with dvc_holding_the_lock(fresh_demo):
         before = snapshot(fresh_demo)
         assert main(["apply", "tuned-lr", "-C", str(fresh_demo)]) == 1
         err = capsys.readouterr().err

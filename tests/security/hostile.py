@@ -4,10 +4,13 @@ manifests with any entries. The tests then run exptui on it and look at the disk
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +145,16 @@ def fingerprint(root: Path) -> dict[str, object]:
             else:
                 seen[rel] = ("file", oct(info.st_mode), path.read_bytes())
     return seen
+
+
+@contextmanager
+def dvc_holding_the_lock(project: Path, pid: int = 4242) -> Iterator[None]:
+    """``.dvc/tmp/lock`` held for the body the way a running dvc holds it (zc.lockfile's
+    flock, the holder's pid in the file)."""
+    lock = project / ".dvc" / "tmp" / "lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as held:
+        held.write(f" {pid}\n")
+        held.flush()
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield

@@ -3,7 +3,6 @@ workspace, nothing the user cannot get back, and one line saying why."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import tempfile
 from pathlib import Path
@@ -20,6 +19,7 @@ from tests.security.hostile import (
     LINK,
     cache_object,
     dir_output,
+    dvc_holding_the_lock,
     file_output,
     fingerprint,
     git,
@@ -227,12 +227,7 @@ def test_local_ref_changes_wait_for_the_repository_lock(
     victim: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     hostile_experiment(victim, "exp")
-    lock = victim / ".dvc" / "tmp" / "lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "w") as holder:
-        holder.write(" 4242\n")
-        holder.flush()
-        fcntl.flock(holder.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running dvc would
+    with dvc_holding_the_lock(victim):
         assert main(["remove", "exp", "-C", str(victim)]) == 1
         assert "locked by pid 4242" in capsys.readouterr().err
         assert main(["rename", "exp", "exp-2", "-C", str(victim)]) == 1
