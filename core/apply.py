@@ -38,6 +38,7 @@ from core.errors import (
     UnsafeApplyError,
     UnsafePathError,
 )
+from core.gitids import oid, refname
 from core.objects import ManifestEntry, md5_file, parse_manifest
 from core.paths import tree_path_problem
 from core.refs import APPLY_ORIG_HEAD, APPLY_STASH, EXEC_APPLY, ExpRef
@@ -348,7 +349,7 @@ def run_apply(repo: Repository, plan: ApplyPlan, remote_hint: str = "origin") ->
     with dvc_lock(repo.dvc_dir):
         check_not_busy(repo.dvc_dir, repo.root)  # a stage runs without the lock above
         stash_files = _stash(repo, plan)
-        repo.git.refs[APPLY_ORIG_HEAD.encode()] = plan.head.encode()
+        repo.git.refs[refname(APPLY_ORIG_HEAD)] = oid(plan.head)
         workspace = Workspace(repo.root)
         try:
             _write_tree(repo, workspace, plan)
@@ -357,7 +358,7 @@ def run_apply(repo: Repository, plan: ApplyPlan, remote_hint: str = "origin") ->
             _checkout_outputs(repo, workspace, plan)
         except (OSError, UnsafePathError) as exc:
             raise _interrupted(plan, exc, bool(stash_files)) from exc
-        repo.git.refs[EXEC_APPLY.encode()] = plan.sha.encode()
+        repo.git.refs[refname(EXEC_APPLY)] = oid(plan.sha)
     return ApplyResult(plan, bool(stash_files), kept)
 
 
@@ -405,9 +406,9 @@ def _stash(repo: Repository, plan: ApplyPlan) -> dict[str, tuple[int, bytes]]:
     stash = _commit(repo, _tree(repo, worktree), parents, message + "\n")
     old = repo.ref_sha(APPLY_STASH)
     repo.git.refs.set_if_equals(
-        APPLY_STASH.encode(),
-        old.encode() if old else None,
-        stash.encode(),
+        refname(APPLY_STASH),
+        oid(old) if old else None,
+        oid(stash),
         committer=_identity(repo),
         timestamp=int(time.time()),
         timezone=0,
@@ -441,7 +442,7 @@ def _store_file(repo: Repository, path: Path) -> tuple[int, bytes] | None:
 
 def _tree(repo: Repository, files: dict[str, tuple[int, bytes]]) -> bytes:
     entries = [
-        (p.encode("utf-8", "surrogateescape"), sha, mode)
+        (p.encode("utf-8", "surrogateescape"), oid(sha), mode)
         for p, (mode, sha) in sorted(files.items())
     ]
     return commit_tree(repo.git.object_store, entries)
@@ -450,7 +451,7 @@ def _tree(repo: Repository, files: dict[str, tuple[int, bytes]]) -> bytes:
 def _commit(repo: Repository, tree: bytes, parents: list[str], message: str) -> str:
     commit = Commit()
     commit.tree = tree
-    commit.parents = [p.encode() for p in parents]
+    commit.parents = [oid(p) for p in parents]
     commit.author = commit.committer = _identity(repo)
     commit.author_time = commit.commit_time = int(time.time())
     commit.author_timezone = commit.commit_timezone = 0
@@ -494,7 +495,7 @@ def _reset_index(repo: Repository, head: str) -> None:
     index = Index(repo.git.index_path(), read=False)
     for path, (mode, sha) in _tree_files(repo, head).items():
         target = repo.root / path
-        entry = IndexEntry(0, 0, 0, 0, mode, 0, 0, 0, sha)
+        entry = IndexEntry(0, 0, 0, 0, mode, 0, 0, 0, oid(sha))
         found = _read_file(target)
         if found is not None and Blob.from_string(found[1]).id == sha:
             entry = index_entry_from_stat(os.lstat(target), sha, mode)

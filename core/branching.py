@@ -9,6 +9,7 @@ import time
 from dulwich.repo import get_user_identity
 
 from core.errors import BranchExistsError
+from core.gitids import oid, refname
 from core.refs import ExpRef, validate_branch_name
 from core.repo import Repository
 
@@ -19,8 +20,8 @@ def create_branch(repo: Repository, ref: ExpRef, sha: str, branch: str | None = 
     validate_branch_name(name)
     identity = get_user_identity(repo.git.get_config_stack())
     created = repo.git.refs.add_if_new(
-        f"refs/heads/{name}".encode(),
-        sha.encode(),
+        refname(f"refs/heads/{name}"),
+        oid(sha),
         committer=identity,
         timestamp=int(time.time()),
         timezone=-time.timezone if not time.daylight else -time.altzone,

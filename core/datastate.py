@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from core.errors import ExptuiError
+from core.operation import Operation
 from core.refs import ExpRef
 from core.repo import Repository
 from core.stores import ObjectKey, ObjectStore, open_store
@@ -79,7 +80,7 @@ def data_status(
         if sha in per_commit:
             continue
         try:
-            per_commit[sha] = collect(repo, [(ref, sha)], "pull")
+            per_commit[sha] = collect(repo, [(ref, sha)], Operation.PULL)
         except ExptuiError as exc:  # no remote configured for that commit, say
             per_commit[sha], notes[sha] = [], exc.message
     remote_counts = asyncio.run(_all_remote(per_commit)) if check_remote else {}

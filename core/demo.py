@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import stat
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,11 +30,12 @@ from typing import Any
 import yaml
 from dulwich.index import build_index_from_tree
 from dulwich.object_store import BaseObjectStore
-from dulwich.objects import Blob, Commit, Tree
+from dulwich.objects import Blob, Commit, ObjectID, Tree
 from dulwich.repo import Repo
 
 from core.demo_train import train
 from core.errors import DemoError
+from core.gitids import refname
 from core.objects import ManifestEntry, md5_bytes
 from core.odb import LocalObjectStore
 
@@ -155,15 +157,10 @@ def _remove_tree(path: Path) -> None:
         func(failed)
 
     if path.exists():
-        shutil.rmtree(path, onexc=make_writable) if _has_onexc() else shutil.rmtree(
-            path, onerror=make_writable
-        )
-
-
-def _has_onexc() -> bool:
-    import sys
-
-    return sys.version_info >= (3, 12)
+        if sys.version_info >= (3, 12):
+            shutil.rmtree(path, onexc=make_writable)
+        else:
+            shutil.rmtree(path, onerror=make_writable)
 
 
 def _merge(base: dict[str, Any], overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -283,17 +280,17 @@ class _Builder:
     # -- commits --------------------------------------------------------------------------
 
     def _baseline(
-        self, params: dict[str, Any], message: str, when: int, parents: list[bytes] | None = None
-    ) -> bytes:
+        self, params: dict[str, Any], message: str, when: int, parents: list[ObjectID] | None = None
+    ) -> ObjectID:
         tracked, outputs = self._files(params)
         self._store_outputs(outputs, [self.cache, self.storage])
         stores = [self.project.object_store, self.origin.object_store]
         return _commit(stores, tracked, parents or [], YOU, when, message.encode() + b"\n")
 
-    def _experiment(self, exp: DemoExperiment, baseline: bytes) -> None:
+    def _experiment(self, exp: DemoExperiment, baseline: ObjectID) -> None:
         base = BASE_PARAMS if exp.baseline == "v1.0" else MAIN_PARAMS
         when = self.now - int(exp.hours_ago * HOUR)
-        ref = b"refs/exps/%s/%s/%s" % (baseline[:2], baseline[2:], exp.name.encode())
+        ref = refname(b"refs/exps/%s/%s/%s" % (baseline[:2], baseline[2:], exp.name.encode()))
         local_sha = remote_sha = None
         if exp.where != "remote":
             local_sha = self._exp_commit(
@@ -326,12 +323,12 @@ class _Builder:
     def _exp_commit(
         self,
         params: dict[str, Any],
-        baseline: bytes,
+        baseline: ObjectID,
         exp: DemoExperiment,
         when: int,
         data_stores: list[LocalObjectStore],
         on_origin: bool,
-    ) -> bytes:
+    ) -> ObjectID:
         tracked, outputs = self._files(params)
         metrics = outputs.pop("metrics.json", None)
         assert metrics is None  # metrics are Git-tracked, never cached
@@ -342,7 +339,7 @@ class _Builder:
         message = f"dvc: commit experiment {exp_hash}".encode()  # no trailing newline, as DVC
         return _commit([store], tracked, [baseline], exp.author, when, message)
 
-    def _copy_commit(self, sha: bytes | None) -> None:
+    def _copy_commit(self, sha: ObjectID | None) -> None:
         assert sha is not None
         commit = self.project.object_store[sha]
         assert isinstance(commit, Commit)
@@ -350,12 +347,12 @@ class _Builder:
             self.origin.object_store.add_object(obj)
         self.origin.object_store.add_object(commit)
 
-    def _finish_refs(self, v1: bytes, main: bytes) -> None:
+    def _finish_refs(self, v1: ObjectID, main: ObjectID) -> None:
         for repo in (self.project, self.origin):
-            repo.refs[b"refs/heads/main"] = main
-            repo.refs[b"refs/tags/v1.0"] = v1
-            repo.refs.set_symbolic_ref(b"HEAD", b"refs/heads/main")
-        self.project.refs[b"refs/remotes/origin/main"] = main
+            repo.refs[refname("refs/heads/main")] = main
+            repo.refs[refname("refs/tags/v1.0")] = v1
+            repo.refs.set_symbolic_ref(refname("HEAD"), refname("refs/heads/main"))
+        self.project.refs[refname("refs/remotes/origin/main")] = main
         config = self.project.get_config()
         config.set((b"user",), b"name", b"Dana Demo")
         config.set((b"user",), b"email", b"dana@example.com")
@@ -366,7 +363,7 @@ class _Builder:
         config.set((b"branch", b"main"), b"merge", b"refs/heads/main")
         config.write_to_path()
 
-    def _checkout(self, main: bytes) -> None:
+    def _checkout(self, main: ObjectID) -> None:
         """Write HEAD's files and index, then check out its outputs from the cache."""
         commit = self.project.object_store[main]
         assert isinstance(commit, Commit)
@@ -391,11 +388,11 @@ def _lock_file(path: str, data: bytes) -> dict[str, Any]:
 def _commit(
     stores: Iterable[BaseObjectStore],
     files: dict[str, bytes],
-    parents: list[bytes],
+    parents: list[ObjectID],
     author: bytes,
     when: int,
     message: bytes,
-) -> bytes:
+) -> ObjectID:
     stores = list(stores)
     tree_id = _write_tree(stores, files)
     commit = Commit()
@@ -410,7 +407,7 @@ def _commit(
     return commit.id
 
 
-def _write_tree(stores: list[BaseObjectStore], files: dict[str, bytes]) -> bytes:
+def _write_tree(stores: list[BaseObjectStore], files: dict[str, bytes]) -> ObjectID:
     """Nested trees for ``{path: bytes}``; every object goes into every store."""
     tree = Tree()
     children: dict[str, dict[str, bytes]] = {}
@@ -430,7 +427,7 @@ def _write_tree(stores: list[BaseObjectStore], files: dict[str, bytes]) -> bytes
     return tree.id
 
 
-def _tree_objects(store: BaseObjectStore, tree_id: bytes) -> Iterable[Any]:
+def _tree_objects(store: BaseObjectStore, tree_id: ObjectID) -> Iterable[Any]:
     tree = store[tree_id]
     assert isinstance(tree, Tree)
     yield tree

@@ -10,15 +10,18 @@ ever changed by compare-and-swap, and a diverged ref is never replaced without f
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
-from dulwich.objects import ZERO_SHA
+from dulwich.objects import ZERO_SHA, ObjectID
+from dulwich.refs import Ref
 
 from core.dvclock import dvc_lock
 from core.errors import ExptuiError, UnknownExperimentError
+from core.gitids import oid, refname
 from core.gitsync import RemoteListing, SyncState, peek, sync_state
+from core.operation import Operation
 from core.refs import EXEC_APPLY, ExpRef
 from core.repo import Repository
 from core.select import resolve_names, select_baselines
@@ -79,13 +82,29 @@ class RefUpdate:
 class RefPlan:
     """Everything a ref operation will do, decided before it does any of it."""
 
-    operation: str  # "push", "pull", "remove"
+    operation: Operation
     remote: GitRemoteSpec | None
     updates: tuple[RefUpdate, ...]
 
     @property
     def moves(self) -> list[RefUpdate]:
         return [u for u in self.updates if u.action in _MOVES]
+
+    @property
+    def diverged(self) -> list[ExpRef]:
+        """Every ref that needs force, forced in this plan or not."""
+        return [u.ref for u in self.updates if u.action in (Action.DIVERGED, Action.FORCE)]
+
+    def forcing(self, force: Force) -> RefPlan:
+        """The same plan with ``force`` deciding each diverged ref: no question asked
+        again, since a ref's state, not the force, is what planning found out."""
+        updates = tuple(
+            replace(u, action=Action.FORCE if _forced(force, u.ref) else Action.DIVERGED)
+            if u.action in (Action.DIVERGED, Action.FORCE)
+            else u
+            for u in self.updates
+        )
+        return replace(self, updates=updates)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -228,7 +247,7 @@ def plan_push(
         state = sync_state(repo, local[ref], remote_sha)
         action = _action(state, _forced(force, ref), fast_forward=SyncState.AHEAD)
         updates.append(RefUpdate(ref, local[ref], remote_sha, state, action))
-    return RefPlan("push", listing.remote, tuple(updates))
+    return RefPlan(Operation.PUSH, listing.remote, tuple(updates))
 
 
 def plan_pull(
@@ -250,7 +269,7 @@ def plan_pull(
         state = sync_state(repo, local.get(ref), remote_sha)
         action = _action(state, _forced(force, ref), fast_forward=SyncState.BEHIND)
         updates.append(RefUpdate(ref, remote_sha, local.get(ref), state, action))
-    return RefPlan("pull", listing.remote, tuple(updates))
+    return RefPlan(Operation.PULL, listing.remote, tuple(updates))
 
 
 def plan_remove_local(repo: Repository, refs: Sequence[ExpRef]) -> RefPlan:
@@ -258,7 +277,7 @@ def plan_remove_local(repo: Repository, refs: Sequence[ExpRef]) -> RefPlan:
     updates = tuple(
         RefUpdate(ref, None, local[ref], SyncState.LOCAL_ONLY, Action.DELETE) for ref in refs
     )
-    return RefPlan("remove", None, updates)
+    return RefPlan(Operation.REMOVE, None, updates)
 
 
 def plan_remove_remote(listing: RemoteListing, refs: Sequence[ExpRef]) -> RefPlan:
@@ -266,7 +285,7 @@ def plan_remove_remote(listing: RemoteListing, refs: Sequence[ExpRef]) -> RefPla
         RefUpdate(ref, None, listing.refs[ref], SyncState.REMOTE_ONLY, Action.DELETE)
         for ref in refs
     )
-    return RefPlan("remove", listing.remote, updates)
+    return RefPlan(Operation.REMOVE, listing.remote, updates)
 
 
 # -- running ------------------------------------------------------------------------------
@@ -279,10 +298,10 @@ def run_push(
     planning are re-checked inside the push, so a race never overwrites someone's work.
     Refs in ``hold`` (their data did not make it) are not sent."""
     result = RefResult(plan)
-    pending = {u.ref.ref.encode(): u for u in plan.moves if u.ref not in hold}
-    late: dict[bytes, Status] = {}
+    pending = {refname(u.ref.ref): u for u in plan.moves if u.ref not in hold}
+    late: dict[Ref, Status] = {}
 
-    def update_refs(remote_refs: dict[bytes, bytes]) -> dict[bytes, bytes]:
+    def update_refs(remote_refs: dict[Ref, ObjectID]) -> dict[Ref, ObjectID]:
         wanted = dict(remote_refs)
         for name, update in pending.items():
             current = remote_refs.get(name)
@@ -295,7 +314,7 @@ def run_push(
                 if state not in (SyncState.LOCAL_ONLY, SyncState.AHEAD):
                     late[name] = Status.DIVERGED
                     continue
-            wanted[name] = (update.new_sha or "").encode() or ZERO_SHA
+            wanted[name] = oid(update.new_sha) if update.new_sha else ZERO_SHA
         return wanted
 
     statuses: dict[bytes, str | None] = {}
@@ -313,11 +332,11 @@ def run_push(
 
 def _outcome(
     update: RefUpdate,
-    pending: dict[bytes, RefUpdate],
-    late: dict[bytes, Status],
+    pending: dict[Ref, RefUpdate],
+    late: dict[Ref, Status],
     statuses: dict[bytes, str | None],
 ) -> RefOutcome:
-    name = update.ref.ref.encode()
+    name = refname(update.ref.ref)
     if update.action is Action.UP_TO_DATE:
         return RefOutcome(update, Status.UP_TO_DATE)
     if update.action is Action.DIVERGED:
@@ -375,18 +394,18 @@ def run_remove_local(repo: Repository, plan: RefPlan) -> RefResult:
     removed = {o.update.old_sha for o in result.outcomes if o.status is Status.SUCCESS}
     exec_apply = repo.ref_sha(EXEC_APPLY)
     if exec_apply and exec_apply in removed:
-        repo.git.refs.remove_if_equals(EXEC_APPLY.encode(), exec_apply.encode())
+        repo.git.refs.remove_if_equals(refname(EXEC_APPLY), oid(exec_apply))
     return result
 
 
 def _swap_local_ref(repo: Repository, ref: str, old: str | None, new: str | None) -> bool:
     refs = repo.git.refs
-    name = ref.encode()
+    name = refname(ref)
     if new is None:
-        return bool(refs.remove_if_equals(name, old.encode() if old else None))
+        return bool(refs.remove_if_equals(name, oid(old) if old else None))
     if old is None:
-        return bool(refs.add_if_new(name, new.encode()))
-    return bool(refs.set_if_equals(name, old.encode(), new.encode()))
+        return bool(refs.add_if_new(name, oid(new)))
+    return bool(refs.set_if_equals(name, oid(old), oid(new)))
 
 
 # -- rename -----------------------------------------------------------------------------------
@@ -419,7 +438,7 @@ def plan_rename(
         RefUpdate(new, sha, existing.get(new), state, action),
         RefUpdate(old, None, existing[old], SyncState.IN_SYNC, Action.DELETE),
     )
-    return RefPlan("rename", remote, updates)
+    return RefPlan(Operation.RENAME, remote, updates)
 
 
 def run_rename_local(repo: Repository, plan: RefPlan) -> RefResult:

@@ -91,10 +91,13 @@ class ProgressBoard:
 
     def snapshot(self) -> Snapshot:
         with self._lock:
+            (files_done, files_total), (bytes_done, bytes_total) = self._files, self._bytes
             return Snapshot(
                 self._phase,
-                *self._files,
-                *self._bytes,
+                files_done,
+                files_total,
+                bytes_done,
+                bytes_total,
                 self._started,
                 self._clock(),
                 dict(self._items),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from dulwich.refs import check_ref_format
 
 from core.errors import InvalidRefError
+from core.gitids import refname
 
 EXPS_PREFIX = "refs/exps/"
 EXEC_APPLY = "refs/exps/exec/EXEC_APPLY"
@@ -109,7 +110,7 @@ def _is_git_ref_name(full: str) -> bool:
     packed-refs (after which every ``git fetch`` and ``git gc`` fails) or a terminal."""
     raw = full.encode("utf-8", "surrogateescape")
     name = raw.rsplit(b"/", 1)[-1]
-    return len(name) <= MAX_NAME_BYTES and bool(check_ref_format(raw))
+    return len(name) <= MAX_NAME_BYTES and bool(check_ref_format(refname(raw)))
 
 
 def describe_skipped(refs: list[str], where: str) -> str:
@@ -135,9 +136,7 @@ def validate_name(name: str, baseline: str = "0" * 40) -> None:
 
 def validate_branch_name(branch: str) -> None:
     """Refuse a branch name Git would refuse; DVC does not check this, we do (§2.2)."""
-    if not branch or not check_ref_format(
-        f"refs/heads/{branch}".encode("utf-8", "surrogateescape")
-    ):
+    if not branch or not check_ref_format(refname(f"refs/heads/{branch}")):
         raise InvalidRefError(
             f"Invalid branch name {branch!r}.",
             f"Branch names follow Git's rules: {NAME_RULES_URL}.",

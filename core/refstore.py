@@ -13,17 +13,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dulwich.repo import BaseRepo
+from dulwich.repo import Repo
 
+from core.gitids import refname
 from core.refs import is_sha
 
 
-def read_namespace(repo: BaseRepo, prefix: str) -> dict[str, str]:
+def read_namespace(repo: Repo, prefix: str) -> dict[str, str]:
     """``{full ref name: sha}`` for every ref under ``prefix`` (which ends with ``/``);
     loose refs win over packed ones, as in git."""
     common = Path(repo.commondir())
     if (common / "reftable").is_dir():
-        found = repo.refs.as_dict(prefix.rstrip("/").encode())
+        found = repo.refs.as_dict(refname(prefix.rstrip("/")))
         return {
             prefix + name.decode("utf-8", "surrogateescape"): sha.decode()
             for name, sha in found.items()

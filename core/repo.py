@@ -26,6 +26,7 @@ from core.errors import (
     NotARepositoryError,
     UnknownRevisionError,
 )
+from core.gitids import oid, refname
 from core.odb import LocalObjectStore
 from core.refs import EXPS_PREFIX, ExpRef, is_experiment_namespace, is_sha
 from core.refstore import read_namespace
@@ -87,7 +88,7 @@ class TreeCache:
     def tree(self, tree_id: bytes) -> Tree:
         tree = self._trees.get(tree_id)
         if tree is None:
-            found = self._repo.object_store[tree_id]
+            found = self._repo.object_store[oid(tree_id)]
             assert isinstance(found, Tree)
             tree = self._remember(self._trees, tree_id, found)
         return tree
@@ -95,7 +96,7 @@ class TreeCache:
     def blob(self, blob_id: bytes) -> bytes:
         data = self._blobs.get(blob_id)
         if data is None:
-            data = self._repo.object_store[blob_id].as_raw_string()
+            data = self._repo.object_store[oid(blob_id)].as_raw_string()
             if len(data) <= self.SMALL_BLOB:
                 self._remember(self._blobs, blob_id, data)
         return data
@@ -214,12 +215,12 @@ class Repository:
         """What one ref points at (symbolic refs followed), or None when it does not
         exist. Cheaper than ``as_dict()``, which reads every experiment and peek ref."""
         try:
-            return self.git.refs[name.encode()].decode()
+            return self.git.refs[refname(name)].decode()
         except KeyError:
             return None
 
     def head_branch(self) -> str | None:
-        target = self.git.refs.read_ref(b"HEAD") or b""
+        target = self.git.refs.read_ref(refname("HEAD")) or b""
         if target.startswith(b"ref: refs/heads/"):
             return target[len(b"ref: refs/heads/") :].decode("utf-8", "surrogateescape")
         return None
@@ -305,7 +306,7 @@ class Repository:
         lookup re-lists the pack directory on every miss."""
         if sha in self._commits or (self._objects, sha) in _SHARED_COMMITS:
             return True
-        key = sha.encode()
+        key = oid(sha)
         store = self.git.object_store
         if is_sha(sha) and os.path.exists(self._loose_path(sha)):
             return True
@@ -344,7 +345,7 @@ class Repository:
         if is_sha(sha):
             with contextlib.suppress(FileNotFoundError):
                 return ShaFile.from_path(self._loose_path(sha))
-        return self.git.object_store[sha.encode()]
+        return self.git.object_store[oid(sha)]
 
     def _loose_path(self, sha: str) -> str:
         return os.path.join(self._objects, sha[:2], sha[2:])
@@ -353,7 +354,7 @@ class Repository:
         """The DVC project's files as of commit ``sha``."""
         tree_id = self._read_commit(sha)[1]
         if self.prefix:
-            tree = self.git.object_store[tree_id]
+            tree = self.git.object_store[oid(tree_id)]
             assert isinstance(tree, Tree)
             try:
                 _, tree_id = tree.lookup_path(

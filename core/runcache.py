@@ -28,6 +28,7 @@ from core.bounded import (
     parse_within_limits,
 )
 from core.config import DvcRemote
+from core.operation import Operation
 from core.repo import Repository
 from core.stores import (
     LocalStore,
@@ -78,19 +79,21 @@ def value_hash(entry: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def share_run_cache(repo: Repository, operation: str, remote_name: str | None) -> RunCacheResult:
+def share_run_cache(
+    repo: Repository, operation: Operation, remote_name: str | None
+) -> RunCacheResult:
     """Copy the entries the other side lacks; push uploads, pull downloads and verifies."""
     remote = repo.dvc_config().remote(remote_name)
     return asyncio.run(_share(repo, remote, operation))
 
 
-async def _share(repo: Repository, remote: DvcRemote, operation: str) -> RunCacheResult:
+async def _share(repo: Repository, remote: DvcRemote, operation: Operation) -> RunCacheResult:
     cache = LocalStore(repo.cache.root)
     store = await open_store(remote)
     result = RunCacheResult(remote.name)
     try:
         local = entries_under(_local_relpaths(repo.cache.root))
-        if operation == "push":
+        if operation.uploads:
             present = await store.present(local)
             for entry in sorted(set(local) - present):
                 await store.upload(cache.path(entry), entry)

@@ -21,7 +21,7 @@ import stat
 import time
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -459,7 +459,7 @@ class FsspecStore(ObjectStore):
 
         listed = [prefix for prefix, wanted in by_prefix.items() if len(wanted) >= LIST_THRESHOLD]
         existing = await self._existing_prefixes(listed)
-        tasks = []
+        tasks: list[Coroutine[Any, Any, None]] = []
         for prefix, wanted in by_prefix.items():
             if len(wanted) < LIST_THRESHOLD:
                 tasks.extend(probe(k) for k in wanted)

@@ -34,6 +34,7 @@ from core.errors import (
     TransferCancelled,
 )
 from core.objects import is_dir_oid, manifest_md5s
+from core.operation import Operation
 from core.progress import ProgressBoard
 from core.refs import ExpRef
 from core.remoteindex import RemoteIndex, index_path
@@ -86,12 +87,28 @@ class ExpData:
         return sum(self.sizes.get(k, 0) for k in self.to_move)
 
 
-@dataclass
+@dataclass(frozen=True)
 class DataPlan:
-    """Per experiment and remote: the objects, those to move, those missing everywhere."""
+    """Per experiment and remote: the objects, those to move, those missing everywhere.
+    Made only by :func:`plan_data`; its items are not changed after."""
 
-    operation: str  # "push" or "pull"
-    items: list[ExpData]
+    operation: Operation
+    items: tuple[ExpData, ...]
+
+    def only(self, refs: Collection[ExpRef]) -> DataPlan:
+        """The same facts for some of the experiments (those whose refs will move)."""
+        return DataPlan(self.operation, tuple(i for i in self.items if i.ref in refs))
+
+    @property
+    def objects_to_move(self) -> int:
+        return len({(i.remote.name, k) for i in self.items for k in i.to_move})
+
+    @property
+    def bytes_to_move(self) -> int:
+        """Each object once per remote, however many experiments share it: what the run
+        moves, so what the confirmation promises."""
+        sizes = {(i.remote.name, k): i.sizes.get(k, 0) for i in self.items for k in i.to_move}
+        return sum(sizes.values())
 
     def to_json(self) -> list[dict[str, object]]:
         return [
@@ -145,7 +162,7 @@ def remote_for_commit(repo: Repository, sha: str, name: str | None) -> tuple[Dvc
 def collect(
     repo: Repository,
     experiments: Iterable[tuple[ExpRef, str]],
-    operation: str,
+    operation: Operation,
     remote_name: str | None = None,
 ) -> list[ExpData]:
     """Objects per experiment and remote, with ``.dir`` manifests read from the cache when
@@ -154,7 +171,7 @@ def collect(
     for ref, sha in experiments:
         per_remote: dict[str, ExpData] = {}
         for out in repo.project_state(sha).outputs:
-            if not out.is_shared or out.oid is None or (operation == "push" and not out.push):
+            if not out.is_shared or out.oid is None or (operation.uploads and not out.push):
                 continue
             if remote_name and out.remote and out.remote != remote_name.lower():
                 continue  # bound to another remote: an explicit -r skips it, as DVC
@@ -389,62 +406,83 @@ class Stores:
                 await (await task).close()
 
 
-class Transfer:
-    """One operation's data phase: plan, then run, on a single event loop."""
+def _indexes(repo: Repository, items: Iterable[ExpData]) -> dict[str, RemoteIndex]:
+    return {item.remote.name: RemoteIndex(index_path(repo.dvc_dir, item.remote)) for item in items}
+
+
+async def _with_stores(
+    remotes: Iterable[DvcRemote],
+    indexes: dict[str, RemoteIndex],
+    action: Callable[[Stores], Coroutine[Any, Any, object]],
+    jobs: int | None,
+) -> object:
+    """One event loop's store lifecycle: stores open when first asked for, and close (and
+    the remote indexes are saved) whatever happens."""
+    stores = Stores(remotes)
+    # Local copies run in threads: give them as many as the jobs they may overlap.
+    executor = ThreadPoolExecutor(max_workers=max(4, jobs or 16))
+    asyncio.get_running_loop().set_default_executor(executor)
+    try:
+        return await action(stores)
+    finally:
+        for index in indexes.values():
+            index.save()
+        await stores.close()
+        executor.shutdown(wait=False)
+
+
+def plan_data(repo: Repository, items: list[ExpData], operation: Operation) -> DataPlan:
+    """Which of ``items``' objects move and which are missing everywhere: the existence
+    checks on the DVC remotes (and, on pull, the manifests the cache lacks), on one loop.
+    The answer is a value: showing it and running it later move exactly these objects."""
+    cache = LocalStore(repo.cache.root)
+    indexes = _indexes(repo, items)
+    planner = _plan_push if operation.uploads else _plan_pull
+
+    async def plan(stores: Stores) -> None:
+        await planner(cache, items, stores, indexes)
+
+    _run_quietly(_with_stores([i.remote for i in items], indexes, plan, None))
+    return DataPlan(operation, tuple(items))
+
+
+def run_data(
+    repo: Repository,
+    plan: DataPlan,
+    *,
+    board: ProgressBoard | None = None,
+    jobs: int | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+    verify: bool = False,
+) -> list[ExpTransfer]:
+    """Move what ``plan`` says, on one event loop; ``verify`` re-reads each upload.
+    Nothing to move opens no store: no second connection (an S3 client alone: 0.1 s)."""
+    engine = _Engine(repo, plan, board or ProgressBoard(), jobs, cancelled, verify)
+    work = _with_stores([i.remote for i in plan.items], engine.indexes, engine.run, jobs)
+    return _run_quietly(work)  # type: ignore[return-value]
+
+
+class _Engine:
+    """One run of a data plan: bounded concurrent copies, files before their ``.dir``."""
 
     def __init__(
         self,
         repo: Repository,
-        items: list[ExpData],
-        operation: str,
-        board: ProgressBoard | None = None,
-        jobs: int | None = None,
-        cancelled: Callable[[], bool] = lambda: False,
-        verify: bool = False,
+        plan: DataPlan,
+        board: ProgressBoard,
+        jobs: int | None,
+        cancelled: Callable[[], bool],
+        verify: bool,
     ) -> None:
-        self.repo = repo
-        self.verify = verify  # push: re-read each uploaded object
-        self.plan = DataPlan(operation, items)
-        self.board = board or ProgressBoard()
+        self.plan = plan
+        self.board = board
         self.jobs = jobs
         self.cancelled = cancelled
+        self.verify = verify  # push: re-read each uploaded object
         self.cache = LocalStore(repo.cache.root)
-        self.planned = False
-        self.indexes = {
-            item.remote.name: RemoteIndex(index_path(repo.dvc_dir, item.remote)) for item in items
-        }
+        self.indexes = _indexes(repo, plan.items)
 
-    def run_plan(self) -> DataPlan:
-        _run_quietly(self._with_stores(self._plan))
-        return self.plan
-
-    def run(self) -> list[ExpTransfer]:
-        # Nothing to move opens no store: no second connection (an S3 client alone: 0.1 s).
-        return _run_quietly(self._with_stores(self._run))  # type: ignore[return-value]
-
-    async def _with_stores(self, action: Callable[[Stores], object]) -> object:
-        stores = Stores(item.remote for item in self.plan.items)
-        # Local copies run in threads: give them as many as the jobs they may overlap.
-        executor = ThreadPoolExecutor(max_workers=max(4, self.jobs or 16))
-        asyncio.get_running_loop().set_default_executor(executor)
-        try:
-            return await action(stores)  # type: ignore[misc]
-        finally:
-            for index in self.indexes.values():
-                index.save()
-            await stores.close()
-            executor.shutdown(wait=False)
-
-    async def _plan(self, stores: Stores) -> None:
-        self.planned = True
-        if self.plan.operation == "push":
-            await _plan_push(self.cache, self.plan.items, stores, self.indexes)
-        else:
-            await _plan_pull(self.cache, self.plan.items, stores, self.indexes)
-
-    async def _run(self, lazy: Stores) -> list[ExpTransfer]:
-        if not self.planned:  # a plan shown to the user is the plan that runs
-            await self._plan(lazy)
+    async def run(self, lazy: Stores) -> list[ExpTransfer]:
         results = [ExpTransfer(item) for item in self.plan.items]
         # Each object moves once per remote, credited to the first experiment needing it.
         owners: dict[Job, ExpTransfer] = {}
@@ -563,7 +601,7 @@ class Transfer:
         return outcomes
 
     def _copy_local(self, store: LocalStore, key: ObjectKey, size: int | None) -> int:
-        if self.plan.operation == "push":
+        if self.plan.operation.uploads:
             source = self.cache.location(key)
             store.upload_now(source, key)
             sent = size if size is not None else os.stat(source).st_size
@@ -602,7 +640,7 @@ class Transfer:
     async def _retrying(self, action: Callable[[], object]) -> int:
         for attempt in range(RETRIES):
             try:
-                return await action()  # type: ignore[misc,no-any-return]
+                return await action()  # type: ignore[misc]
             except (ConnectionError, TimeoutError, asyncio.TimeoutError):
                 if attempt == RETRIES - 1:
                     raise
@@ -610,7 +648,7 @@ class Transfer:
         raise AssertionError("unreachable")
 
     async def _copy(self, store: ObjectStore, key: ObjectKey, size: int | None) -> int:
-        if self.plan.operation == "push":
+        if self.plan.operation.uploads:
             source = self.cache.path(key)
             await store.upload(source, key)
             sent = size if size is not None else source.stat().st_size

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from dulwich.client import (
@@ -33,7 +33,12 @@ from dulwich.client import (
     get_transport_and_path,
 )
 from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
+from dulwich.objects import ObjectID
+from dulwich.refs import Ref
 from dulwich.repo import BaseRepo, Repo
+
+if TYPE_CHECKING:
+    from dulwich.client import DetermineWantsFunc
 
 from core.errors import (
     AuthenticationError,
@@ -101,6 +106,12 @@ def resolve_remote(repo: Repository, name_or_url: str) -> GitRemoteSpec:
         f"'{name_or_url}' is not a valid Git remote or URL.",
         f"Known remotes: {known}. Add one with 'git remote add NAME URL'.",
     )
+
+
+def default_remote(repo: Repository) -> str | None:
+    """``origin`` when it exists, else the first Git remote, else None."""
+    names = [r.name for r in repo.git_remotes()]
+    return "origin" if "origin" in names else (names[0] if names else None)
 
 
 def ssh_command(repo: Repository) -> str:
@@ -194,16 +205,14 @@ class Connection:
 
     def send_pack(
         self,
-        update_refs: Callable[[dict[bytes, bytes]], dict[bytes, bytes]],
+        update_refs: Callable[[dict[Ref, ObjectID]], dict[Ref, ObjectID]],
         generate_pack_data: Callable[..., Any],
     ) -> SendPackResult:
         return self._call(
             lambda c, p: c.send_pack(p.encode(), update_refs, generate_pack_data), "push"
         )
 
-    def fetch(
-        self, target: BaseRepo, determine_wants: Callable[..., list[bytes]]
-    ) -> FetchPackResult:
+    def fetch(self, target: BaseRepo, determine_wants: DetermineWantsFunc) -> FetchPackResult:
         return self._call(
             lambda c, p: c.fetch(
                 p.encode(), target, determine_wants=determine_wants, ref_prefix=[b"refs/exps/"]

@@ -21,6 +21,7 @@ from typing import Any
 from textual.worker import WorkerFailed, WorkerState
 
 from core.demo import build_demo
+from core.operation import Operation
 from core.progress import ProgressBoard
 from tui.app import ExptuiApp
 
@@ -106,7 +107,7 @@ def halfway_push(app: ExptuiApp) -> None:
     board.advance(rows[0], files=120, nbytes=32 << 20)
     board.finish_item(rows[0])
     board.advance(rows[1], files=60, nbytes=20 << 20)
-    app.board, app.busy, app.operation = board, True, "push"
+    app.board, app.busy, app.operation = board, True, Operation.PUSH
     app._show_progress()
 
 

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from dvc_peer import GIT_IDENTITY, dvc_executable
+from dvc_peer import dvc_executable
+
+from tests.helpers import Dvc, git
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -44,39 +43,9 @@ def hermetic_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
             os.environ[key] = value
 
 
-class Dvc:
-    """Runs the real ``dvc`` CLI from its own virtualenv."""
-
-    def __init__(self, exe: Path) -> None:
-        self.exe = exe
-
-    def __call__(self, *args: str, cwd: Path, check: bool = True) -> str:
-        env = {**os.environ, **GIT_IDENTITY}
-        env["PATH"] = f"{self.exe.parent}{os.pathsep}{env['PATH']}"  # its python has PyYAML
-        done = subprocess.run(
-            [str(self.exe), *args], cwd=cwd, env=env, capture_output=True, text=True
-        )
-        if check and done.returncode:
-            raise AssertionError(
-                f"dvc {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
-            )
-        return done.stdout
-
-    def json(self, *args: str, cwd: Path) -> Any:
-        return json.loads(self(*args, "--json", cwd=cwd))
-
-
 @pytest.fixture(scope="session")
 def dvc() -> Dvc:
     return Dvc(dvc_executable())
-
-
-def git(*args: str, cwd: Path) -> str:
-    env = {**os.environ, **GIT_IDENTITY}
-    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
-    if done.returncode:
-        raise AssertionError(f"git {' '.join(args)} failed:\n{done.stderr}")
-    return done.stdout
 
 
 TRAIN_PY = textwrap.dedent(

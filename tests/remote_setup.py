@@ -12,7 +12,7 @@ import pytest
 
 from core.repo import Repository
 from core.transport import Connection, resolve_remote
-from tests.conftest import git
+from tests.helpers import git
 from tests.servers import git_daemon, http_git, ssh_git
 
 TRANSPORTS = ["path", "file", "git", "http", "ssh"]

@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-from rich.console import Console
 from rich.style import Style
 from textual.message import Message
 from textual.notifications import Notify
 from textual.widgets import Static
 
+from tests.helpers import plain, settle, status_text
 from tui.app import ExptuiApp
 from tui.screens.detail import DetailScreen
 from tui.screens.help import HelpScreen
 from tui.view import ExpRow, GroupView
-
-
-async def settle(app: ExptuiApp, pilot: object) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()  # type: ignore[attr-defined]
-
-
-def plain(widget: Static) -> str:
-    """What a Static shows, as plain text."""
-    console = Console(width=200, file=io.StringIO(), record=True)
-    console.print(widget.content)
-    return console.export_text()
-
-
-def status_text(app: ExptuiApp) -> str:
-    return plain(app.query_one("#status", Static))
 
 
 async def test_local_experiments_show_grouped_by_baseline(fresh_demo: Path) -> None:

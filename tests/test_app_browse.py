@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.notifications import Notify
 from textual.widgets import Static
 
-from tests.test_app import plain, settle, status_text
+from tests.helpers import plain, settle, status_text
 from tui.app import ExptuiApp
 from tui.query import QueryError, parse
 from tui.screens.compare import CompareScreen

@@ -6,20 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.message import Message
-from textual.notifications import Notification, Notify
-from textual.pilot import Pilot
 
 from core.datastate import DataState
 from core.gitsync import SyncState
-from tests.conftest import git
-from tests.test_app import plain, settle
+from tests.helpers import git, plain, rows, settle, toasts_once_shown
 from tui.app import ExptuiApp
 from tui.screens.remote_picker import RemotePicker
-from tui.view import ExpRow
-
-
-def rows(tree: object) -> dict[str, ExpRow]:
-    return {leaf.data.exp.name: leaf.data for node in tree.root.children for leaf in node.children}  # type: ignore[attr-defined]
 
 
 async def test_remote_pane_shows_every_sync_state_with_badges(fresh_demo: Path) -> None:
@@ -102,15 +94,6 @@ async def test_r_picks_another_git_remote(fresh_demo: Path, tmp_path: Path) -> N
         assert app.query_one("#remote-pane").border_title == "Remote backup"
 
 
-async def toasts_once_shown(pilot: Pilot[object], messages: list[Message]) -> list[Notification]:
-    """Wait (up to 4 s) for the app's first toast; every toast posted so far."""
-    for _ in range(200):
-        if any(isinstance(m, Notify) for m in messages):
-            break
-        await pilot.pause(0.02)
-    return [m.notification for m in messages if isinstance(m, Notify)]
-
-
 async def test_unreachable_remote_is_a_toast_and_the_app_stays(fresh_demo: Path) -> None:
     from tests.servers import free_port
 
@@ -120,6 +103,7 @@ async def test_unreachable_remote_is_a_toast_and_the_app_stays(fresh_demo: Path)
     async with app.run_test(size=(130, 36), message_hook=messages.append) as pilot:
         toast = (await toasts_once_shown(pilot, messages))[0]
         assert toast.severity == "error" and "Cannot reach Git remote 'origin'" in toast.message
+        await settle(app, pilot)  # the refusal can come before the local rows are read
         assert app.is_running and len(rows(app.local_tree)) == 8
         await pilot.press("j", "k")  # still browsable
 
@@ -157,7 +141,7 @@ async def test_a_diverged_experiment_shows_each_commits_own_data(fresh_demo: Pat
     """big-batch is two commits: the local one's data only in the cache, the remote one's
     only on storage. Each row's badge is for the commit that row shows (the local row once
     showed the remote commit's 'complete on storage')."""
-    from tests.test_transfer import exp_objects, object_path
+    from tests.helpers import exp_objects, object_path
 
     storage, cache = fresh_demo.parent / "storage", fresh_demo / ".dvc" / "cache"
     mine = exp_objects(fresh_demo, "big-batch")

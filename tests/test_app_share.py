@@ -10,19 +10,11 @@ from textual.message import Message
 from textual.notifications import Notify
 
 from tests.big_experiment import add_big_experiment
+from tests.helpers import exp_objects, object_path, settle, wait_for
 from tests.remote_setup import server_refs
-from tests.test_app import settle
-from tests.test_transfer import exp_objects, object_path
 from tui.app import ExptuiApp
+from tui.format import format_size
 from tui.screens.confirm_share import ConfirmShare
-
-
-async def wait_for(pilot: object, predicate: object, tries: int = 300) -> None:
-    for _ in range(tries):
-        if predicate():  # type: ignore[operator]
-            return
-        await pilot.pause(0.02)  # type: ignore[attr-defined]
-    raise AssertionError("condition not reached")
 
 
 def origin_names(demo: Path) -> set[str]:
@@ -156,27 +148,67 @@ async def test_quit_asks_while_a_batch_runs(fresh_demo: Path) -> None:
 
 async def test_toggling_force_replans_in_place_and_runs_what_it_shows(fresh_demo: Path) -> None:
     """The confirmation once showed '0 obj, 0 B' for a diverged row, ticking force changed
-    nothing on screen, and the push then uploaded 4 files: a plan shown is the plan run."""
-    from tui.screens.confirm_share import summary
+    nothing on screen, and the push then uploaded 4 files: a plan shown is the plan run.
+    With a diverged and a local-only row marked, the files and bytes that reach storage
+    are exactly what the confirmation says after force is ticked."""
+    from tui.render import share_summary
 
     storage = fresh_demo.parent / "storage"
     before = {p for p in storage.rglob("*") if p.is_file()}
     app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(130, 36)) as pilot:
         await settle(app, pilot)
-        await pilot.press("down")  # big-batch, diverged
+        await pilot.press("down", "space", "down", "down", "space")  # big-batch, quick-test
         await pilot.press("P")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmShare))
         screen = app.screen
         assert isinstance(screen, ConfirmShare)
         unforced = screen.plan
-        await pilot.press("space")  # force big-batch: planned again, drawn again
-        await wait_for(pilot, lambda: screen.plan is not unforced and not screen.planning)
+        assert [u.action.value for u in unforced.refs.updates] == ["diverged", "create"]
+        await pilot.press("space")  # force big-batch: re-planned from the facts, redrawn
+        await wait_for(pilot, lambda: screen.plan is not unforced)
         forced = screen.plan
-        objects = sum(len(i.to_move) for i in forced.data.items) if forced.data else 0
-        assert sum(len(i.to_move) for i in unforced.data.items) == 0  # type: ignore[union-attr]
-        assert objects > 0 and f"{objects} objects" in summary(forced)[0].plain
+        assert unforced.data is not None and forced.data is not None
+        assert {i.ref.name for i in unforced.data.items} == {"quick-test"}
+        assert {i.ref.name for i in forced.data.items} == {"big-batch", "quick-test"}
+        objects, size = forced.data.objects_to_move, forced.data.bytes_to_move
+        assert objects > unforced.data.objects_to_move
+        head = share_summary(forced)[0].plain
+        assert f"{objects} objects" in head and format_size(size) in head
+        drawn = str(screen.query_one("#share-head").render())
+        assert f"{objects} objects" in drawn  # on screen, not only in the value
         await pilot.press("y")
         await settle(app, pilot)
     uploaded = {p for p in storage.rglob("*") if p.is_file()} - before
     assert len(uploaded) == objects  # exactly what the confirmation said
+    assert sum(p.stat().st_size for p in uploaded) == size
+
+
+async def test_cli_dry_run_json_is_the_plan_the_app_confirms(fresh_demo: Path) -> None:
+    """One plan value, two renderings: the app's confirmation holds the same plan the CLI's
+    ``--dry-run --json`` prints for the same selection."""
+    import json
+    import subprocess
+    import sys
+
+    args = ["push", "origin", "big-batch", "quick-test", "-f", "--dry-run", "--json"]
+    cli = subprocess.run(
+        [sys.executable, "-m", "tui", *args, "-C", str(fresh_demo)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(130, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down", "space", "down", "down", "space", "P")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmShare))
+        screen = app.screen
+        assert isinstance(screen, ConfirmShare)
+        await pilot.press("space")  # force big-batch, as -f does
+        await wait_for(pilot, lambda: bool(screen.forced))
+        shown_plan = screen.plan.to_json()
+        await pilot.press("n")
+    printed = json.loads(cli.stdout)
+    assert printed["data"] and printed["experiments"]
+    assert shown_plan == printed

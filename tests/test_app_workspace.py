@@ -8,9 +8,8 @@ from pathlib import Path
 from textual.message import Message
 from textual.notifications import Notify
 
+from tests.helpers import plain, settle, wait_for
 from tests.remote_setup import server_refs
-from tests.test_app import plain, settle
-from tests.test_app_share import wait_for
 from tui.app import ExptuiApp
 from tui.screens.branch_name import BranchName
 from tui.screens.confirm import Confirm

@@ -12,7 +12,7 @@ import pytest
 
 from core.objects import md5_bytes
 from tests.big_experiment import add_raw_dir_output
-from tests.conftest import Dvc, git
+from tests.helpers import Dvc, git
 from tests.security.hostile import dvc_holding_the_lock
 from tui.cli import main
 

@@ -38,6 +38,11 @@ def test_the_app_starts_without_cloud_backends() -> None:
     )
 
 
+def test_the_scripting_cli_never_loads_textual() -> None:
+    """``exptui push ...`` in a script or over a slow link pays for no UI toolkit."""
+    assert_not_loaded("import tui.cli, tui.commands, tui.render, core.porcelain", ("textual",))
+
+
 def test_import_contracts_hold() -> None:
     exe = shutil.which("lint-imports")
     assert exe, "import-linter is part of the test extra"
@@ -55,3 +60,19 @@ def test_ruff_is_clean() -> None:
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stdout
+
+
+def test_ruff_format_is_clean() -> None:
+    exe = shutil.which("ruff")
+    assert exe, "ruff is part of the test extra"
+    paths = ["core", "tui", "tests", "screenshots"]
+    done = subprocess.run(
+        [exe, "format", "--check", *paths], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mypy_is_clean() -> None:
+    """The mode is in pyproject.toml ([tool.mypy]): default plus untyped definitions."""
+    done = subprocess.run([sys.executable, "-m", "mypy"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr

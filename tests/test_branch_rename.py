@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Dvc, git
+from tests.helpers import Dvc, git
 from tests.remote_setup import server_refs
 from tui.cli import main
 

@@ -116,7 +116,7 @@ def test_remove_locally_and_on_the_remote(
 def test_local_remove_clears_exec_apply_only_when_it_pointed_there(
     capsys: pytest.CaptureFixture[str], fresh_demo: Path
 ) -> None:
-    from tests.conftest import git
+    from tests.helpers import git
 
     refs = server_refs(fresh_demo)
     tuned = next(sha for ref, sha in refs.items() if ref.endswith("/tuned-lr"))

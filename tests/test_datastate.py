@@ -6,7 +6,7 @@ from pathlib import Path
 
 from core.datastate import DataState, data_status
 from core.repo import Repository
-from tests.test_transfer import exp_output, object_path
+from tests.helpers import exp_output, object_path
 from tui.cli import main
 
 

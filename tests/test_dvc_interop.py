@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from dulwich.repo import Repo
@@ -13,41 +12,15 @@ from core.listing import experiment_record, group_local
 from core.refs import ExpRef, is_experiment_namespace
 from core.repo import Repository
 from core.select import BaselineSelection, select_baselines
-from tests.conftest import Dvc, git
+from tests.helpers import Dvc, dvc_list, dvc_show, git
 
 pytestmark = pytest.mark.dvc
-
-
-def dvc_list(text: str) -> set[tuple[str, str]]:
-    """``dvc exp list`` output as a set of (baseline label, 'sha7 [name]' or name)."""
-    rows: set[tuple[str, str]] = set()
-    label = ""
-    for line in text.splitlines():
-        if line.startswith("\t"):
-            rows.add((label, line.strip()))
-        elif line.endswith(":"):
-            label = line[:-1]
-    return rows
 
 
 def exptui_list(repo_path: Path, remote_shas: bool = False) -> set[tuple[str, str]]:
     with Repository.open(repo_path) as repo:
         groups = group_local(repo, BaselineSelection(None))
         return {(g.label, f"{e.sha[:7]} [{e.name}]") for g in groups for e in g.experiments}
-
-
-def dvc_show(dvc: Dvc, repo: Path) -> dict[str, dict[str, Any]]:
-    """``dvc exp show --json -A`` as {experiment sha: {"params": ..., "metrics": ...}}."""
-    shown: dict[str, dict[str, Any]] = {}
-    for baseline in dvc.json("exp", "show", "-A", cwd=repo):
-        for exp in baseline.get("experiments") or []:
-            for rev in exp["revs"]:
-                data = rev["data"]
-                shown[rev["rev"]] = {  # files DVC could not read carry "error", no "data"
-                    key: {f: v["data"] for f, v in data[key].items() if "data" in v}
-                    for key in ("params", "metrics")
-                }
-    return shown
 
 
 def test_listing_matches_dvc_exp_list_on_a_dvc_made_repo(dvc: Dvc, dvc_project: Path) -> None:

@@ -12,9 +12,8 @@ from core.gitsync import list_remote, peek
 from core.ops import Selection, Status
 from core.repo import Repository
 from core.transport import Connection, resolve_remote
-from tests.conftest import Dvc, git
+from tests.helpers import Dvc, dvc_list, dvc_show, git
 from tests.remote_setup import server_refs
-from tests.test_dvc_interop import dvc_list, dvc_show
 from tui.cli import main
 
 pytestmark = pytest.mark.dvc

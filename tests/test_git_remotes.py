@@ -13,7 +13,7 @@ from core.ops import Selection, Status
 from core.refs import ExpRef
 from core.repo import Repository
 from core.transport import Connection, resolve_remote
-from tests.conftest import git
+from tests.helpers import git
 from tests.remote_setup import TRANSPORTS, Served, serve, server_refs
 
 

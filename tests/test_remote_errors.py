@@ -20,7 +20,7 @@ from core.gitsync import list_remote
 from core.ops import Selection, Status
 from core.repo import Repository
 from core.transport import Connection, GitRemoteSpec, resolve_remote
-from tests.conftest import git
+from tests.helpers import git
 from tests.remote_setup import server_refs
 from tests.servers import free_port, git_daemon, http_git, ssh_git, throwaway_key
 from tui.cli import main

@@ -15,9 +15,8 @@ from core.config import DvcRemote
 from core.remoteindex import RemoteIndex, index_path
 from core.stores import ObjectKey
 from tests.big_experiment import add_big_experiment
+from tests.helpers import exp_objects, object_path, run_json, use_ssh
 from tests.servers import SftpServer, sftp_server
-from tests.test_transfer import exp_objects, object_path, run_json
-from tests.test_transfer_ssh import use_ssh
 
 
 class CountingSFTPServer(asyncssh.SFTPServer):

@@ -9,7 +9,7 @@ import pytest
 from core.errors import NotADvcProjectError, NotARepositoryError, UnknownRevisionError
 from core.refstore import read_namespace
 from core.repo import Repository
-from tests.conftest import git
+from tests.helpers import git
 
 
 def make_project(path: Path, commits: int = 2) -> list[str]:

@@ -14,49 +14,17 @@ from pathlib import Path
 import pytest
 
 from core import stores
-from core.dvcfiles import Output
 from core.objects import md5_bytes
 from core.repo import Repository
 from core.stores import LOCAL_LIST_THRESHOLD, LocalStore, ObjectKey
 from tests.big_experiment import add_big_experiment
-from tests.conftest import git
+from tests.helpers import exp_objects, exp_output, git, object_path, run_json
 from tests.remote_setup import server_refs
 from tui.cli import main
 
 
-def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
-    """Run the CLI with --json; an error exit has no JSON, so its stderr comes back."""
-    code = main([*argv, "--json"])
-    out = capsys.readouterr()
-    return code, (json.loads(out.out) if out.out.strip() else {"err": out.err})
-
-
 def store_files(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
-
-
-def exp_objects(project: Path, name: str) -> set[str]:
-    """Every object an experiment's cached outputs need (dir entries included)."""
-    with Repository.open(project) as repo:
-        exp = next(e for e in repo.experiments() if e.name == name)
-        oids = set()
-        for out in repo.project_state(exp.sha).outputs:
-            if out.cache and out.oid:
-                oids.add(out.oid)
-                for entry in repo.cache.read_manifest(out.oid) or [] if out.is_dir else []:
-                    oids.add(entry.md5)
-        return oids
-
-
-def exp_output(project: Path, name: str, path: str) -> Output:
-    """The output at ``path`` of the experiment called ``name``."""
-    with Repository.open(project) as repo:
-        exp = next(e for e in repo.experiments() if e.name == name)
-        return next(o for o in repo.project_state(exp.sha).outputs if o.path == path)
-
-
-def object_path(root: Path, oid: str) -> Path:
-    return root / "files" / "md5" / oid[:2] / oid[2:]
 
 
 def test_push_uploads_then_moves_refs_and_repush_moves_nothing(

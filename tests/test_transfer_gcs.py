@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git
+from tests.helpers import exp_objects, git, run_json
 from tests.servers import gcs_emulator
-from tests.test_transfer import exp_objects, run_json
 from tui.cli import main
 
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")  # W1, before gcsfs loads

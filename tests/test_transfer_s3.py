@@ -13,9 +13,8 @@ import pytest
 
 from core.config import DvcRemote
 from core.stores import ObjectKey, open_store
-from tests.conftest import git
+from tests.helpers import exp_objects, git, run_json
 from tests.servers import free_port, moto_s3, s3fs_client
-from tests.test_transfer import exp_objects, run_json
 from tui.cli import main
 
 CREDENTIALS = {"access_key_id": "testing", "secret_access_key": "testing", "region": "us-east-1"}

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git
+from tests.helpers import exp_objects, git, object_path, run_json, use_ssh
 from tests.servers import SftpServer, free_port, sftp_server, throwaway_key
-from tests.test_transfer import exp_objects, object_path, run_json
 from tui.cli import main
 
 
@@ -21,13 +20,6 @@ def sftp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SftpServer
     with sftp_server(tmp_path) as server:
         (home / ".ssh" / "known_hosts").write_text(server.host_key_line + "\n")
         yield server
-
-
-def use_ssh(project: Path, server: SftpServer, root: Path, port: int | None = None) -> None:
-    (project / ".dvc" / "config.local").write_text(
-        f"['remote \"box\"']\n    url = ssh://tester@127.0.0.1:{port or server.port}{root}\n"
-        f"    keyfile = {server.client_key}\n"
-    )
 
 
 def test_push_repush_and_pull_over_sftp(

@@ -13,10 +13,10 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual import work
@@ -30,19 +30,24 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static, Tree
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from core import porcelain
+from core.apply import ApplyResult, has_local_changes
 from core.datastate import DataStatus
 from core.dvcfiles import ProjectState
 from core.errors import ExptuiError, TransferCancelled, describe
 from core.gitsync import SyncState
+from core.operation import Operation
+from core.ops import RefResult, Status
+from core.porcelain import BranchPlan, BranchResult, NeedsPull, Session, SharePlan, ShareResult
 from core.progress import ProgressBoard
 from core.redact import redact
 from core.refs import ExpRef, describe_skipped
 from core.repo import Repository
-from core.sharing import SharePlan, ShareResult, plan_share, run_share
-from core.transport import Connection, Credentials, resolve_remote
+from core.transport import Credentials
 from tui.format import format_age, format_size, shown
 from tui.palette import ActionCommands
 from tui.query import QueryError, Term, parse, shape
+from tui.render import share_headline
 from tui.screens.branch_name import BranchName
 from tui.screens.compare import CompareScreen
 from tui.screens.confirm import Confirm
@@ -73,6 +78,7 @@ from tui.widgets.exp_tree import ExpTree
 from tui.widgets.filter_input import FilterInput
 from tui.widgets.transfer_panel import TransferPanel
 
+Answer = TypeVar("Answer")
 NARROW_BELOW = 100
 FIRST_SCREEN_WAIT = 3.0  # s the local details wait for the remote pane's rows, at most
 WIDE_FROM = 160
@@ -133,6 +139,14 @@ class ExptuiApp(App[None]):
             super().__init__()
             self.statuses = statuses
 
+    class PlanReady(Message):
+        """A push or pull plan, with the session that made it (handed over, never shared:
+        the planning worker has finished with it)."""
+
+        def __init__(self, session: Session, plan: SharePlan) -> None:
+            super().__init__()
+            self.session, self.plan = session, plan
+
     busy = reactive(False, bindings=True)
 
     class RemoteLoaded(Message):
@@ -158,7 +172,7 @@ class ExptuiApp(App[None]):
         self.remote: RemoteView | None = None
         self.remote_note = ""
         self.board: ProgressBoard | None = None
-        self.operation = ""
+        self.operation = Operation.PUSH  # the running (or last) batch verb
         self.data_status: dict[str, DataStatus] = {}
         self.query_text = ""
         self.terms: list[Term] = []
@@ -334,16 +348,16 @@ class ExptuiApp(App[None]):
             self.post_message(self.DetailsLoaded("remote"))
 
     def _ask_credentials(self, url: str) -> Credentials | None:
-        return self._ask(CredentialScreen(url))  # type: ignore[no-any-return]
+        return self._ask(CredentialScreen(url))
 
-    def _ask(self, screen: ModalScreen[object]) -> object:
+    def _ask(self, screen: ModalScreen[Answer]) -> Answer | None:
         """From a worker thread: show ``screen`` on the UI thread and wait for its answer,
         giving up (None) if the worker is cancelled, so quitting never hangs here."""
         worker = get_current_worker()
         answered = threading.Event()
-        answer: list[object] = [None]
+        answer: list[Answer | None] = [None]
 
-        def done(result: object) -> None:
+        def done(result: Answer | None) -> None:
             answer[0] = result
             answered.set()
 
@@ -436,6 +450,10 @@ class ExptuiApp(App[None]):
         if event.state is not WorkerState.ERROR:
             return
         text = shown(redact(describe(event.worker.error or RuntimeError("unknown error"))))
+        if event.worker.group == "plan":
+            title = f"{self.operation.value.capitalize()} failed"
+            self.notify(text, title=title, severity="error", timeout=10, markup=False)
+            return
         if event.worker.group == "data":
             self.notify(f"Data badges unavailable: {text}", severity="warning", markup=False)
             return
@@ -585,7 +603,7 @@ class ExptuiApp(App[None]):
         """?: the keys as they are now (the settings file's keymap applied)."""
         keymap = self.settings.keymap
 
-        def live(bindings: list[object]) -> list[Binding]:
+        def live(bindings: Sequence[object]) -> list[Binding]:
             return [
                 replace(b, key=keymap.get(b.id or "", b.key))
                 for b in bindings
@@ -660,12 +678,12 @@ class ExptuiApp(App[None]):
         return [row.exp.ref for row in rows]
 
     def action_push(self) -> None:
-        self._start_share("push", self._targets(self.local_tree))
+        self._start_share(Operation.PUSH, self._targets(self.local_tree))
 
     def action_pull(self) -> None:
-        self._start_share("pull", self._targets(self.remote_tree))
+        self._start_share(Operation.PULL, self._targets(self.remote_tree))
 
-    def _start_share(self, operation: str, refs: list[ExpRef]) -> None:
+    def _start_share(self, operation: Operation, refs: list[ExpRef]) -> None:
         if not self.remote_name:
             self.notify(
                 "No Git remote: add one with 'git remote add origin URL'.",
@@ -674,38 +692,63 @@ class ExptuiApp(App[None]):
             )
             return
         if not refs:
-            pane = "local" if operation == "push" else "remote"
+            pane = "local" if operation.uploads else "remote"
             self.notify(
                 f"Nothing to {operation}: mark experiments in the {pane} pane with space.",
                 severity="warning",
                 markup=False,
             )
             return
-        self.busy = True
         self.operation = operation
-        self.share(operation, refs, self.remote_name)
+        self.plan_share(operation, refs, self.remote_name)
+
+    def _session(self) -> Session:
+        """A session for one action: the connection the plan opened is the one its run
+        uses (one handshake, credentials asked once). Closed by whoever ends the action."""
+        return Session(Repository.open(self.path), prompt=self._ask_credentials)
+
+    @work(thread=True, exclusive=True, group="plan", exit_on_error=False, description="plan")
+    def plan_share(self, operation: Operation, refs: list[ExpRef], remote: str) -> None:
+        """Plan off the UI thread; the plan (a value) comes back in a message."""
+        session = self._session()
+        try:
+            planner = porcelain.plan_push if operation.uploads else porcelain.plan_pull
+            plan = planner(session, remote, refs=refs)
+        except BaseException:
+            session.repo.close()
+            raise
+        self.post_message(self.PlanReady(session, plan))
+
+    def on_exptui_app_plan_ready(self, message: PlanReady) -> None:
+        """Show the plan; only the confirmation's answer starts the run, with the very
+        plan on screen (forcing redraws it there, see ConfirmShare)."""
+        session = message.session
+        if not self._alive():
+            session.repo.close()
+            return
+
+        def answered(plan: SharePlan | None) -> None:
+            if plan is None:
+                session.repo.close()
+                return
+            self.busy, self.board = True, ProgressBoard()
+            self.run_share(session, plan, self.board)
+
+        self.push_screen(ConfirmShare(message.plan), answered)
 
     @work(
         thread=True, exclusive=True, group="transfer", exit_on_error=False, description="transfer"
     )
-    def share(self, operation: str, refs: list[ExpRef], remote: str) -> ShareResult | None:
+    def run_share(self, session: Session, plan: SharePlan, board: ProgressBoard) -> ShareResult:
         worker = get_current_worker()
-        with Repository.open(self.path) as repo:
-            conn = Connection(repo, resolve_remote(repo, remote), prompt=self._ask_credentials)
-            board = ProgressBoard()
-            options = {"refs": refs, "board": board, "cancelled": lambda: worker.is_cancelled}
-            plan = plan_share(repo, conn, operation, **options)  # type: ignore[arg-type]
-
-            def replan(forced: frozenset[ExpRef]) -> SharePlan:
-                # Called from the confirmation's own worker while this one waits for the
-                # answer: the repository and connection are never used by both at once.
-                return plan_share(repo, conn, operation, force=forced, **options)  # type: ignore[arg-type]
-
-            confirmed = self._ask(ConfirmShare(plan, replan))
-            if not isinstance(confirmed, SharePlan):
-                return None
-            self.board = board
-            return run_share(repo, conn, confirmed)  # exactly the plan the user saw
+        try:
+            result = porcelain.run(
+                session, plan, progress=board, cancelled=lambda: worker.is_cancelled
+            )
+        finally:
+            session.repo.close()
+        assert isinstance(result, ShareResult)
+        return result
 
     # -- remove ----------------------------------------------------------------------------
 
@@ -719,16 +762,7 @@ class ExptuiApp(App[None]):
             return
         if on_remote and not self.remote_name:
             return
-        self.busy, self.operation = True, "remove"
-        self.remove_refs(refs, self.remote_name if on_remote else None)
-
-    @work(thread=True, exclusive=True, group="transfer", exit_on_error=False, description="remove")
-    def remove_refs(self, refs: list[ExpRef], remote: str | None) -> str | None:
-        """Remove locally, or on the Git remote in one push; the cache and DVC storage are
-        never touched. Always asks first, naming the side."""
-        from core import ops
-        from core.gitsync import list_remote
-
+        remote = self.remote_name if on_remote else None
         names = ", ".join(shown(r.name) for r in refs[:8]) + (" …" if len(refs) > 8 else "")
         where = f"from Git remote '{remote}' (one push)" if remote else "locally"
         question = Text.assemble(
@@ -736,20 +770,27 @@ class ExptuiApp(App[None]):
             names,
             ("\nOnly the refs go; cached data and DVC storage are not touched.", "dim"),
         )
-        if not self._ask(Confirm(question)):
-            return None
-        with Repository.open(self.path) as repo:
-            if remote is None:
-                result = ops.run_remove_local(repo, ops.plan_remove_local(repo, refs))
-            else:
-                conn = Connection(repo, resolve_remote(repo, remote), prompt=self._ask_credentials)
-                listing = list_remote(conn)
-                present = [r for r in refs if r in listing.refs]
-                result = ops.run_remove_remote(repo, conn, ops.plan_remove_remote(listing, present))
-        gone = result.names(ops.Status.SUCCESS)
-        return (
-            f"Removed {len(gone)} experiment{'s' if len(gone) != 1 else ''} {where.split(' (')[0]}."
-        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.busy, self.operation = True, Operation.REMOVE
+                self.remove_refs(refs, remote)
+
+        self.push_screen(Confirm(question), answered)
+
+    @work(thread=True, exclusive=True, group="transfer", exit_on_error=False, description="remove")
+    def remove_refs(self, refs: list[ExpRef], remote: str | None) -> str:
+        """Remove locally, or on the Git remote in one push; the cache and DVC storage are
+        never touched."""
+        session = self._session()
+        with session.repo:
+            result = porcelain.run(
+                session, porcelain.plan_remove(session, refs=refs, remote=remote)
+            )
+        assert isinstance(result, RefResult)
+        gone = result.names(Status.SUCCESS)
+        place = f"from Git remote '{remote}'" if remote else "locally"
+        return f"Removed {len(gone)} experiment{'s' if len(gone) != 1 else ''} {place}."
 
     # -- apply and branch ------------------------------------------------------------------
 
@@ -767,93 +808,87 @@ class ExptuiApp(App[None]):
 
     def action_apply(self) -> None:
         if (ref := self._one_target()) is not None:
-            self.busy, self.operation = True, "apply"
-            self.workspace_action("apply", ref, self.remote_name)
+            self.busy, self.operation = True, Operation.APPLY
+            self.workspace_action(Operation.APPLY, ref, self.remote_name)
 
     def action_branch(self) -> None:
         if (ref := self._one_target()) is not None:
-            self.busy, self.operation = True, "branch"
-            self.workspace_action("branch", ref, self.remote_name)
+            self.busy, self.operation = True, Operation.BRANCH
+            self.workspace_action(Operation.BRANCH, ref, self.remote_name)
 
     @work(
         thread=True, exclusive=True, group="transfer", exit_on_error=False, description="workspace"
     )
-    def workspace_action(self, kind: str, ref: ExpRef, remote: str | None) -> str | None:
+    def workspace_action(self, kind: Operation, ref: ExpRef, remote: str | None) -> str | None:
         """apply or branch one experiment, pulling it first (after asking) when needed."""
-        from core.apply import check_apply, has_local_changes, plan_apply, run_apply
-        from core.branching import create_branch
-
-        with Repository.open(self.path) as repo:
-            local = {e.ref: e.sha for e in repo.experiments()}
-            missing = ref not in local
-            plan = None if missing or kind == "branch" else plan_apply(repo, ref.ref)
-            if missing or (plan is not None and plan.missing):
-                why = (
-                    "it is only on the remote"
-                    if missing
-                    else f"{len(plan.missing)} of its objects are not in the local cache"
-                )  # type: ignore[union-attr]
-                if not self._pull_first(repo, ref, remote, why, with_data=kind == "apply"):
+        session = self._session()
+        with session.repo:
+            planner = porcelain.plan_apply if kind is Operation.APPLY else porcelain.plan_branch
+            plan = planner(session, ref)
+            if isinstance(plan, NeedsPull):
+                if not self._pull_first(session, plan, remote):
                     return None
-                local = {e.ref: e.sha for e in repo.experiments()}
-            if kind == "branch":
+                plan = planner(session, ref)
+                if isinstance(plan, NeedsPull):
+                    raise ExptuiError(f"'{ref.name}' still cannot be used: {plan.why}.")
+            if isinstance(plan, BranchPlan):
                 name = self._ask(BranchName(ref.name))
                 if not name:
                     return None
-                branch = create_branch(repo, ref, local[ref], str(name))
+                named = porcelain.plan_branch(session, ref, name)
+                assert isinstance(named, BranchPlan)
+                result = porcelain.run(session, named)
+                assert isinstance(result, BranchResult)
+                branch = result.branch
                 return f"Git branch '{branch}' created from '{ref.name}' (git checkout {branch})."
-            plan = plan_apply(repo, ref.ref)
-            check_apply(plan, remote or "origin")  # refused before the user is asked
-            stash = has_local_changes(repo)
-            question = Text.assemble(
-                ("Apply ", "bold"),
-                (shown(ref.name), "bold cyan"),
-                " to the workspace? ",
-                f"{len(plan.writes)} tracked files written, {len(plan.deletes)} removed, "
-                f"{len(plan.outputs)} outputs checked out from the cache.",
-                (
-                    "\nYour local changes will be stashed to refs/exps/apply/stash "
-                    "(git stash apply refs/exps/apply/stash brings them back)."
-                    if stash
-                    else ""
-                ),
-            )
-            if not self._ask(Confirm(question)):
+            porcelain.check_apply(session, plan)  # refused before the user is asked
+            if not self._ask(Confirm(self._apply_question(plan, has_local_changes(session.repo)))):
                 return None
-            result = run_apply(repo, plan, remote or "origin")
-            stashed = " Local changes stashed to refs/exps/apply/stash." if result.stashed else ""
-            if result.kept_in_stash:
+            applied = porcelain.run(session, plan)
+            assert isinstance(applied, ApplyResult)
+            stashed = " Local changes stashed to refs/exps/apply/stash." if applied.stashed else ""
+            if applied.kept_in_stash:
                 stashed += (
-                    f" {len(result.kept_in_stash)} untracked file(s) had no room and stay there."
+                    f" {len(applied.kept_in_stash)} untracked file(s) had no room and stay there."
                 )
             return f"Applied {ref.name} to the workspace.{stashed}"
 
-    def _pull_first(
-        self, repo: Repository, ref: ExpRef, remote: str | None, why: str, with_data: bool
-    ) -> bool:
+    @staticmethod
+    def _apply_question(plan: porcelain.ApplyPlan, stash: bool) -> Text:
+        return Text.assemble(
+            ("Apply ", "bold"),
+            (shown(plan.ref.name), "bold cyan"),
+            " to the workspace? ",
+            f"{len(plan.writes)} tracked files written, {len(plan.deletes)} removed, "
+            f"{len(plan.outputs)} outputs checked out from the cache.",
+            (
+                "\nYour local changes will be stashed to refs/exps/apply/stash "
+                "(git stash apply refs/exps/apply/stash brings them back)."
+                if stash
+                else ""
+            ),
+        )
+
+    def _pull_first(self, session: Session, needs: NeedsPull, remote: str | None) -> bool:
         """Ask, then pull one experiment (its data too unless only the commit is needed)."""
+        ref = needs.ref
         if remote is None:
-            raise ExptuiError(f"'{ref.name}' cannot be used here: {why}, and no Git remote is set.")
+            raise ExptuiError(
+                f"'{ref.name}' cannot be used here: {needs.why}, and no Git remote is set."
+            )
         question = Text.assemble(
-            (shown(ref.name), "bold cyan"), f": {why}. Pull it from {remote} first?"
+            (shown(ref.name), "bold cyan"), f": {needs.why}. Pull it from {remote} first?"
         )
         if not self._ask(Confirm(question)):
             return False
         worker = get_current_worker()
+        options = porcelain.ShareOptions(with_data=needs.with_data)
+        plan = porcelain.plan_pull(session, remote, refs=[ref], options=options)
         board = ProgressBoard()
-        conn = Connection(repo, resolve_remote(repo, remote), prompt=self._ask_credentials)
-        plan = plan_share(
-            repo,
-            conn,
-            "pull",
-            refs=[ref],
-            board=board,
-            with_data=with_data,
-            cancelled=lambda: worker.is_cancelled,
-        )
         self.board = board
-        result = run_share(repo, conn, plan)
+        result = porcelain.run(session, plan, progress=board, cancelled=lambda: worker.is_cancelled)
         self.board = None
+        assert isinstance(result, ShareResult)
         if result.exit_code:
             raise ExptuiError(
                 f"Pulling '{ref.name}' did not complete; nothing was applied.",
@@ -893,42 +928,18 @@ class ExptuiApp(App[None]):
         self._reload()
 
     def _announce(self, result: ShareResult) -> None:
-        from core.ops import Status
-
-        refs = result.refs
-        done = refs.names(Status.SUCCESS) + refs.names(Status.UP_TO_DATE)
-        files = sum(t.moved for t in result.data)
-        size = sum(t.moved_bytes for t in result.data)
-        verb = "Pushed" if refs.plan.operation == "push" else "Pulled"
-        text = (
-            f"{verb} {len(done)}/{len(refs.outcomes)} experiments to/from "
-            f"{refs.plan.remote.display if refs.plan.remote else '?'}: "
-            f"{files} files ({format_size(size)})"
-        )
-        problems = (
-            refs.names(Status.DIVERGED)
-            + refs.names(Status.REJECTED)
-            + refs.names(Status.INCOMPLETE)
-        )
-        if problems:
-            text += f"; not moved: {', '.join(problems)}"
+        text, problems = share_headline(result)
         self.notify(
             text,
             severity="warning" if problems else "information",
             timeout=10 if problems else 5,
             markup=False,
         )
-        for outcome in refs.outcomes:
+        for outcome in result.refs.outcomes:
             if outcome.status in (Status.SUCCESS, Status.UP_TO_DATE):
                 continue
-            self.local_tree.statuses[outcome.update.ref.ref] = (
-                "✗ " + outcome.status.value,
-                "bold red",
-            )
-            self.remote_tree.statuses[outcome.update.ref.ref] = (
-                "✗ " + outcome.status.value,
-                "bold red",
-            )
+            for tree in (self.local_tree, self.remote_tree):
+                tree.statuses[outcome.update.ref.ref] = ("✗ " + outcome.status.value, "bold red")
 
     def _show_progress(self) -> None:
         """Four times a second: the panel and the rows' inline status, from the board."""
@@ -939,7 +950,7 @@ class ExptuiApp(App[None]):
         snap = self.board.snapshot()
         if not self.transfers_hidden:
             self.query_one(TransferPanel).show(self.operation, snap)
-        glyph = "↑" if self.operation == "push" else "↓"
+        glyph = "↑" if self.operation is Operation.PUSH else "↓"
         updates: dict[str, tuple[str, str]] = {}
         for key, item in snap.items.items():
             if item.status == "moving" and item.bytes_total:

@@ -82,7 +82,7 @@ class _VisibleStream:
 @contextlib.contextmanager
 def _visible_output() -> Iterator[None]:
     saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = _VisibleStream(sys.stdout), _VisibleStream(sys.stderr)  # type: ignore[assignment]
+    sys.stdout, sys.stderr = _VisibleStream(sys.stdout), _VisibleStream(sys.stderr)
     try:
         yield
     finally:
@@ -221,7 +221,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     brancher = sub.add_parser("branch", help="create a Git branch at an experiment")
     brancher.add_argument("experiment", help="name, full ref or SHA of the experiment")
     brancher.add_argument("branch", nargs="?", help="branch name (default: <name>-branch)")
-    brancher.add_argument("-C", dest="cwd", default=".", help="run as if started in this directory")
+    _add_output_flags(brancher)
 
     renamer = sub.add_parser("rename", help="rename an experiment, locally or on a Git remote")
     renamer.add_argument("experiment", help="name or full ref")

@@ -26,6 +26,7 @@ from core.refs import ExpRef
 from core.repo import CommitInfo, Experiment, Repository
 from core.select import BaselineSelection
 from core.transport import Connection, CredentialPrompt, GitRemoteSpec, resolve_remote
+from core.transport import default_remote as core_default_remote
 
 MAX_METRIC_COLUMNS = 3
 
@@ -153,8 +154,7 @@ class RemoteView:
 def default_remote(path: Path) -> str | None:
     """``origin`` when it exists, else the first Git remote, else None."""
     with Repository.open(path) as repo:
-        names = [r.name for r in repo.git_remotes()]
-    return "origin" if "origin" in names else (names[0] if names else None)
+        return core_default_remote(repo)
 
 
 def git_remote_names(path: Path) -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from core.apply import plan_apply, run_apply
 from core.errors import ExptuiError
 from core.repo import Repository
+from tests.helpers import git
 from tests.security.hostile import (
     FILE,
     LINK,
@@ -22,7 +23,6 @@ from tests.security.hostile import (
     dvc_holding_the_lock,
     file_output,
     fingerprint,
-    git,
     hostile_experiment,
     small_project,
 )

@@ -11,9 +11,8 @@ from pathlib import Path
 from textual.message import Message
 from textual.widgets import OptionList
 
-from tests.conftest import git
+from tests.helpers import git, toasts_once_shown
 from tests.servers import free_port, http_git
-from tests.test_app_remote import toasts_once_shown
 from tui.app import ExptuiApp
 
 SECRET = "hunter2-s3cret"

@@ -140,7 +140,7 @@ def test_a_later_push_removes_what_a_killed_one_left_and_nothing_else(
     fresh_demo: Path,
 ) -> None:
     """A killed push leaves .exptui-<pid>-<n>.tmp files (60-90 MB each) on the remote."""
-    from tests.test_transfer import exp_objects, object_path
+    from tests.helpers import exp_objects, object_path
 
     storage = fresh_demo.parent / "storage"
     folder = object_path(storage, sorted(exp_objects(fresh_demo, "quick-test"))[0]).parent

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.hostile import FILE, git, hostile_experiment, small_project
-from tests.test_terminal import exptui_in_a_terminal
+from tests.helpers import exptui_in_a_terminal, git
+from tests.security.hostile import FILE, hostile_experiment, small_project
 from tui.cli import main
 
 PAYLOAD = "\x1b]0;pwned\x07\x1b[2J\u202e\x9b"
@@ -140,7 +140,7 @@ async def test_the_remote_pane_skips_hostile_refs_with_one_toast(
 ) -> None:
     from textual.message import Message
 
-    from tests.test_app_remote import rows, toasts_once_shown
+    from tests.helpers import rows, toasts_once_shown
     from tui.app import ExptuiApp
 
     project, remote, _sha = remote_with_hostile_refs

@@ -51,8 +51,10 @@ def describe(row: ExpRow, group: GroupView | None, now: float) -> RenderableType
         parts.append(Text("\nloading params and metrics…", style="italic dim"))
         return Group(*parts)
     base = group.state if group is not None else None
-    parts.append(compare_values("metrics", flat_metrics(row.state), base and flat_metrics(base)))
-    parts.append(compare_values("params", flat_params(row.state), base and flat_params(base)))
+    base_metrics = flat_metrics(base) if base is not None else None
+    base_params = flat_params(base) if base is not None else None
+    parts.append(compare_values("metrics", flat_metrics(row.state), base_metrics))
+    parts.append(compare_values("params", flat_params(row.state), base_params))
     parts.append(_outputs(row))
     if row.state.warnings:
         parts.append(Text("\n" + "\n".join(map(shown, row.state.warnings)), style="yellow"))
@@ -117,7 +119,7 @@ class DetailPanel(VerticalScroll):
         self.clock = clock
         self._body = Static(Text("Highlight an experiment to see its details.", style="dim"))
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self):
         yield self._body
 
     def show_row(self, row: ExpRow, group: GroupView | None) -> None:

@@ -66,7 +66,7 @@ class ExpTree(Tree[NodeData]):
         self.name_width = NAME_WIDTH
         self.show_sync = False
         self.statuses: dict[str, tuple[str, str]] = {}  # ref -> (inline status, style)
-        self.anchor: str | None = None  # the last row marked with space: where v starts
+        self.range_start: str | None = None  # the last row marked with space: where v starts
         self.row_count = 0  # experiments shown (after the app's filter)
 
     # -- content -------------------------------------------------------------------------
@@ -226,7 +226,7 @@ class ExpTree(Tree[NodeData]):
         if row is None:
             return
         self.marked.symmetric_difference_update({row.key})
-        self.anchor = row.key
+        self.range_start = row.key
         if self.cursor_node is not None:
             self.cursor_node.refresh()
         self.post_message(self.MarksChanged(self))
@@ -238,7 +238,7 @@ class ExpTree(Tree[NodeData]):
         if row is None:
             return
         keys = [n.data.key for n in self._visible_leaves()]  # type: ignore[union-attr]
-        start = keys.index(self.anchor) if self.anchor in keys else keys.index(row.key)
+        start = keys.index(self.range_start) if self.range_start in keys else keys.index(row.key)
         end = keys.index(row.key)
         low, high = sorted((start, end))
         self._set_marks(keys[low : high + 1], True)
