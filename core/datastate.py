@@ -5,8 +5,6 @@ rule DVC relies on and exptui never breaks)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -15,7 +13,7 @@ from core.errors import ExptuiError
 from core.operation import Operation
 from core.refs import ExpRef
 from core.repo import Repository
-from core.stores import ObjectKey, ObjectStore, open_store
+from core.stores import ObjectKey, Stores, on_stores
 from core.transfer import ExpData, collect
 
 
@@ -52,14 +50,14 @@ def _local(repo: Repository, items: list[ExpData]) -> tuple[int, int]:
     return have, total
 
 
-async def _remote(items: list[ExpData], stores: dict[str, ObjectStore]) -> tuple[int, int]:
+async def _remote(items: list[ExpData], stores: Stores) -> tuple[int, int]:
     tops = [(item, key) for item in items for key in (set(item.dirs) | _top_files(item))]
     if not tops:
         return 0, 0
     have = 0
     for name in {item.remote.name for item, _ in tops}:
         keys = {key for item, key in tops if item.remote.name == name}
-        have += len(await stores[name].present(keys))
+        have += len(await (await stores.get(name)).present(keys))
     return have, len(tops)
 
 
@@ -83,7 +81,12 @@ def data_status(
             per_commit[sha] = collect(repo, [(ref, sha)], Operation.PULL)
         except ExptuiError as exc:  # no remote configured for that commit, say
             per_commit[sha], notes[sha] = [], exc.message
-    remote_counts = asyncio.run(_all_remote(per_commit)) if check_remote else {}
+    remotes = {i.remote.name: i.remote for items in per_commit.values() for i in items}
+    remote_counts = (
+        on_stores(remotes.values(), lambda stores: _all_remote(per_commit, stores))
+        if check_remote
+        else {}
+    )
     result = {}
     for sha, items in per_commit.items():
         local = _state(*_local(repo, items))
@@ -96,20 +99,13 @@ def data_status(
     return result
 
 
-async def _all_remote(per_commit: dict[str, list[ExpData]]) -> dict[str, tuple[int, int]]:
-    stores: dict[str, ObjectStore] = {}
+async def _all_remote(
+    per_commit: dict[str, list[ExpData]], stores: Stores
+) -> dict[str, tuple[int, int]]:
     counts: dict[str, tuple[int, int]] = {}
-    try:
-        for sha, items in per_commit.items():
-            try:
-                for item in items:
-                    if item.remote.name not in stores:
-                        stores[item.remote.name] = await open_store(item.remote)
-                counts[sha] = await _remote(items, stores)
-            except ExptuiError:
-                continue  # unknown for this one; the transfer will say why if asked
-    finally:
-        for store in stores.values():
-            with contextlib.suppress(Exception):
-                await store.close()
+    for sha, items in per_commit.items():
+        try:
+            counts[sha] = await _remote(items, stores)
+        except ExptuiError:
+            continue  # unknown for this one; the transfer will say why if asked
     return counts

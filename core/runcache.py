@@ -10,7 +10,6 @@ The remote is the workspace's (or ``-r``), as DVC does, not the experiment commi
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
@@ -34,7 +33,8 @@ from core.stores import (
     LocalStore,
     ObjectKey,
     ObjectStore,
-    open_store,
+    Stores,
+    on_stores,
     place_atomically,
     temporary_beside,
 )
@@ -84,34 +84,32 @@ def share_run_cache(
 ) -> RunCacheResult:
     """Copy the entries the other side lacks; push uploads, pull downloads and verifies."""
     remote = repo.dvc_config().remote(remote_name)
-    return asyncio.run(_share(repo, remote, operation))
+    return on_stores([remote], lambda stores: _share(repo, stores, remote, operation))
 
 
-async def _share(repo: Repository, remote: DvcRemote, operation: Operation) -> RunCacheResult:
+async def _share(
+    repo: Repository, stores: Stores, remote: DvcRemote, operation: Operation
+) -> RunCacheResult:
     cache = LocalStore(repo.cache.root)
-    store = await open_store(remote)
+    store = await stores.get(remote.name)
     result = RunCacheResult(remote.name)
-    try:
-        local = entries_under(_local_relpaths(repo.cache.root))
-        if operation.uploads:
-            present = await store.present(local)
-            for entry in sorted(set(local) - present):
-                await store.upload(cache.path(entry), entry)
+    local = entries_under(_local_relpaths(repo.cache.root))
+    if operation.uploads:
+        present = await store.present(local)
+        for entry in sorted(set(local) - present):
+            await store.upload(cache.path(entry), entry)
+            result.moved += 1
+        result.already = len(present)
+    else:
+        remote_entries = entries_under(await store.find(RUNS))
+        have = set(local)
+        for entry in sorted(set(remote_entries) - have):
+            problem = await _fetch(store, cache, entry)
+            if problem:
+                result.rejected[entry.relpath] = problem
+            else:
                 result.moved += 1
-            result.already = len(present)
-        else:
-            remote_entries = entries_under(await store.find(RUNS))
-            have = set(local)
-            for entry in sorted(set(remote_entries) - have):
-                problem = await _fetch(store, cache, entry)
-                if problem:
-                    result.rejected[entry.relpath] = problem
-                else:
-                    result.moved += 1
-            result.already = len(set(remote_entries) & have)
-    finally:
-        with contextlib.suppress(Exception):
-            await store.close()
+        result.already = len(set(remote_entries) & have)
     return result
 
 

@@ -21,16 +21,19 @@ import stat
 import time
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Collection, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from core.config import DvcRemote
 from core.errors import ConfigError, StoreError
 from core.mounts import on_network
 from core.objects import CHUNK, md5_file, object_relpath
 from core.redact import redact
+
+T = TypeVar("T")
 
 READ_ONLY = 0o444
 _TEMPORARY_IDS = itertools.count()  # unique temporary names within this process
@@ -636,6 +639,57 @@ async def _gather_bounded(tasks: list[Any], limit: int) -> None:
             await task
 
     await asyncio.gather(*(run(t) for t in tasks))
+
+
+class Stores:
+    """The DVC remotes' stores, each opened (and checked) when first needed: a pull whose
+    objects are all cached asks no remote, so it need not import s3fs nor connect (0.4 s
+    of a re-pull from S3)."""
+
+    def __init__(self, remotes: Iterable[DvcRemote]) -> None:
+        self.remotes = {remote.name: remote for remote in remotes}
+        self.opening: dict[str, asyncio.Task[ObjectStore]] = {}
+
+    async def get(self, name: str) -> ObjectStore:
+        if name not in self.opening:  # one task per remote, however many ask at once
+            self.opening[name] = asyncio.ensure_future(open_store(self.remotes[name]))
+        return await self.opening[name]
+
+    async def close(self) -> None:
+        """Close what opened; one still opening is waited for, so it cannot leak."""
+        for task in self.opening.values():
+            if task.cancelled():  # cancelled with whoever awaited it: nothing opened
+                continue
+            with contextlib.suppress(Exception):  # a store that failed to open has no client
+                await (await task).close()
+
+
+def on_stores(
+    remotes: Iterable[DvcRemote],
+    action: Callable[[Stores], Awaitable[T]],
+    jobs: int | None = None,
+) -> T:
+    """Run ``action`` on one event loop with the stores it asks for, all closed after,
+    whatever happens: the one store lifecycle of transfers, data badges and the
+    run-cache. Local copies run in threads: as many as the jobs they may overlap.
+
+    The result is kept off the task: Python 3.11's runner, restoring the SIGINT handler,
+    looks the handler (which holds the task) up in an Enum, and the failed lookup formats
+    the repr of the task's result: 0.13 s per call for a 20,000-object plan."""
+    box: list[T] = []
+
+    async def main() -> None:
+        stores = Stores(remotes)
+        executor = ThreadPoolExecutor(max_workers=max(4, jobs or 16))
+        asyncio.get_running_loop().set_default_executor(executor)
+        try:
+            box.append(await action(stores))
+        finally:
+            await stores.close()
+            executor.shutdown(wait=False)
+
+    asyncio.run(main())
+    return box[0]
 
 
 async def open_store(remote: DvcRemote) -> ObjectStore:

@@ -20,11 +20,10 @@ import errno
 import os
 import random
 from collections import defaultdict
-from collections.abc import Callable, Collection, Coroutine, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from core.config import DvcRemote
 from core.errors import (
@@ -44,12 +43,14 @@ from core.stores import (
     ObjectKey,
     ObjectStore,
     StoreError,
+    Stores,
     copy_hashing,
-    open_store,
+    on_stores,
     place_atomically,
     temporary_beside,
 )
 
+T = TypeVar("T")
 RETRIES = 3
 BATCH_BYTES = 8 << 20  # per thread hand-off on local stores
 Job = tuple[str, ObjectKey]  # (DVC remote name, object): one copy each per operation
@@ -369,66 +370,24 @@ def _check_digest(digest: str, key: ObjectKey, store: ObjectStore) -> None:
 # -- running -----------------------------------------------------------------------------------
 
 
-def _run_quietly(work: Coroutine[Any, Any, object]) -> object:
-    """``asyncio.run``, with the result kept off the task. Python 3.11's runner, restoring
-    the SIGINT handler, looks the handler (which holds the task) up in an Enum; the failed
-    lookup formats its repr, and so the repr of the task's result: 0.13 s per call for a
-    20,000-object plan, on every push or pull with nothing to do."""
-    box: list[object] = []
-
-    async def main() -> None:
-        box.append(await work)
-
-    asyncio.run(main())
-    return box[0]
-
-
-class Stores:
-    """The DVC remotes' stores, each opened (and checked) when first needed: a pull whose
-    objects are all cached asks no remote, so it need not import s3fs nor connect (0.4 s
-    of a re-pull from S3)."""
-
-    def __init__(self, remotes: Iterable[DvcRemote]) -> None:
-        self.remotes = {remote.name: remote for remote in remotes}
-        self.opening: dict[str, asyncio.Task[ObjectStore]] = {}
-
-    async def get(self, name: str) -> ObjectStore:
-        if name not in self.opening:  # one task per remote, however many ask at once
-            self.opening[name] = asyncio.ensure_future(open_store(self.remotes[name]))
-        return await self.opening[name]
-
-    async def close(self) -> None:
-        """Close what opened; one still opening is waited for, so it cannot leak."""
-        for task in self.opening.values():
-            if task.cancelled():  # cancelled with whoever awaited it: nothing opened
-                continue
-            with contextlib.suppress(Exception):  # a store that failed to open has no client
-                await (await task).close()
-
-
 def _indexes(repo: Repository, items: Iterable[ExpData]) -> dict[str, RemoteIndex]:
     return {item.remote.name: RemoteIndex(index_path(repo.dvc_dir, item.remote)) for item in items}
 
 
-async def _with_stores(
-    remotes: Iterable[DvcRemote],
-    indexes: dict[str, RemoteIndex],
-    action: Callable[[Stores], Coroutine[Any, Any, object]],
-    jobs: int | None,
-) -> object:
-    """One event loop's store lifecycle: stores open when first asked for, and close (and
-    the remote indexes are saved) whatever happens."""
-    stores = Stores(remotes)
-    # Local copies run in threads: give them as many as the jobs they may overlap.
-    executor = ThreadPoolExecutor(max_workers=max(4, jobs or 16))
-    asyncio.get_running_loop().set_default_executor(executor)
-    try:
-        return await action(stores)
-    finally:
-        for index in indexes.values():
-            index.save()
-        await stores.close()
-        executor.shutdown(wait=False)
+def _saving(
+    indexes: dict[str, RemoteIndex], action: Callable[[Stores], Awaitable[T]]
+) -> Callable[[Stores], Awaitable[T]]:
+    """``action``, then the remote indexes saved whatever happened (what was confirmed
+    on a remote stays known, also when the run stops half-way)."""
+
+    async def saving(stores: Stores) -> T:
+        try:
+            return await action(stores)
+        finally:
+            for index in indexes.values():
+                index.save()
+
+    return saving
 
 
 def plan_data(repo: Repository, items: list[ExpData], operation: Operation) -> DataPlan:
@@ -442,7 +401,7 @@ def plan_data(repo: Repository, items: list[ExpData], operation: Operation) -> D
     async def plan(stores: Stores) -> None:
         await planner(cache, items, stores, indexes)
 
-    _run_quietly(_with_stores([i.remote for i in items], indexes, plan, None))
+    on_stores([i.remote for i in items], _saving(indexes, plan))
     return DataPlan(operation, tuple(items))
 
 
@@ -458,8 +417,8 @@ def run_data(
     """Move what ``plan`` says, on one event loop; ``verify`` re-reads each upload.
     Nothing to move opens no store: no second connection (an S3 client alone: 0.1 s)."""
     engine = _Engine(repo, plan, board or ProgressBoard(), jobs, cancelled, verify)
-    work = _with_stores([i.remote for i in plan.items], engine.indexes, engine.run, jobs)
-    return _run_quietly(work)  # type: ignore[return-value]
+    remotes = [i.remote for i in plan.items]
+    return on_stores(remotes, _saving(engine.indexes, engine.run), jobs)
 
 
 class _Engine:
