@@ -16,6 +16,18 @@ from dvc_peer import dvc_executable
 
 from tests.helpers import Dvc, git
 
+SLOW_FOLDERS = ("interop", "app")  # real servers, real DVC, the app end to end
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/interop and tests/app is ``slow``; elsewhere a test says so
+    itself. ``-m "not slow"`` is the fast subset the README gives for everyday work."""
+    here = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(here).parts
+        if parts[0] in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def hermetic_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:

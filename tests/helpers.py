@@ -19,10 +19,10 @@ import subprocess
 import sys
 import termios
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyte
 import pytest
@@ -40,6 +40,7 @@ from tui.app import ExptuiApp
 from tui.cli import main
 from tui.view import ExpRow
 
+T = TypeVar("T")
 COLUMNS, LINES = 80, 24  # the terminal exptui_in_a_terminal opens
 
 
@@ -243,3 +244,11 @@ def dvc_show(dvc: Dvc, repo: Path) -> dict[str, dict[str, Any]]:
                     for key in ("params", "metrics")
                 }
     return shown
+
+
+def each(items: Iterable[T]) -> list[T]:
+    """``items``, checked to hold at least one: ``all()`` of nothing is True, and an
+    assertion over an empty selection would pass having checked nothing."""
+    found = list(items)
+    assert found, "expected at least one item to check"
+    return found

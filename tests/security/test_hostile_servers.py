@@ -14,6 +14,8 @@ from subprocess import CompletedProcess
 
 import pytest
 
+pytestmark = pytest.mark.slow  # real S3, SSH and Git servers that misbehave
+
 
 @contextmanager
 def silent_server() -> Iterator[int]:

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from textual.message import Message
 from textual.widgets import OptionList
 
@@ -38,6 +39,7 @@ def written_since(root: Path, start: float, skip: set[Path]) -> dict[Path, bytes
     }
 
 
+@pytest.mark.slow
 def test_passwords_in_remote_urls_never_reach_output_or_disk(fresh_demo: Path) -> None:
     start = time.time() - 1
     dvc_local = fresh_demo / ".dvc" / "config.local"

@@ -95,6 +95,7 @@ def test_json_keeps_values_exact_with_no_raw_control_byte(
     assert json.loads(out)[0]["params"]["params.json"]["note"] == PAYLOAD
 
 
+@pytest.mark.slow
 def test_the_app_shows_control_characters_and_never_sends_them(tmp_path: Path) -> None:
     project = small_project(tmp_path)
     params = f"lr: 0.1\nnote: {json.dumps(PAYLOAD)}\n".encode()

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def assert_not_loaded(imports: str, forbidden: tuple[str, ...]) -> None:
@@ -43,6 +45,7 @@ def test_the_scripting_cli_never_loads_textual() -> None:
     assert_not_loaded("import tui.cli, tui.commands, tui.render, core.porcelain", ("textual",))
 
 
+@pytest.mark.slow
 def test_import_contracts_hold() -> None:
     exe = shutil.which("lint-imports")
     assert exe, "import-linter is part of the test extra"
@@ -50,6 +53,7 @@ def test_import_contracts_hold() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.slow
 def test_ruff_is_clean() -> None:
     exe = shutil.which("ruff")
     assert exe, "ruff is part of the test extra"
@@ -62,6 +66,7 @@ def test_ruff_is_clean() -> None:
     assert done.returncode == 0, done.stdout
 
 
+@pytest.mark.slow
 def test_ruff_format_is_clean() -> None:
     exe = shutil.which("ruff")
     assert exe, "ruff is part of the test extra"
@@ -72,6 +77,7 @@ def test_ruff_format_is_clean() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.slow
 def test_mypy_is_clean() -> None:
     """The mode is in pyproject.toml ([tool.mypy]): default plus untyped definitions."""
     done = subprocess.run([sys.executable, "-m", "mypy"], capture_output=True, text=True, cwd=ROOT)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import each
 from tui.cli import main
 
 
@@ -22,7 +23,7 @@ def test_list_prints_dvc_style_groups(capsys: pytest.CaptureFixture[str], demo_d
     assert code == 0 and err == ""
     lines = out.splitlines()
     assert lines[0] == "main:"  # only HEAD's baseline without -A, as DVC
-    assert all(re.fullmatch(r"\t[0-9a-f]{7} \[[a-z-]+\]", line) for line in lines[1:])
+    assert all(re.fullmatch(r"\t[0-9a-f]{7} \[[a-z-]+\]", line) for line in each(lines[1:]))
     names = [line.split("[")[1][:-1] for line in lines[1:]]
     assert names == sorted(names) and "tuned-lr" in names and "old-adam" not in names
 
@@ -33,7 +34,7 @@ def test_list_all_commits_and_rev(capsys: pytest.CaptureFixture[str], demo_dir: 
     _, out, _ = run(capsys, "list", "-C", str(demo_dir), "--rev", "v1.0", "--name-only")
     assert out.split() == ["old-adam", "sgd-base"]
     _, out, _ = run(capsys, "list", "-C", str(demo_dir), "-n", "2", "--sha-only")
-    assert all(re.fullmatch(r"[0-9a-f]{40}", line) for line in out.split())
+    assert all(re.fullmatch(r"[0-9a-f]{40}", line) for line in each(out.split()))
     assert len(out.split()) == 8
 
 

@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.notifications import Notify
 from textual.widgets import Static
 
-from tests.helpers import plain, settle, status_text
+from tests.helpers import each, plain, settle, status_text
 from tui.app import ExptuiApp
 from tui.screens.detail import DetailScreen
 from tui.screens.help import HelpScreen
@@ -22,7 +22,7 @@ async def test_local_experiments_show_grouped_by_baseline(fresh_demo: Path) -> N
         await settle(app, pilot)
         tree = app.local_tree
         groups = [node.data for node in tree.root.children]
-        assert all(isinstance(g, GroupView) for g in groups)
+        assert all(isinstance(g, GroupView) for g in each(groups))
         assert [g.group.label for g in groups] == ["main", "v1.0"]  # type: ignore[union-attr]
         leaves = [leaf.data.exp.name for node in tree.root.children for leaf in node.children]
         assert sorted(leaves) == sorted(

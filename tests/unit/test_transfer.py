@@ -18,7 +18,7 @@ from core.objects import md5_bytes
 from core.repo import Repository
 from core.stores import LOCAL_LIST_THRESHOLD, LocalStore, ObjectKey
 from tests.big_experiment import add_big_experiment
-from tests.helpers import exp_objects, exp_output, git, object_path, run_json
+from tests.helpers import each, exp_objects, exp_output, git, object_path, run_json
 from tests.remote_setup import server_refs
 from tui.cli import main
 
@@ -131,7 +131,7 @@ def test_a_file_lost_under_a_remote_dir_fails_the_pull_and_keeps_the_dir_out(
     cache = clone / ".dvc" / "cache"
     assert not object_path(cache, eval_dir).exists()
     assert not object_path(cache, manifest[0]["md5"]).exists()
-    assert all(object_path(cache, row["md5"]).is_file() for row in manifest[1:])
+    assert all(object_path(cache, row["md5"]).is_file() for row in each(manifest[1:]))
     assert not list(cache.rglob("*.tmp"))
 
 

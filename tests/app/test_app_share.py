@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.notifications import Notify
 
 from tests.big_experiment import add_big_experiment
-from tests.helpers import exp_objects, object_path, settle, wait_for
+from tests.helpers import each, exp_objects, object_path, settle, wait_for
 from tests.remote_setup import server_refs
 from tui.app import ExptuiApp
 from tui.format import format_size
@@ -44,7 +44,7 @@ async def test_mark_three_push_confirm_and_the_remote_has_them(fresh_demo: Path)
     assert {"long-run", "quick-test", "tuned-lr"} <= origin_names(fresh_demo)
     storage = fresh_demo.parent / "storage"
     for name in ("quick-test", "tuned-lr"):
-        assert all(object_path(storage, o).is_file() for o in exp_objects(fresh_demo, name))
+        assert all(object_path(storage, o).is_file() for o in each(exp_objects(fresh_demo, name)))
 
 
 async def test_pull_from_the_remote_pane(fresh_demo: Path) -> None:
@@ -59,7 +59,7 @@ async def test_pull_from_the_remote_pane(fresh_demo: Path) -> None:
     local = {r.rsplit("/", 1)[1] for r in server_refs(fresh_demo)}
     assert {"alice-drop", "ci-nightly"} <= local and "gusty-fern" not in local
     cache = fresh_demo / ".dvc" / "cache"
-    assert all(object_path(cache, o).is_file() for o in exp_objects(fresh_demo, "ci-nightly"))
+    assert all(object_path(cache, o).is_file() for o in each(exp_objects(fresh_demo, "ci-nightly")))
 
 
 async def test_diverged_row_needs_its_own_force(fresh_demo: Path) -> None:
@@ -80,7 +80,7 @@ async def test_diverged_row_needs_its_own_force(fresh_demo: Path) -> None:
         await settle(app, pilot)
     local = {r: s for r, s in server_refs(fresh_demo).items() if r.endswith("/big-batch")}
     remote = server_refs(fresh_demo.parent / "origin.git")
-    assert all(remote[r] == s for r, s in local.items())
+    assert all(remote[r] == s for r, s in each(local.items()))
 
 
 async def test_cancel_mid_transfer_moves_no_ref(fresh_demo: Path) -> None:

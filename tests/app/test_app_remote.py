@@ -9,7 +9,7 @@ from textual.message import Message
 
 from core.datastate import DataState
 from core.gitsync import SyncState
-from tests.helpers import git, plain, rows, settle, toasts_once_shown
+from tests.helpers import each, git, plain, rows, settle, toasts_once_shown
 from tui.app import ExptuiApp
 from tui.screens.remote_picker import RemotePicker
 
@@ -145,7 +145,7 @@ async def test_a_diverged_experiment_shows_each_commits_own_data(fresh_demo: Pat
 
     storage, cache = fresh_demo.parent / "storage", fresh_demo / ".dvc" / "cache"
     mine = exp_objects(fresh_demo, "big-batch")
-    assert all(object_path(cache, o).is_file() for o in mine)
+    assert all(object_path(cache, o).is_file() for o in each(mine))
     assert not any(object_path(storage, o).is_file() for o in mine)  # never pushed
     app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(130, 36)) as pilot:

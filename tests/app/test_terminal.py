@@ -8,7 +8,7 @@ import os
 import time
 from pathlib import Path
 
-from tests.helpers import exptui_in_a_terminal
+from tests.helpers import each, exptui_in_a_terminal
 
 COLUMNS, LINES = 80, 24
 
@@ -17,7 +17,7 @@ def test_browse_mark_help_and_quit_in_a_real_terminal(fresh_demo: Path) -> None:
     with exptui_in_a_terminal(str(fresh_demo), "--no-mouse") as term:
         screen = term.wait_for("tuned-lr")
         assert "Local" in screen and "main" in screen
-        assert all(len(line) <= COLUMNS for line in screen.splitlines())
+        assert all(len(line) <= COLUMNS for line in each(screen.splitlines()))
         term.keys(b"j ")  # down, then mark
         term.wait_for("1 marked")
         term.keys(b"?")

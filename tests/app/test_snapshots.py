@@ -18,7 +18,7 @@ import pytest
 from core.demo import build_demo
 from tui.app import ExptuiApp
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STATES = [
     "main.svg",
     "details-80x24.svg",

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from core.objects import md5_bytes
 from tests.big_experiment import add_big_experiment
 from tests.remote_setup import server_refs
@@ -20,6 +22,7 @@ def objects_in(store: Path) -> list[Path]:
     return [p for p in (store / "files" / "md5").rglob("*") if p.is_file()]
 
 
+@pytest.mark.slow
 def test_sigkill_mid_push_then_rerun(fresh_demo: Path) -> None:
     dir_oid = add_big_experiment(fresh_demo, "big-data", FILES)
     storage = fresh_demo.parent / "storage"

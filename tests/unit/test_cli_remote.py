@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import each
 from tests.remote_setup import server_refs
 from tui.cli import main
 
@@ -31,7 +32,7 @@ def test_list_remote_groups_names_under_labels(
     assert records["alice-drop"]["metrics"]["metrics.json"]["accuracy"] > 0
     assert records["big-batch"]["state"] == "diverged"
     assert records["wide-net"]["state"] == "in-sync"
-    assert all(len(r["sha"]) == 40 for r in records.values())
+    assert all(len(r["sha"]) == 40 for r in each(records.values()))
 
 
 def test_push_dry_run_changes_nothing(capsys: pytest.CaptureFixture[str], fresh_demo: Path) -> None:

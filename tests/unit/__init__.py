@@ -1,0 +1,1 @@
+"""Tests of one module or function at a time, on throwaway repositories: no server, no DVC."""
