@@ -100,15 +100,15 @@ def halfway_push(app: ExptuiApp) -> None:
     transfer fills it, on a fixed clock so rate and ETA are the same in every picture."""
     seconds = iter([0.0, 0.0])  # the board starts, the phase starts; then 12 s later
     board = ProgressBoard(clock=lambda: next(seconds, 12.0))
-    rows = sorted(app.local_tree.marked)
+    rows = sorted(app.main.local_tree.marked)
     board.start_phase("objects", 360, 96 << 20)
     for key in rows:
         board.plan_item(key, 120, 32 << 20)
     board.advance(rows[0], files=120, nbytes=32 << 20)
     board.finish_item(rows[0])
     board.advance(rows[1], files=60, nbytes=20 << 20)
-    app.board, app.busy, app.operation = board, True, Operation.PUSH
-    app._show_progress()
+    app.main.board, app.main.busy, app.main.operation = board, True, Operation.PUSH
+    app.main._show_progress()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

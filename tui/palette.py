@@ -19,13 +19,14 @@ class ActionCommands(Provider):
         from tui.widgets.exp_tree import ExpTree
 
         app: ExptuiApp = self.app  # type: ignore[assignment]
+        main = app.main
         found = []
-        for binding in app.BINDINGS:
+        for binding in main.BINDINGS:  # the app's own are repeated there
             if isinstance(binding, Binding) and binding.id and binding.id != "quit":
-                found.append((binding.description, _runner(app.run_action, binding.action)))
+                found.append((binding.description, _runner(main.run_action, binding.action)))
         for binding in ExpTree.BINDINGS:
             if isinstance(binding, Binding) and binding.id:
-                tree_action = _runner(lambda a: app.focused_tree.run_action(a), binding.action)
+                tree_action = _runner(lambda a: main.focused_tree.run_action(a), binding.action)
                 found.append((f"{binding.description} (list)", tree_action))
         return found
 

@@ -20,7 +20,7 @@ async def test_local_experiments_show_grouped_by_baseline(fresh_demo: Path) -> N
     app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
-        tree = app.local_tree
+        tree = app.main.local_tree
         groups = [node.data for node in tree.root.children]
         assert all(isinstance(g, GroupView) for g in each(groups))
         assert [g.group.label for g in groups] == ["main", "v1.0"]  # type: ignore[union-attr]
@@ -50,7 +50,7 @@ async def test_moving_and_opening_details(fresh_demo: Path) -> None:
     app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
-        tree = app.local_tree
+        tree = app.main.local_tree
         assert tree.has_focus and tree.current_group is not None
         await pilot.press("down", "j", "j", "k")
         row = tree.current_row
@@ -72,7 +72,7 @@ async def test_enter_on_a_baseline_folds_it(fresh_demo: Path) -> None:
     app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
-        tree = app.local_tree
+        tree = app.main.local_tree
         head_group = tree.root.children[0]
         assert head_group.is_expanded
         await pilot.press("enter")
@@ -85,7 +85,7 @@ async def test_space_marks_and_moves_down(fresh_demo: Path) -> None:
     app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
-        tree = app.local_tree
+        tree = app.main.local_tree
         await pilot.press("down", "space", "space")
         assert len(tree.marked) == 2
         assert tree.current_row is not None and tree.current_row.exp.name == "long-run"
@@ -119,10 +119,10 @@ async def test_layout_follows_the_terminal_width(fresh_demo: Path) -> None:
         await pilot.press("tab")
         await pilot.pause()
         assert shown() == {"local-pane": False, "remote-pane": True, "details": False}
-        assert app.remote_tree.has_focus
+        assert app.main.remote_tree.has_focus
         await pilot.press("1")
         await pilot.pause()
-        assert app.local_tree.has_focus and shown()["local-pane"]
+        assert app.main.local_tree.has_focus and shown()["local-pane"]
         await pilot.resize_terminal(130, 30)
         await pilot.pause()
         assert shown() == {"local-pane": True, "remote-pane": True, "details": False}

@@ -49,7 +49,7 @@ async def test_filter_by_metric_as_you_type_then_enter_goes_to_the_first_match(
     app = ExptuiApp(fresh_demo, network=False)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
-        tree = app.local_tree
+        tree = app.main.local_tree
         everything = shown(tree)
         accuracy = {name: row.metric("accuracy") for name, row in _rows(app).items()}
         await pilot.press("slash")
@@ -73,9 +73,9 @@ async def test_a_bad_word_keeps_the_last_good_filter_and_says_why(fresh_demo: Pa
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
         await pilot.press("slash", *"lr=0.02")
-        assert shown(app.local_tree) == ["tuned-lr"]  # train.lr, by its last part
+        assert shown(app.main.local_tree) == ["tuned-lr"]  # train.lr, by its last part
         await pilot.press("space", *">")
-        assert shown(app.local_tree) == ["tuned-lr"]
+        assert shown(app.main.local_tree) == ["tuned-lr"]
         assert "compares nothing" in str(app.query_one(FilterInput).border_subtitle)
 
 
@@ -84,20 +84,20 @@ async def test_sort_cycles_through_metric_columns(fresh_demo: Path) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
         await pilot.press("s")
-        assert app.sort_by == "accuracy"
-        main = app.local_tree.root.children[0]
+        assert app.main.sort_by == "accuracy"
+        main = app.main.local_tree.root.children[0]
         values = [leaf.data.metric("accuracy") for leaf in main.children]  # type: ignore[union-attr]
         assert values == sorted(values, reverse=True)
         assert "sorted by accuracy" in status_text(app)
         await pilot.press("s", "s", "s")  # loss, f1, then back to the original order
-        assert app.sort_by is None
+        assert app.main.sort_by is None
 
 
 async def test_range_group_and_clear_marks_then_compare_two(fresh_demo: Path) -> None:
     app = ExptuiApp(fresh_demo, network=False)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
-        tree = app.local_tree
+        tree = app.main.local_tree
         await pilot.press("down", "space", "down", "down", "v")  # rows 1..4 of main
         names = shown(tree)
         assert {_name(app, k) for k in tree.marked} == set(names[0:4])
@@ -127,8 +127,8 @@ async def test_range_group_and_clear_marks_then_compare_two(fresh_demo: Path) ->
 
 
 def _rows(app: ExptuiApp) -> dict[str, ExpRow]:
-    assert app.local is not None
-    return {row.exp.name: row for group in app.local.groups for row in group.rows}
+    assert app.main.local is not None
+    return {row.exp.name: row for group in app.main.local.groups for row in group.rows}
 
 
 def _name(app: ExptuiApp, key: str) -> str:
@@ -146,11 +146,11 @@ async def test_a_keymap_from_the_settings_file_rebinds_keys(
     async with app.run_test(size=(120, 36), message_hook=messages.append) as pilot:
         await settle(app, pilot)
         await pilot.press("s")
-        assert app.sort_by is None  # s no longer sorts
+        assert app.main.sort_by is None  # s no longer sorts
         await pilot.press("o")
-        assert app.sort_by == "accuracy"
+        assert app.main.sort_by == "accuracy"
         await pilot.press("down", "x")
-        assert len(app.local_tree.marked) == 1
+        assert len(app.main.local_tree.marked) == 1
         warnings = [m.notification.message for m in messages if isinstance(m, Notify)]
         assert any("no binding 'no-such-thing'" in w for w in warnings)
         await pilot.press("question_mark")
@@ -168,4 +168,4 @@ async def test_the_command_palette_runs_actions_by_name(fresh_demo: Path) -> Non
         await pilot.pause(0.3)
         await pilot.press("enter")
         await pilot.pause()
-        assert app.sort_by == "accuracy"
+        assert app.main.sort_by == "accuracy"

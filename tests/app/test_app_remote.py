@@ -18,8 +18,8 @@ async def test_remote_pane_shows_every_sync_state_with_badges(fresh_demo: Path) 
     app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(130, 36)) as pilot:
         await settle(app, pilot)
-        remote = rows(app.remote_tree)
-        local = rows(app.local_tree)
+        remote = rows(app.main.remote_tree)
+        local = rows(app.main.local_tree)
         assert set(remote) == {
             "alice-drop",
             "ci-nightly",
@@ -35,15 +35,15 @@ async def test_remote_pane_shows_every_sync_state_with_badges(fresh_demo: Path) 
         assert remote["wide-net"].sync is SyncState.IN_SYNC
         assert local["tuned-lr"].sync is SyncState.LOCAL_ONLY
         assert local["big-batch"].sync is SyncState.DIVERGED
-        label = str(app.remote_tree.row_label(remote["alice-drop"]))
+        label = str(app.main.remote_tree.row_label(remote["alice-drop"]))
         assert label.startswith(
             "↓■ alice-drop"
         )  # glyphs, not colour alone: remote-only, data there
-        assert str(app.local_tree.row_label(local["big-batch"])).startswith("≠")
+        assert str(app.main.local_tree.row_label(local["big-batch"])).startswith("≠")
         # the half-shared experiment: ref in sync on origin, data never pushed to storage
         assert remote["brisk-lynx"].data is not None
         assert remote["brisk-lynx"].data.remote is DataState.MISSING
-        assert str(app.remote_tree.row_label(remote["brisk-lynx"])).startswith("✓□ brisk-lynx")
+        assert str(app.main.remote_tree.row_label(remote["brisk-lynx"])).startswith("✓□ brisk-lynx")
         assert remote["wide-net"].data.remote is DataState.COMPLETE  # type: ignore[union-attr]
         assert local["tuned-lr"].data.local is DataState.COMPLETE  # type: ignore[union-attr]
         # remote-only experiments were peeked: their metrics show without pulling them
@@ -70,7 +70,7 @@ async def test_remote_details_and_cached_listing_offline(fresh_demo: Path) -> No
     offline = ExptuiApp(fresh_demo, network=False, clock=lambda: app.clock() + 7200)
     async with offline.run_test(size=(130, 36)) as pilot:
         await settle(offline, pilot)
-        assert "alice-drop" in rows(offline.remote_tree)
+        assert "alice-drop" in rows(offline.main.remote_tree)
         assert "cached 2h" in str(offline.query_one("#remote-pane").border_subtitle)
 
 
@@ -88,9 +88,9 @@ async def test_r_picks_another_git_remote(fresh_demo: Path, tmp_path: Path) -> N
         assert isinstance(app.screen, RemotePicker)
         await pilot.press("up", "enter")  # backup sorts before origin
         await settle(app, pilot)
-        assert app.remote_name == "backup"
-        assert set(rows(app.remote_tree)) == {"sgd-base"}
-        assert rows(app.local_tree)["wide-net"].sync is SyncState.LOCAL_ONLY
+        assert app.main.remote_name == "backup"
+        assert set(rows(app.main.remote_tree)) == {"sgd-base"}
+        assert rows(app.main.local_tree)["wide-net"].sync is SyncState.LOCAL_ONLY
         assert app.query_one("#remote-pane").border_title == "Remote backup"
 
 
@@ -104,7 +104,7 @@ async def test_unreachable_remote_is_a_toast_and_the_app_stays(fresh_demo: Path)
         toast = (await toasts_once_shown(pilot, messages))[0]
         assert toast.severity == "error" and "Cannot reach Git remote 'origin'" in toast.message
         await settle(app, pilot)  # the refusal can come before the local rows are read
-        assert app.is_running and len(rows(app.local_tree)) == 8
+        assert app.is_running and len(rows(app.main.local_tree)) == 8
         await pilot.press("j", "k")  # still browsable
 
 
@@ -133,7 +133,7 @@ async def test_http_remote_asks_for_credentials_in_the_app(fresh_demo: Path) -> 
             assert isinstance(app.screen, CredentialScreen)
             await pilot.press(*"alice", "enter", *"s3cret", "enter")
             await settle(app, pilot)
-            assert len(rows(app.remote_tree)) == 8
+            assert len(rows(app.main.remote_tree)) == 8
             assert "listed just now" in str(app.query_one("#remote-pane").border_subtitle)
 
 
@@ -150,7 +150,10 @@ async def test_a_diverged_experiment_shows_each_commits_own_data(fresh_demo: Pat
     app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(130, 36)) as pilot:
         await settle(app, pilot)
-        local, remote = rows(app.local_tree)["big-batch"], rows(app.remote_tree)["big-batch"]
+        local, remote = (
+            rows(app.main.local_tree)["big-batch"],
+            rows(app.main.remote_tree)["big-batch"],
+        )
         assert local.exp.sha != remote.exp.sha
         assert local.data is not None and remote.data is not None
         assert (local.data.local, local.data.remote) == (DataState.COMPLETE, DataState.MISSING)

@@ -28,7 +28,7 @@ async def test_mark_three_push_confirm_and_the_remote_has_them(fresh_demo: Path)
         await settle(app, pilot)
         # main group: big-batch, brisk-lynx, long-run, quick-test, tuned-lr, wide-net
         await pilot.press("down", "down", "down", "space", "space", "space")  # long-run..tuned-lr
-        assert len(app.local_tree.marked) == 3
+        assert len(app.main.local_tree.marked) == 3
         await pilot.press("P")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmShare))
         plan = app.screen.plan  # type: ignore[attr-defined]
@@ -73,7 +73,7 @@ async def test_diverged_row_needs_its_own_force(fresh_demo: Path) -> None:
         await pilot.press("y")  # force left off: nothing replaced
         await settle(app, pilot)
         assert server_refs(fresh_demo.parent / "origin.git") == remote_before
-        assert "diverged" in app.local_tree.statuses[app.local_tree.current_row.key][0]  # type: ignore[union-attr]
+        assert "diverged" in app.main.local_tree.statuses[app.main.local_tree.current_row.key][0]  # type: ignore[union-attr]
         await pilot.press("P")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmShare))
         await pilot.press("space", "y")  # toggle force on big-batch, go
@@ -89,7 +89,7 @@ async def test_cancel_mid_transfer_moves_no_ref(fresh_demo: Path) -> None:
     app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(130, 36), message_hook=messages.append) as pilot:
         await settle(app, pilot)
-        tree = app.local_tree
+        tree = app.main.local_tree
         node = next(
             leaf
             for group in tree.root.children
@@ -103,9 +103,9 @@ async def test_cancel_mid_transfer_moves_no_ref(fresh_demo: Path) -> None:
         async def cancel_when_moving() -> None:
             # Pilot's press() waits for the app to settle, which is after the transfer:
             # watch alongside it, and cancel as the data phase starts, as z does.
-            while app.board is None:
+            while app.main.board is None:
                 await asyncio.sleep(0.001)
-            app.action_cancel()
+            app.main.action_cancel()
 
         watcher = asyncio.create_task(cancel_when_moving())
         await pilot.press("y")
@@ -114,7 +114,7 @@ async def test_cancel_mid_transfer_moves_no_ref(fresh_demo: Path) -> None:
         await pilot.pause()
         toasts = [m.notification.message for m in messages if isinstance(m, Notify)]
         assert any("Cancelled" in t for t in toasts), toasts
-        assert not app.busy
+        assert not app.main.busy
     assert "huge" not in origin_names(fresh_demo)
 
 
@@ -136,7 +136,7 @@ async def test_quit_asks_while_a_batch_runs(fresh_demo: Path) -> None:
     app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(130, 36)) as pilot:
         await settle(app, pilot)
-        app.busy, app.operation = True, "push"  # as while a batch runs
+        app.main.busy, app.main.operation = True, "push"  # as while a batch runs
         await pilot.press("q")
         assert isinstance(app.screen, Confirm) and app.is_running
         await pilot.press("n")

@@ -35,7 +35,7 @@ async def test_apply_a_local_experiment(fresh_demo: Path) -> None:
     app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(130, 36), message_hook=messages.append) as pilot:
         await settle(app, pilot)
-        cursor_to(app, app.local_tree, "tuned-lr")
+        cursor_to(app, app.main.local_tree, "tuned-lr")
         await pilot.press("A")
         await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
         assert "outputs checked out" in plain(app.screen.query_one("Static"))  # type: ignore[arg-type]
@@ -54,7 +54,7 @@ async def test_apply_a_remote_only_experiment_pulls_it_first(fresh_demo: Path) -
     async with app.run_test(size=(130, 36)) as pilot:
         await settle(app, pilot)
         await pilot.press("2")
-        cursor_to(app, app.remote_tree, "alice-drop")
+        cursor_to(app, app.main.remote_tree, "alice-drop")
         await pilot.press("A")
         await answer(pilot, app, Confirm, "y")  # pull it from origin first?
         await wait_for(
@@ -76,15 +76,15 @@ async def test_saying_no_changes_nothing(fresh_demo: Path) -> None:
     async with app.run_test(size=(130, 36)) as pilot:
         await settle(app, pilot)
         await pilot.press("2")
-        cursor_to(app, app.remote_tree, "ci-nightly")
+        cursor_to(app, app.main.remote_tree, "ci-nightly")
         await pilot.press("A")
         await answer(pilot, app, Confirm, "n")
         await settle(app, pilot)
-        cursor_to(app, app.local_tree, "wide-net")
+        cursor_to(app, app.main.local_tree, "wide-net")
         await pilot.press("1", "A")
         await answer(pilot, app, Confirm, "escape")
         await settle(app, pilot)
-        assert not app.busy
+        assert not app.main.busy
     assert (fresh_demo / "params.yaml").read_text() == params
     assert not any(r.endswith("/ci-nightly") for r in server_refs(fresh_demo))
     assert "refs/exps/exec/EXEC_APPLY" not in server_refs(fresh_demo, "refs/exps/exec/")
@@ -94,7 +94,7 @@ async def test_branch_from_the_app(fresh_demo: Path) -> None:
     app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(130, 36)) as pilot:
         await settle(app, pilot)
-        cursor_to(app, app.local_tree, "old-adam")
+        cursor_to(app, app.main.local_tree, "old-adam")
         await pilot.press("b")
         await wait_for(pilot, lambda: isinstance(app.screen, BranchName))
         assert app.screen.query_one("Input").value == "old-adam-branch"  # type: ignore[attr-defined]
@@ -110,14 +110,14 @@ async def test_remove_asks_which_side_and_removes_only_there(fresh_demo: Path) -
     app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(130, 36)) as pilot:
         await settle(app, pilot)
-        cursor_to(app, app.local_tree, "quick-test")
+        cursor_to(app, app.main.local_tree, "quick-test")
         await pilot.press("space", "d")
         await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
         assert "locally" in plain(app.screen.query_one("Static"))  # type: ignore[arg-type]
         await pilot.press("y")
         await settle(app, pilot)
         await pilot.press("2")
-        cursor_to(app, app.remote_tree, "gusty-fern")
+        cursor_to(app, app.main.remote_tree, "gusty-fern")
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
         assert "from Git remote 'origin'" in plain(app.screen.query_one("Static"))  # type: ignore[arg-type]
@@ -126,7 +126,7 @@ async def test_remove_asks_which_side_and_removes_only_there(fresh_demo: Path) -
         assert any(r.endswith("/gusty-fern") for r in server_refs(bare))
         # Again on the row and wait for the question: a reload's cursor restore may land
         # after cursor_to when the machine is busy (seen once on CI).
-        cursor_to(app, app.remote_tree, "gusty-fern")
+        cursor_to(app, app.main.remote_tree, "gusty-fern")
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
         await pilot.press("y")

@@ -14,10 +14,14 @@ async def main(path: str) -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         # Plain sleeps while waiting: the pilot's pause forces a screen update each time,
         # work the real app never does, which competed with the loading threads.
-        while app.local is None or app.remote is None or not app.remote_tree.root.children:
+        while (
+            app.main.local is None
+            or app.main.remote is None
+            or not app.main.remote_tree.root.children
+        ):
             await asyncio.sleep(0.005)
         await pilot.pause(0)  # the screen has processed the rows
-        rows = len(app.local_tree.root.children), len(app.remote_tree.root.children)
+        rows = len(app.main.local_tree.root.children), len(app.main.remote_tree.root.children)
         print("READY", *rows, flush=True)
 
 

@@ -151,9 +151,11 @@ async def test_the_remote_pane_skips_hostile_refs_with_one_toast(
     async with app.run_test(size=(130, 36), message_hook=messages.append) as pilot:
         toasts = await toasts_once_shown(pilot, messages)
         for _ in range(100):
-            if rows(app.remote_tree):
+            if rows(app.main.remote_tree):
                 break
             await pilot.pause(0.05)
-        assert list(rows(app.remote_tree)) and all("good" in k for k in rows(app.remote_tree))
+        assert list(rows(app.main.remote_tree)) and all(
+            "good" in k for k in rows(app.main.remote_tree)
+        )
         skipped = [t.message for t in toasts if "malformed experiment refs" in t.message]
         assert len(skipped) == 1 and "\x1b" not in skipped[0] and ": 6 (first: " in skipped[0]

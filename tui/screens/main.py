@@ -1,0 +1,960 @@
+"""The main screen: the local pane, the remote pane, details, filter, sort and status.
+
+It owns everything the user browses and every batch started from it; the app around it
+keeps only what is global (quit, help, the keymap, the palette, hang-ups). Workers read
+the repository and the remotes off the UI thread and hand plain values back through
+messages; only handlers on the UI thread change rows and widgets.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Static, Tree
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from core import porcelain
+from core.apply import ApplyResult, has_local_changes
+from core.datastate import DataStatus
+from core.dvcfiles import ProjectState
+from core.errors import ExptuiError, TransferCancelled, describe
+from core.gitsync import SyncState
+from core.operation import Operation
+from core.ops import RefResult, Status
+from core.porcelain import BranchPlan, BranchResult, NeedsPull, Session, SharePlan, ShareResult
+from core.progress import ProgressBoard
+from core.redact import redact
+from core.refs import ExpRef, describe_skipped
+from core.repo import Repository
+from core.transport import Credentials
+from tui.format import format_age, format_size, shown
+from tui.query import QueryError, Term, parse, shape
+from tui.render import share_headline
+from tui.screens.branch_name import BranchName
+from tui.screens.compare import CompareScreen
+from tui.screens.confirm import Confirm
+from tui.screens.confirm_share import ConfirmShare
+from tui.screens.credentials import CredentialScreen
+from tui.screens.detail import DetailScreen
+from tui.screens.remote_picker import RemotePicker
+from tui.view import (
+    ExpRow,
+    GroupView,
+    LocalView,
+    RemoteView,
+    cached_remote,
+    default_remote,
+    fetch_listing,
+    git_remote_names,
+    listing_view,
+    load_data_status,
+    load_groups,
+    load_states,
+    metric_columns,
+    states_by_commit,
+)
+from tui.widgets.detail import DetailPanel
+from tui.widgets.exp_tree import ExpTree
+from tui.widgets.filter_input import FilterInput
+from tui.widgets.transfer_panel import TransferPanel
+
+Answer = TypeVar("Answer")
+NARROW_BELOW = 100
+FIRST_SCREEN_WAIT = 3.0  # s the local details wait for the remote pane's rows, at most
+WIDE_FROM = 160
+
+
+class MainScreen(Screen[None]):
+    """Local and remote experiments side by side, grouped by baseline."""
+
+    BINDINGS = [
+        # The app's own, repeated here so the footer shows them first, as before.
+        Binding("q", "app.quit", "Quit", id="quit"),
+        Binding("question_mark,f1", "app.help", "Help", id="help"),
+        Binding("R", "refresh", "Refresh", id="refresh"),
+        Binding("r", "pick_remote", "Remote", id="pick_remote"),
+        Binding("P", "push", "Push", id="push"),
+        Binding("p", "pull", "Pull", id="pull"),
+        Binding("A", "apply", "Apply", id="apply"),
+        Binding("b", "branch", "Branch", id="branch"),
+        Binding("d", "remove", "Remove", id="remove"),
+        Binding("z", "cancel", "Cancel", id="cancel"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("s", "sort", "Sort", id="sort"),
+        Binding("c", "compare", "Compare", id="compare"),
+        Binding("w", "toggle_transfers", "Transfers", show=False, id="transfers"),
+        Binding(
+            "tab,shift+tab",
+            "switch_pane",
+            "Switch pane",
+            show=False,
+            priority=True,
+            id="switch_pane",
+        ),
+        Binding("1", "focus_local", "Local pane", show=False, id="focus_local"),
+        Binding("2", "focus_remote", "Remote pane", show=False, id="focus_remote"),
+    ]
+    DEFAULT_CSS = """
+    MainScreen { layout: vertical; }
+    #panes { height: 1fr; }
+    .pane { border: round $primary-darken-2; height: 1fr; width: 1fr; }
+    .pane:focus-within { border: round $accent; }
+    .pane-header { height: 1; color: $text-muted; }
+    ExpTree { height: 1fr; scrollbar-size-vertical: 1; }
+    #details { display: none; }
+    #status { height: 1; background: $panel; color: $text; padding: 0 1; }
+    /* Wide terminals show the details beside both panes. */
+    MainScreen.wide #details { display: block; width: 1fr; }
+    MainScreen.wide .pane { width: 1fr; }
+    /* Below 100 columns only the focused pane shows; tab or 1/2 switch. */
+    MainScreen.narrow #remote-pane { display: none; }
+    MainScreen.narrow.remote-focused #remote-pane { display: block; }
+    MainScreen.narrow.remote-focused #local-pane { display: none; }
+    """
+
+    class LocalLoaded(Message):
+        """Phase one of the local pane: refs and commit headers."""
+
+        def __init__(self, view: LocalView) -> None:
+            super().__init__()
+            self.view = view
+
+    class DetailsLoaded(Message):
+        """Phase two of a pane: params, metrics and outputs are filled in. ``final`` is
+        False for a cached remote listing that a fresh one will replace."""
+
+        def __init__(self, pane: str, final: bool = True) -> None:
+            super().__init__()
+            self.pane, self.final = pane, final
+
+    class DataStatusLoaded(Message):
+        """Where each experiment's data is, for the data badges."""
+
+        def __init__(self, statuses: dict[str, DataStatus]) -> None:
+            super().__init__()
+            self.statuses = statuses
+
+    class PlanReady(Message):
+        """A push or pull plan, with the session that made it (handed over, never shared:
+        the planning worker has finished with it)."""
+
+        def __init__(self, session: Session, plan: SharePlan) -> None:
+            super().__init__()
+            self.session, self.plan = session, plan
+
+    busy = reactive(False, bindings=True)
+
+    class RemoteLoaded(Message):
+        """A listing of the chosen remote: the cached one first, then a fresh one."""
+
+        def __init__(self, view: RemoteView) -> None:
+            super().__init__()
+            self.view = view
+
+    def __init__(
+        self,
+        path: Path,
+        clock: Callable[[], float] = time.time,
+        remote: str | None = None,
+        network: bool = True,
+    ) -> None:
+        super().__init__()
+        self.path = path
+        self.clock = clock
+        self.network = network
+        self.remote_name = remote
+        self.local: LocalView | None = None
+        self.remote: RemoteView | None = None
+        self.remote_note = ""
+        self.board: ProgressBoard | None = None
+        self.operation = Operation.PUSH  # the running (or last) batch verb
+        self.data_status: dict[str, DataStatus] = {}
+        self.query_text = ""
+        self.terms: list[Term] = []
+        self.sort_by: str | None = None
+        self.transfers_hidden = False
+        self.ready_panes: set[str] = set()  # panes whose details are in: see _pane_ready
+        self.local_listed = threading.Event()  # the local pane's rows are read (or failed)
+        self.remote_shown = threading.Event()  # the remote pane has rows (or never will)
+        self.local_detailed = threading.Event()  # the local pane's details are in
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="panes"):
+            with Vertical(id="local-pane", classes="pane"):
+                yield Static(classes="pane-header", id="local-header")
+                yield ExpTree(clock=self.clock, id="local-tree")
+            with Vertical(id="remote-pane", classes="pane"):
+                yield Static(classes="pane-header", id="remote-header")
+                yield ExpTree(clock=self.clock, id="remote-tree")
+            yield DetailPanel(clock=self.clock, id="details", classes="pane")
+        yield TransferPanel(id="transfer")
+        yield FilterInput(id="filter")
+        yield Static(Text("loading experiments…"), id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#local-pane").border_title = "Local"
+        self.query_one("#remote-pane").border_title = "Remote"
+        self.query_one("#details").border_title = "Details"
+        self.local_tree.focus()
+        self.load_local()
+        self.start_remote()
+        self.set_interval(15, self._show_remote_title)
+        self.set_interval(0.25, self._show_progress)
+
+    def _alive(self) -> bool:
+        """False while the app tears down: workers may still deliver late messages."""
+        return self.is_mounted and bool(self.query("#local-tree"))
+
+    @property
+    def local_tree(self) -> ExpTree:
+        return self.query_one("#local-tree", ExpTree)
+
+    @property
+    def remote_tree(self) -> ExpTree:
+        return self.query_one("#remote-tree", ExpTree)
+
+    @property
+    def focused_tree(self) -> ExpTree:
+        return self.remote_tree if self.remote_tree.has_focus else self.local_tree
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width < NARROW_BELOW, "narrow")
+        self.set_class(event.size.width >= WIDE_FROM, "wide")
+        self.call_after_refresh(self._refresh_trees)  # columns follow the panes' widths
+
+    # -- local pane ----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="local", exit_on_error=False, description="local")
+    def load_local(self) -> None:
+        try:
+            view = load_groups(self.path)
+        finally:
+            self.local_listed.set()
+        self.post_message(self.LocalLoaded(view))
+        # Details after the remote pane's rows: the first screen is both panes' rows.
+        self.remote_shown.wait(timeout=FIRST_SCREEN_WAIT)
+        load_states(self.path, view.groups, self._known_states(self.remote))
+        self.local_detailed.set()
+        self.post_message(self.DetailsLoaded("local"))
+
+    def on_main_screen_local_loaded(self, message: LocalLoaded) -> None:
+        if not self._alive():
+            return
+        self.local = message.view
+        self._apply_sync()
+        self._apply_data()
+        self._show(self.local_tree, message.view.groups)
+        self.query_one("#local-pane").border_subtitle = str(message.view.root)
+        self._show_headers()
+        self._update_status()
+        if message.view.skipped_refs:
+            text = describe_skipped(message.view.skipped_refs, "here")
+            self.notify(text.capitalize(), severity="warning", markup=False)
+
+    @staticmethod
+    def _known_states(view: LocalView | RemoteView | None) -> dict[str, ProjectState]:
+        return states_by_commit(view.groups) if view is not None else {}
+
+    def _pane_ready(self, pane: str) -> None:
+        """Data badges are phase three: they start once both panes show their details,
+        so they never compete with the first screen for the interpreter."""
+        self.ready_panes.add(pane)
+        if pane == "remote":
+            self.remote_shown.set()
+        if {"local", "remote"} <= self.ready_panes:
+            views = [v for v in (self.local, self.remote) if v is not None]
+            self.load_data([row for view in views for group in view.groups for row in group.rows])
+
+    @work(thread=True, exclusive=True, group="data", exit_on_error=False, description="data")
+    def load_data(self, rows: list[ExpRow]) -> None:
+        self.post_message(self.DataStatusLoaded(load_data_status(self.path, rows)))
+
+    def on_main_screen_data_status_loaded(self, message: DataStatusLoaded) -> None:
+        if not self._alive():
+            return
+        self.data_status.update(message.statuses)
+        self._apply_data()
+        self._refresh_trees()
+        self._show_cursor_details()
+
+    def _apply_data(self) -> None:
+        for view in (self.local, self.remote):
+            for group in view.groups if view else []:
+                for row in group.rows:
+                    row.data = self.data_status.get(row.exp.sha, row.data)
+
+    def on_main_screen_details_loaded(self, message: DetailsLoaded) -> None:
+        if not self._alive():
+            return
+        if message.final:
+            self._pane_ready(message.pane)
+        if self.terms or self.sort_by:
+            self._reshape()  # filtered/sorted groups are copies: rebuild them with details
+        self._refresh_trees()
+        self._show_cursor_details()
+
+    # -- remote pane ---------------------------------------------------------------------
+
+    def start_remote(self) -> None:
+        if self.remote_name is None:
+            try:
+                self.remote_name = default_remote(self.path)
+            except ExptuiError:
+                self._pane_ready("remote")
+                return  # the local load reports a broken repository
+        if self.remote_name is None:
+            self.remote_note = "no Git remote: add one with 'git remote add origin URL'"
+            self._show_remote_title()
+            self._pane_ready("remote")
+            return
+        self.ready_panes.discard("remote")
+        self.remote_note = "listing…"
+        self._show_remote_title()
+        self.load_remote(self.remote_name)
+
+    @work(thread=True, exclusive=True, group="remote", exit_on_error=False, description="remote")
+    def load_remote(self, name: str) -> None:
+        cached = cached_remote(self.path, name)
+        if cached is not None:
+            self.post_message(self.RemoteLoaded(cached))
+            load_states(self.path, cached.groups, self._known_states(self.local))
+            self.post_message(self.DetailsLoaded("remote", final=not self.network))
+        elif not self.network:
+            self.post_message(self.DetailsLoaded("remote"))
+        if self.network:
+            listing, error = fetch_listing(self.path, name, prompt=self._ask_credentials)
+            # The rows after the local pane's: its commits are then parsed once, not twice
+            # by two threads racing for one interpreter (1.1 s instead of 0.9 s here).
+            self.local_listed.wait(timeout=FIRST_SCREEN_WAIT)
+            view = listing_view(self.path, listing, error)
+            self.post_message(self.RemoteLoaded(view))
+            self.local_detailed.wait(timeout=FIRST_SCREEN_WAIT)  # then reuse its states
+            load_states(self.path, view.groups, self._known_states(self.local))
+            self.post_message(self.DetailsLoaded("remote"))
+
+    def _ask_credentials(self, url: str) -> Credentials | None:
+        return self._ask(CredentialScreen(url))
+
+    def _ask(self, screen: ModalScreen[Answer]) -> Answer | None:
+        """From a worker thread: show ``screen`` on the UI thread and wait for its answer,
+        giving up (None) if the worker is cancelled, so quitting never hangs here."""
+        worker = get_current_worker()
+        answered = threading.Event()
+        answer: list[Answer | None] = [None]
+
+        def done(result: Answer | None) -> None:
+            answer[0] = result
+            answered.set()
+
+        self.app.call_from_thread(self.app.push_screen, screen, done)
+        while not answered.wait(0.2):
+            if worker.is_cancelled:
+                return None
+        return answer[0]
+
+    def on_main_screen_remote_loaded(self, message: RemoteLoaded) -> None:
+        if not self._alive():
+            return
+        view = message.view
+        if view.spec.display != redact(self.remote_name or ""):
+            return  # a late answer about a remote the user has since switched away from
+        self.remote = view
+        self.remote_shown.set()
+        self.remote_note = view.error or ""
+        self._apply_sync()
+        self._apply_data()
+        self.remote_tree.show_sync = self.local_tree.show_sync = True
+        self._show(self.remote_tree, view.groups)
+        self._refresh_trees()
+        self._show_remote_title()
+        self._show_headers()
+        self._update_status()
+        if view.error:
+            self.notify(view.error, severity="warning", markup=False)
+        if view.fresh and view.listing.skipped:
+            text = describe_skipped(view.listing.skipped, f"on {view.spec.display}")
+            self.notify(text.capitalize(), severity="warning", markup=False)
+
+    def _apply_sync(self) -> None:
+        if self.local is None or self.remote is None:
+            return
+        for group in self.local.groups:
+            for row in group.rows:
+                row.sync = self.remote.sync.get(row.key, SyncState.LOCAL_ONLY)
+
+    def _show_remote_title(self) -> None:
+        pane = self.query_one("#remote-pane")
+        if self.remote is None:
+            pane.border_title = f"Remote {self.remote_name}" if self.remote_name else "Remote"
+            pane.border_subtitle = self.remote_note
+            return
+        pane.border_title = f"Remote {self.remote.spec.display}"
+        age = format_age(self.remote.listing.age(self.clock()))
+        age = "just now" if age == "now" else f"{age} ago"
+        when = f"listed {age}" if self.remote.fresh else f"cached {age}, refreshing…"
+        pane.border_subtitle = f"{when}{' · ' + self.remote_note if self.remote_note else ''}"
+
+    # -- both panes ----------------------------------------------------------------------
+
+    def _columns(self) -> list[str]:
+        views = [v for v in (self.local, self.remote) if v is not None]
+        columns: list[str] = []
+        for view in views:
+            columns += [c for c in metric_columns(view) if c not in columns]  # type: ignore[arg-type]
+        return columns[:3]
+
+    def _show(self, tree: ExpTree, groups: list[GroupView]) -> None:
+        """A pane's groups as the filter and sort order shape them."""
+        tree.show_groups(shape(groups, self.terms, self.sort_by), self._columns())
+
+    def _reshape(self) -> None:
+        if self.local is not None:
+            self._show(self.local_tree, self.local.groups)
+        if self.remote is not None:
+            self._show(self.remote_tree, self.remote.groups)
+        self._show_headers()
+        self._update_status()
+
+    def _refresh_trees(self) -> None:
+        columns = self._columns()
+        for tree in (self.local_tree, self.remote_tree):
+            tree.wanted_columns = columns
+            tree.refresh_labels()
+        self._show_headers()
+
+    def _show_headers(self) -> None:
+        self.query_one("#local-header", Static).update(self.local_tree.header())
+        self.query_one("#remote-header", Static).update(self.remote_tree.header())
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if not self._alive():
+            return
+        if event.worker.group == "transfer":
+            self._transfer_state(event.worker, event.state)
+            return
+        if event.state is not WorkerState.ERROR:
+            return
+        text = shown(redact(describe(event.worker.error or RuntimeError("unknown error"))))
+        if event.worker.group == "plan":
+            title = f"{self.operation.value.capitalize()} failed"
+            self.notify(text, title=title, severity="error", timeout=10, markup=False)
+            return
+        if event.worker.group == "data":
+            self.notify(f"Data badges unavailable: {text}", severity="warning", markup=False)
+            return
+        if event.worker.group == "remote":
+            self._pane_ready("remote")  # badges still come for the local pane
+            self.remote_note = "unreachable" if self.remote else text
+            self._show_remote_title()
+            title = f"Could not list Git remote '{self.remote_name}'"
+        else:
+            title = "Could not read the repository"
+            self.query_one("#status", Static).update(Text(text, style="bold red"))
+        self.notify(text, title=title, severity="error", timeout=10, markup=False)
+
+    # -- reacting to the trees -----------------------------------------------------------
+
+    def on_tree_node_highlighted(self, _event: Tree.NodeHighlighted[object]) -> None:
+        if self._alive():
+            self._show_cursor_details()
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[object]) -> None:
+        tree = event.control
+        if isinstance(event.node.data, GroupView) and isinstance(tree, ExpTree):
+            tree.toggle_group(event.node)  # type: ignore[arg-type]
+        else:
+            self.action_details()
+
+    def on_exp_tree_marks_changed(self, _message: ExpTree.MarksChanged) -> None:
+        self._update_status()
+
+    def on_descendant_focus(self) -> None:
+        self.set_class(self.remote_tree.has_focus, "remote-focused")
+        self._show_cursor_details()
+
+    def _show_cursor_details(self) -> None:
+        tree = self.focused_tree
+        panel = self.query_one(DetailPanel)
+        row, group = tree.current_row, tree.current_group
+        if row is not None:
+            panel.show_row(row, group)
+        elif group is not None:
+            panel.show_group(group)
+
+    def _update_status(self) -> None:
+        if self.local is None:
+            return
+        groups = len(self.local.groups)
+        text = Text.assemble(
+            (f"{self.local.count} local", "bold"),
+            f" in {groups} baseline{'s' if groups != 1 else ''}",
+        )
+        if self.remote is not None:
+            shared = sum(len(g.rows) for g in self.remote.groups)
+            text.append(f" · {shared} on {self.remote.spec.display}")
+        marked = self._marked_rows(self.local_tree) + self._marked_rows(self.remote_tree)
+        if marked:
+            size = sum(r.state.data_size for r in marked if r.state is not None)
+            known = all(r.state is not None for r in marked)
+            text.append(f" · {len(marked)} marked", style="bold cyan")
+            text.append(f" ({'' if known else '≥'}{format_size(size)})", style="cyan")
+        if self.terms:
+            shown = self.local_tree.row_count  # counted when shown, not re-filtered per key
+            text.append(f" · filter '{self.query_text}': {shown} shown", style="yellow")
+        if self.sort_by:
+            text.append(f" · sorted by {self.sort_by}", style="yellow")
+        if not self.local.count:
+            text.append(" · no local experiments yet: run 'dvc exp run' or try 'exptui demo'")
+        self.query_one("#status", Static).update(text)
+
+    # -- actions -------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Pane keys belong to the main screen; a modal keeps tab for its own widgets."""
+        if action in {"push", "pull", "pick_remote", "apply", "branch", "remove"}:
+            return None if self.busy else True  # shown dimmed while a batch runs
+        if action == "cancel":
+            return True if self.busy else None
+        return True
+
+    # -- filter, sort, compare -----------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        """/: the filter box, filtering as you type; enter goes back to the pane."""
+        box = self.query_one(FilterInput)
+        box.returning_to = self.focused_tree
+        box.value = self.query_text
+        box.display = True
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if not isinstance(event.input, FilterInput):
+            return
+        try:
+            self.terms = parse(event.value)
+        except QueryError as exc:
+            event.input.border_subtitle = str(exc)
+            return
+        event.input.border_subtitle = ""
+        self.query_text = event.value.strip()
+        self._reshape()
+
+    def on_filter_input_done(self, message: FilterInput.Done) -> None:
+        box = message.box
+        box.display = False
+        if message.cleared:
+            self.query_text, self.terms = "", []
+            self._reshape()
+        tree = box.returning_to or self.local_tree
+        self._focus_pane(tree)
+        if not message.cleared and self.terms and not tree.first_row():
+            self.notify(
+                f"No experiment matches '{self.query_text}'.", severity="warning", markup=False
+            )
+
+    def action_sort(self) -> None:
+        """s: sort rows by the next metric column (highest first), then back to unsorted."""
+        choices: list[str | None] = [None, *self._columns()]
+        at = choices.index(self.sort_by) if self.sort_by in choices else 0
+        self.sort_by = choices[(at + 1) % len(choices)]
+        self._reshape()
+        self.notify(
+            f"Sorted by {self.sort_by} (highest first)" if self.sort_by else "Original order",
+            timeout=2,
+        )
+
+    def action_compare(self) -> None:
+        """c: the two marked experiments (from either pane) side by side."""
+        marked = self._marked_rows(self.local_tree) + self._marked_rows(self.remote_tree)
+        unique = list({row.key: row for row in marked}.values())
+        if len(unique) != 2:
+            self.notify(
+                f"Mark exactly two experiments to compare ({len(unique)} marked).",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.app.push_screen(CompareScreen(*unique))
+
+    def action_details(self) -> None:
+        tree = self.focused_tree
+        row: ExpRow | None = tree.current_row
+        if row is not None:
+            self.app.push_screen(DetailScreen(row, tree.current_group, self.clock))
+
+    def action_refresh(self) -> None:
+        """R: reload both panes; failed rows' marks from the last batch are cleared too."""
+        for tree in (self.local_tree, self.remote_tree):
+            tree.statuses.clear()
+        self._reload()
+
+    def _reload(self) -> None:
+        self.ready_panes.clear()
+        self.local_listed.clear()
+        self.remote_shown.clear()
+        self.local_detailed.clear()
+        self.load_local()
+        if self.remote_name:
+            self.load_remote(self.remote_name)
+        else:
+            self.ready_panes.add("remote")
+
+    def action_pick_remote(self) -> None:
+        remotes = git_remote_names(self.path)
+        if not remotes:
+            self.notify(
+                "No Git remote configured: add one with 'git remote add origin URL'.",
+                severity="warning",
+                markup=False,
+            )
+            return
+
+        def chosen(name: str | None) -> None:
+            if name and name != self.remote_name:
+                self.remote_name, self.remote = name, None
+                self.remote_tree.show_groups([], self._columns())
+                self.start_remote()
+
+        self.app.push_screen(RemotePicker(remotes, self.remote_name), chosen)
+
+    def action_switch_pane(self) -> None:
+        target = self.local_tree if self.remote_tree.has_focus else self.remote_tree
+        self._focus_pane(target)
+
+    def action_focus_local(self) -> None:
+        self._focus_pane(self.local_tree)
+
+    def action_focus_remote(self) -> None:
+        self._focus_pane(self.remote_tree)
+
+    def _focus_pane(self, tree: ExpTree) -> None:
+        self.set_class(tree is self.remote_tree, "remote-focused")
+        self.call_after_refresh(tree.focus)
+
+    # -- push and pull -------------------------------------------------------------------
+
+    def _marked_rows(self, tree: ExpTree) -> list[ExpRow]:
+        """A pane's marked rows, in display order, including any a filter hides now."""
+        view = self.local if tree is self.local_tree else self.remote
+        groups = view.groups if view is not None else []
+        return [row for group in groups for row in group.rows if row.key in tree.marked]
+
+    def _targets(self, tree: ExpTree) -> list[ExpRef]:
+        """The marked rows of a pane, or the row under the cursor when nothing is marked."""
+        rows = self._marked_rows(tree)
+        if not rows and tree.current_row is not None:
+            rows = [tree.current_row]
+        return [row.exp.ref for row in rows]
+
+    def action_push(self) -> None:
+        self._start_share(Operation.PUSH, self._targets(self.local_tree))
+
+    def action_pull(self) -> None:
+        self._start_share(Operation.PULL, self._targets(self.remote_tree))
+
+    def _start_share(self, operation: Operation, refs: list[ExpRef]) -> None:
+        if not self.remote_name:
+            self.notify(
+                "No Git remote: add one with 'git remote add origin URL'.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        if not refs:
+            pane = "local" if operation.uploads else "remote"
+            self.notify(
+                f"Nothing to {operation}: mark experiments in the {pane} pane with space.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.operation = operation
+        self.plan_share(operation, refs, self.remote_name)
+
+    def _session(self) -> Session:
+        """A session for one action: the connection the plan opened is the one its run
+        uses (one handshake, credentials asked once). Closed by whoever ends the action."""
+        return Session(Repository.open(self.path), prompt=self._ask_credentials)
+
+    @work(thread=True, exclusive=True, group="plan", exit_on_error=False, description="plan")
+    def plan_share(self, operation: Operation, refs: list[ExpRef], remote: str) -> None:
+        """Plan off the UI thread; the plan (a value) comes back in a message."""
+        session = self._session()
+        try:
+            planner = porcelain.plan_push if operation.uploads else porcelain.plan_pull
+            plan = planner(session, remote, refs=refs)
+        except BaseException:
+            session.repo.close()
+            raise
+        self.post_message(self.PlanReady(session, plan))
+
+    def on_main_screen_plan_ready(self, message: PlanReady) -> None:
+        """Show the plan; only the confirmation's answer starts the run, with the very
+        plan on screen (forcing redraws it there, see ConfirmShare)."""
+        session = message.session
+        if not self._alive():
+            session.repo.close()
+            return
+
+        def answered(plan: SharePlan | None) -> None:
+            if plan is None:
+                session.repo.close()
+                return
+            self.busy, self.board = True, ProgressBoard()
+            self.run_share(session, plan, self.board)
+
+        self.app.push_screen(ConfirmShare(message.plan), answered)
+
+    @work(
+        thread=True, exclusive=True, group="transfer", exit_on_error=False, description="transfer"
+    )
+    def run_share(self, session: Session, plan: SharePlan, board: ProgressBoard) -> ShareResult:
+        worker = get_current_worker()
+        try:
+            result = porcelain.run(
+                session, plan, progress=board, cancelled=lambda: worker.is_cancelled
+            )
+        finally:
+            session.repo.close()
+        assert isinstance(result, ShareResult)
+        return result
+
+    # -- remove ----------------------------------------------------------------------------
+
+    def action_remove(self) -> None:
+        on_remote = self.remote_tree.has_focus
+        refs = self._targets(self.remote_tree if on_remote else self.local_tree)
+        if not refs:
+            self.notify(
+                "Nothing to remove: mark experiments with space.", severity="warning", markup=False
+            )
+            return
+        if on_remote and not self.remote_name:
+            return
+        remote = self.remote_name if on_remote else None
+        names = ", ".join(shown(r.name) for r in refs[:8]) + (" …" if len(refs) > 8 else "")
+        where = f"from Git remote '{remote}' (one push)" if remote else "locally"
+        question = Text.assemble(
+            (f"Remove {len(refs)} experiment{'s' if len(refs) != 1 else ''} {where}?\n", "bold"),
+            names,
+            ("\nOnly the refs go; cached data and DVC storage are not touched.", "dim"),
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.busy, self.operation = True, Operation.REMOVE
+                self.remove_refs(refs, remote)
+
+        self.app.push_screen(Confirm(question), answered)
+
+    @work(thread=True, exclusive=True, group="transfer", exit_on_error=False, description="remove")
+    def remove_refs(self, refs: list[ExpRef], remote: str | None) -> str:
+        """Remove locally, or on the Git remote in one push; the cache and DVC storage are
+        never touched."""
+        session = self._session()
+        with session.repo:
+            result = porcelain.run(
+                session, porcelain.plan_remove(session, refs=refs, remote=remote)
+            )
+        assert isinstance(result, RefResult)
+        gone = result.names(Status.SUCCESS)
+        place = f"from Git remote '{remote}'" if remote else "locally"
+        return f"Removed {len(gone)} experiment{'s' if len(gone) != 1 else ''} {place}."
+
+    # -- apply and branch ------------------------------------------------------------------
+
+    def _one_target(self) -> ExpRef | None:
+        tree = self.focused_tree
+        refs = self._targets(tree)
+        if len(refs) != 1:
+            self.notify(
+                "Apply and branch take one experiment: move to it, or mark just one.",
+                severity="warning",
+                markup=False,
+            )
+            return None
+        return refs[0]
+
+    def action_apply(self) -> None:
+        if (ref := self._one_target()) is not None:
+            self.busy, self.operation = True, Operation.APPLY
+            self.workspace_action(Operation.APPLY, ref, self.remote_name)
+
+    def action_branch(self) -> None:
+        if (ref := self._one_target()) is not None:
+            self.busy, self.operation = True, Operation.BRANCH
+            self.workspace_action(Operation.BRANCH, ref, self.remote_name)
+
+    @work(
+        thread=True, exclusive=True, group="transfer", exit_on_error=False, description="workspace"
+    )
+    def workspace_action(self, kind: Operation, ref: ExpRef, remote: str | None) -> str | None:
+        """apply or branch one experiment, pulling it first (after asking) when needed."""
+        session = self._session()
+        with session.repo:
+            planner = porcelain.plan_apply if kind is Operation.APPLY else porcelain.plan_branch
+            plan = planner(session, ref)
+            if isinstance(plan, NeedsPull):
+                if not self._pull_first(session, plan, remote):
+                    return None
+                plan = planner(session, ref)
+                if isinstance(plan, NeedsPull):
+                    raise ExptuiError(f"'{ref.name}' still cannot be used: {plan.why}.")
+            if isinstance(plan, BranchPlan):
+                name = self._ask(BranchName(ref.name))
+                if not name:
+                    return None
+                named = porcelain.plan_branch(session, ref, name)
+                assert isinstance(named, BranchPlan)
+                result = porcelain.run(session, named)
+                assert isinstance(result, BranchResult)
+                branch = result.branch
+                return f"Git branch '{branch}' created from '{ref.name}' (git checkout {branch})."
+            porcelain.check_apply(session, plan)  # refused before the user is asked
+            if not self._ask(Confirm(self._apply_question(plan, has_local_changes(session.repo)))):
+                return None
+            applied = porcelain.run(session, plan)
+            assert isinstance(applied, ApplyResult)
+            stashed = " Local changes stashed to refs/exps/apply/stash." if applied.stashed else ""
+            if applied.kept_in_stash:
+                stashed += (
+                    f" {len(applied.kept_in_stash)} untracked file(s) had no room and stay there."
+                )
+            return f"Applied {ref.name} to the workspace.{stashed}"
+
+    @staticmethod
+    def _apply_question(plan: porcelain.ApplyPlan, stash: bool) -> Text:
+        return Text.assemble(
+            ("Apply ", "bold"),
+            (shown(plan.ref.name), "bold cyan"),
+            " to the workspace? ",
+            f"{len(plan.writes)} tracked files written, {len(plan.deletes)} removed, "
+            f"{len(plan.outputs)} outputs checked out from the cache.",
+            (
+                "\nYour local changes will be stashed to refs/exps/apply/stash "
+                "(git stash apply refs/exps/apply/stash brings them back)."
+                if stash
+                else ""
+            ),
+        )
+
+    def _pull_first(self, session: Session, needs: NeedsPull, remote: str | None) -> bool:
+        """Ask, then pull one experiment (its data too unless only the commit is needed)."""
+        ref = needs.ref
+        if remote is None:
+            raise ExptuiError(
+                f"'{ref.name}' cannot be used here: {needs.why}, and no Git remote is set."
+            )
+        question = Text.assemble(
+            (shown(ref.name), "bold cyan"), f": {needs.why}. Pull it from {remote} first?"
+        )
+        if not self._ask(Confirm(question)):
+            return False
+        worker = get_current_worker()
+        options = porcelain.ShareOptions(with_data=needs.with_data)
+        plan = porcelain.plan_pull(session, remote, refs=[ref], options=options)
+        board = ProgressBoard()
+        self.board = board
+        result = porcelain.run(session, plan, progress=board, cancelled=lambda: worker.is_cancelled)
+        self.board = None
+        assert isinstance(result, ShareResult)
+        if result.exit_code:
+            raise ExptuiError(
+                f"Pulling '{ref.name}' did not complete; nothing was applied.",
+                "See the pull's messages, or run exptui pull from a shell.",
+            )
+        return True
+
+    def _transfer_state(self, worker: Worker[object], state: WorkerState) -> None:
+        if state in (WorkerState.PENDING, WorkerState.RUNNING):
+            return
+        self.busy = False
+        self.query_one(TransferPanel).hide()
+        self.board = None
+        for tree in (self.local_tree, self.remote_tree):
+            tree.statuses.clear()
+        if state is WorkerState.CANCELLED or isinstance(worker.error, TransferCancelled):
+            self.notify(
+                "Cancelled. Refs of unfinished experiments were not moved; run it again to resume.",
+                severity="warning",
+                markup=False,
+            )
+        elif state is WorkerState.ERROR:
+            text = describe(worker.error or RuntimeError("unknown error"))
+            self.notify(
+                text,
+                title=f"{self.operation.capitalize()} failed",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
+        elif isinstance(worker.result, ShareResult):
+            self._announce(worker.result)
+        elif isinstance(worker.result, str):
+            self.notify(worker.result, markup=False)
+        for tree in (self.local_tree, self.remote_tree):
+            tree.marked.clear()
+        self._reload()
+
+    def _announce(self, result: ShareResult) -> None:
+        text, problems = share_headline(result)
+        self.notify(
+            text,
+            severity="warning" if problems else "information",
+            timeout=10 if problems else 5,
+            markup=False,
+        )
+        for outcome in result.refs.outcomes:
+            if outcome.status in (Status.SUCCESS, Status.UP_TO_DATE):
+                continue
+            for tree in (self.local_tree, self.remote_tree):
+                tree.statuses[outcome.update.ref.ref] = ("✗ " + outcome.status.value, "bold red")
+
+    def _show_progress(self) -> None:
+        """Four times a second: the panel and the rows' inline status, from the board."""
+        if not self._alive():
+            return
+        if self.board is None:
+            return
+        snap = self.board.snapshot()
+        if not self.transfers_hidden:
+            self.query_one(TransferPanel).show(self.operation, snap)
+        glyph = "↑" if self.operation is Operation.PUSH else "↓"
+        updates: dict[str, tuple[str, str]] = {}
+        for key, item in snap.items.items():
+            if item.status == "moving" and item.bytes_total:
+                updates[key] = (
+                    f"{glyph} {100 * item.bytes_done // item.bytes_total}%",
+                    "bold cyan",
+                )
+            else:
+                updates[key] = {
+                    "queued": ("⋯", "dim"),
+                    "done": ("✓", "bold green"),
+                    "failed": ("✗", "bold red"),
+                }.get(item.status, ("", ""))
+        for tree in (self.local_tree, self.remote_tree):
+            tree.set_statuses(updates)
+
+    def action_cancel(self) -> None:
+        self.workers.cancel_group(self, "transfer")
+
+    def action_toggle_transfers(self) -> None:
+        """w: hide the transfer panel for more rows (rows keep their inline status)."""
+        self.transfers_hidden = not self.transfers_hidden
+        if self.transfers_hidden:
+            self.query_one(TransferPanel).hide()
