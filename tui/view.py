@@ -8,6 +8,8 @@ threads.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,30 +105,55 @@ def load_groups(path: Path) -> LocalView:
         return LocalView(repo.root, groups, list(repo.skipped_refs))
 
 
-def load_states(
-    path: Path, groups: list[GroupView], known: dict[str, ProjectState] | None = None
-) -> None:
-    """Phase two, for either pane: fill params, metrics and outputs of baselines and of
-    the experiments whose commits we have, in place. ``known`` states (the other pane's,
-    by commit) are reused: an experiment in sync is the same commit on both sides."""
-    known = known or {}
+class CommitStates:
+    """Parsed project states by commit, shared by the loading workers (thread-safe): a
+    commit shown in both panes is parsed once, and no worker reads another pane's rows."""
+
+    def __init__(self) -> None:
+        self._states: dict[str, ProjectState] = {}
+        self._lock = threading.Lock()
+
+    def get(self, sha: str) -> ProjectState | None:
+        with self._lock:
+            return self._states.get(sha)
+
+    def add(self, states: Mapping[str, ProjectState]) -> None:
+        with self._lock:
+            self._states.update(states)
+
+    def snapshot(self) -> dict[str, ProjectState]:
+        with self._lock:
+            return dict(self._states)
+
+
+def commits_to_read(groups: list[GroupView]) -> list[str]:
+    """The commits phase two reads: baselines and experiments whose commit we have.
+    Taken by the worker that built the rows, before it hands them to the UI thread."""
+    commits = [g.key for g in groups if g.info is not None]
+    commits += [r.exp.sha for g in groups for r in g.rows if r.info is not None]
+    return list(dict.fromkeys(commits))
+
+
+def read_states(path: Path, commits: list[str], cache: CommitStates) -> dict[str, ProjectState]:
+    """Phase two, for either pane, off the UI thread: params, metrics and outputs per
+    commit, as plain values for a message."""
+    found: dict[str, ProjectState] = {}
     with Repository.open(path) as repo:
-
-        def state(sha: str) -> ProjectState:
-            return known.get(sha) or repo.project_state(sha)
-
-        for group in groups:
-            if group.info is not None:
-                group.state = state(group.key)
-            for row in group.rows:
-                if row.info is not None:
-                    row.state = state(row.exp.sha)
-
-
-def states_by_commit(groups: list[GroupView]) -> dict[str, ProjectState]:
-    found = {g.key: g.state for g in groups if g.state is not None}
-    found.update({r.exp.sha: r.state for g in groups for r in g.rows if r.state is not None})
+        for sha in commits:
+            state = cache.get(sha)
+            found[sha] = state if state is not None else repo.project_state(sha)
+    cache.add(found)
     return found
+
+
+def apply_states(groups: list[GroupView], states: Mapping[str, ProjectState]) -> None:
+    """On the UI thread: fill the rows whose commit ``states`` has (any pane's)."""
+    for group in groups:
+        if group.info is not None and group.key in states:
+            group.state = states[group.key]
+        for row in group.rows:
+            if row.info is not None and row.exp.sha in states:
+                row.state = states[row.exp.sha]
 
 
 def metric_columns(view: LocalView, limit: int = MAX_METRIC_COLUMNS) -> list[str]:
@@ -189,7 +216,7 @@ def listing_view(path: Path, listing: RemoteListing, error: str | None) -> Remot
 
 
 def _remote_view(repo: Repository, listing: RemoteListing, fresh: bool) -> RemoteView:
-    """Phase one of the remote pane (headers only; :func:`load_states` fills details)."""
+    """Phase one of the remote pane (headers only; :func:`read_states` reads details)."""
     sync = {ref.ref: entry.state for ref, entry in compare(repo, listing).items()}
     head = repo.head_sha()
     by_baseline: dict[str, list[ExpRef]] = {}
@@ -211,9 +238,11 @@ def _remote_view(repo: Repository, listing: RemoteListing, fresh: bool) -> Remot
     return RemoteView(listing.remote, listing, groups, sync, fresh)
 
 
-def load_data_status(path: Path, rows: list[ExpRow]) -> dict[str, DataStatus]:
-    """Where each row's data is (local cache and DVC remote); rows must have their commit."""
+def load_data_status(
+    path: Path, experiments: list[tuple[ExpRef, str]], cache: CommitStates
+) -> dict[str, DataStatus]:
+    """Where each experiment commit's data is (local cache and DVC remote)."""
     with Repository.open(path) as repo:
-        repo.adopt_states({row.exp.sha: row.state for row in rows if row.state is not None})
-        known = [(row.exp.ref, row.exp.sha) for row in rows if repo.has_commit(row.exp.sha)]
+        repo.adopt_states(cache.snapshot())
+        known = [(ref, sha) for ref, sha in experiments if repo.has_commit(sha)]
         return data_status(repo, known)

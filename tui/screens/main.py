@@ -51,20 +51,22 @@ from tui.screens.credentials import CredentialScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.remote_picker import RemotePicker
 from tui.view import (
+    CommitStates,
     ExpRow,
     GroupView,
     LocalView,
     RemoteView,
+    apply_states,
     cached_remote,
+    commits_to_read,
     default_remote,
     fetch_listing,
     git_remote_names,
     listing_view,
     load_data_status,
     load_groups,
-    load_states,
     metric_columns,
-    states_by_commit,
+    read_states,
 )
 from tui.widgets.detail import DetailPanel
 from tui.widgets.exp_tree import ExpTree
@@ -133,12 +135,12 @@ class MainScreen(Screen[None]):
             self.view = view
 
     class DetailsLoaded(Message):
-        """Phase two of a pane: params, metrics and outputs are filled in. ``final`` is
-        False for a cached remote listing that a fresh one will replace."""
+        """Phase two of a pane: params, metrics and outputs per commit, read off the UI
+        thread. ``final`` is False for a cached remote listing a fresh one will replace."""
 
-        def __init__(self, pane: str, final: bool = True) -> None:
+        def __init__(self, pane: str, states: dict[str, ProjectState], final: bool = True) -> None:
             super().__init__()
-            self.pane, self.final = pane, final
+            self.pane, self.states, self.final = pane, states, final
 
     class DataStatusLoaded(Message):
         """Where each experiment's data is, for the data badges."""
@@ -190,6 +192,7 @@ class MainScreen(Screen[None]):
         self.local_listed = threading.Event()  # the local pane's rows are read (or failed)
         self.remote_shown = threading.Event()  # the remote pane has rows (or never will)
         self.local_detailed = threading.Event()  # the local pane's details are in
+        self.states = CommitStates()  # parsed commits, shared by the loading workers
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
@@ -244,12 +247,13 @@ class MainScreen(Screen[None]):
             view = load_groups(self.path)
         finally:
             self.local_listed.set()
+        commits = commits_to_read(view.groups)  # before the rows go to the UI thread
         self.post_message(self.LocalLoaded(view))
         # Details after the remote pane's rows: the first screen is both panes' rows.
         self.remote_shown.wait(timeout=FIRST_SCREEN_WAIT)
-        load_states(self.path, view.groups, self._known_states(self.remote))
+        states = read_states(self.path, commits, self.states)
         self.local_detailed.set()
-        self.post_message(self.DetailsLoaded("local"))
+        self.post_message(self.DetailsLoaded("local", states))
 
     def on_main_screen_local_loaded(self, message: LocalLoaded) -> None:
         if not self._alive():
@@ -265,10 +269,6 @@ class MainScreen(Screen[None]):
             text = describe_skipped(message.view.skipped_refs, "here")
             self.notify(text.capitalize(), severity="warning", markup=False)
 
-    @staticmethod
-    def _known_states(view: LocalView | RemoteView | None) -> dict[str, ProjectState]:
-        return states_by_commit(view.groups) if view is not None else {}
-
     def _pane_ready(self, pane: str) -> None:
         """Data badges are phase three: they start once both panes show their details,
         so they never compete with the first screen for the interpreter."""
@@ -277,11 +277,13 @@ class MainScreen(Screen[None]):
             self.remote_shown.set()
         if {"local", "remote"} <= self.ready_panes:
             views = [v for v in (self.local, self.remote) if v is not None]
-            self.load_data([row for view in views for group in view.groups for row in group.rows])
+            rows = [row for view in views for group in view.groups for row in group.rows]
+            self.load_data([(row.exp.ref, row.exp.sha) for row in rows])
 
     @work(thread=True, exclusive=True, group="data", exit_on_error=False, description="data")
-    def load_data(self, rows: list[ExpRow]) -> None:
-        self.post_message(self.DataStatusLoaded(load_data_status(self.path, rows)))
+    def load_data(self, experiments: list[tuple[ExpRef, str]]) -> None:
+        statuses = load_data_status(self.path, experiments, self.states)
+        self.post_message(self.DataStatusLoaded(statuses))
 
     def on_main_screen_data_status_loaded(self, message: DataStatusLoaded) -> None:
         if not self._alive():
@@ -300,6 +302,9 @@ class MainScreen(Screen[None]):
     def on_main_screen_details_loaded(self, message: DetailsLoaded) -> None:
         if not self._alive():
             return
+        for view in (self.local, self.remote):  # a commit's state is the same in any pane
+            if view is not None:
+                apply_states(view.groups, message.states)
         if message.final:
             self._pane_ready(message.pane)
         if self.terms or self.sort_by:
@@ -330,21 +335,23 @@ class MainScreen(Screen[None]):
     def load_remote(self, name: str) -> None:
         cached = cached_remote(self.path, name)
         if cached is not None:
+            commits = commits_to_read(cached.groups)
             self.post_message(self.RemoteLoaded(cached))
-            load_states(self.path, cached.groups, self._known_states(self.local))
-            self.post_message(self.DetailsLoaded("remote", final=not self.network))
+            states = read_states(self.path, commits, self.states)
+            self.post_message(self.DetailsLoaded("remote", states, final=not self.network))
         elif not self.network:
-            self.post_message(self.DetailsLoaded("remote"))
+            self.post_message(self.DetailsLoaded("remote", {}))
         if self.network:
             listing, error = fetch_listing(self.path, name, prompt=self._ask_credentials)
             # The rows after the local pane's: its commits are then parsed once, not twice
             # by two threads racing for one interpreter (1.1 s instead of 0.9 s here).
             self.local_listed.wait(timeout=FIRST_SCREEN_WAIT)
             view = listing_view(self.path, listing, error)
+            commits = commits_to_read(view.groups)
             self.post_message(self.RemoteLoaded(view))
             self.local_detailed.wait(timeout=FIRST_SCREEN_WAIT)  # then reuse its states
-            load_states(self.path, view.groups, self._known_states(self.local))
-            self.post_message(self.DetailsLoaded("remote"))
+            states = read_states(self.path, commits, self.states)
+            self.post_message(self.DetailsLoaded("remote", states))
 
     def _ask_credentials(self, url: str) -> Credentials | None:
         return self._ask(CredentialScreen(url))
@@ -603,6 +610,7 @@ class MainScreen(Screen[None]):
         self._reload()
 
     def _reload(self) -> None:
+        self.states = CommitStates()  # what a batch changed (pulled data, say) is read anew
         self.ready_panes.clear()
         self.local_listed.clear()
         self.remote_shown.clear()
