@@ -159,6 +159,32 @@ async def test_a_keymap_from_the_settings_file_rebinds_keys(
         assert any(line.split()[:2] == ["o", "Sort"] for line in lines if line.strip())
 
 
+async def test_hints_name_the_remapped_keys(
+    fresh_demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The transfer panel said "z cancels" whatever cancel was bound to."""
+    from core.operation import Operation
+    from core.progress import ProgressBoard
+    from tui.screens.confirm import Confirm
+    from tui.widgets.transfer_panel import TransferPanel
+
+    settings = tmp_path / "config.yaml"
+    settings.write_text("keymap:\n  cancel: x\n")
+    monkeypatch.setenv("EXPTUI_CONFIG_FILE", str(settings))
+    app = ExptuiApp(fresh_demo, network=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        panel = app.main.query_one(TransferPanel)
+        panel.show(Operation.PUSH, ProgressBoard().snapshot())
+        line = plain(panel.query_one("#transfer-line", Static))
+        assert "x cancels" in line and "z cancels" not in line
+        await pilot.press("down", "d")  # remove asks first
+        assert isinstance(app.screen, Confirm)
+        hint = plain(app.screen.query(Static).last())
+        assert "y / ⏎: yes" in hint and "n / esc: no" in hint
+        await pilot.press("n")
+
+
 async def test_the_command_palette_runs_actions_by_name(fresh_demo: Path) -> None:
     app = ExptuiApp(fresh_demo, network=False)
     async with app.run_test(size=(120, 36)) as pilot:

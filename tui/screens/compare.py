@@ -7,12 +7,13 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from tui.format import shown
+from tui.keys import live_key
 from tui.screens.reading import ReadingScreen
 from tui.view import ExpRow, flat_metrics, flat_params
 from tui.widgets.detail import compare_values
 
 
-def difference(first: ExpRow, second: ExpRow) -> RenderableType:
+def difference(first: ExpRow, second: ExpRow, refresh_key: str = "R") -> RenderableType:
     """Metrics then params of ``first`` against ``second``; rows not loaded say so."""
     one, two = shown(first.exp.name), shown(second.exp.name)
     title = Text.assemble(
@@ -23,7 +24,7 @@ def difference(first: ExpRow, second: ExpRow) -> RenderableType:
         return Group(
             title,
             Text(
-                f"\n{shown(missing.exp.name)}: not fetched yet (R refreshes and "
+                f"\n{shown(missing.exp.name)}: not fetched yet ({refresh_key} refreshes and "
                 "peeks at the remote)",
                 style="italic dim",
             ),
@@ -45,4 +46,4 @@ class CompareScreen(ReadingScreen):
         self.first, self.second = first, second
 
     def body(self) -> RenderableType:
-        return difference(self.first, self.second)
+        return difference(self.first, self.second, live_key(self, "refresh", "R"))

@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.keys import screen_keys
+
 
 class Confirm(ModalScreen[bool]):
     BINDINGS = [
@@ -30,4 +32,6 @@ class Confirm(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.question)
-            yield Static(Text("y / enter: yes   n / escape: no", style="dim"))
+            hint = f"{screen_keys(self, 'dismiss(True)')}: yes   "
+            hint += f"{screen_keys(self, 'dismiss(False)')}: no"
+            yield Static(Text(hint, style="dim"))

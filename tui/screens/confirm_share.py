@@ -20,6 +20,7 @@ from core.ops import Action
 from core.porcelain import SharePlan
 from core.refs import ExpRef
 from tui.format import shown
+from tui.keys import screen_keys
 from tui.render import share_summary
 
 
@@ -64,13 +65,8 @@ class ConfirmShare(ModalScreen[SharePlan | None]):
             yield Static(Text(self._hint(), style="dim"), id="share-keys")
 
     def _hint(self) -> str:
-        """The keys as the live keymap has them, not as this file once bound them."""
-        keys = {b.action: b.key for b in self.BINDINGS if isinstance(b, Binding)}
-        shown_keys = {
-            action: " / ".join(self.app.get_key_display(Binding(k, action)) for k in key.split(","))
-            for action, key in keys.items()
-        }
-        return f"{shown_keys['confirm']}: go   {shown_keys['dismiss(None)']}: cancel"
+        """The keys as this screen binds them, shown as the footer would."""
+        return f"{screen_keys(self, 'confirm')}: go   {screen_keys(self, 'dismiss(None)')}: cancel"
 
     def on_mount(self) -> None:
         if self.diverged:

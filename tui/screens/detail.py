@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from rich.console import RenderableType
 
+from tui.keys import live_key
 from tui.screens.reading import ReadingScreen
 from tui.view import ExpRow, GroupView
 from tui.widgets.detail import describe
@@ -22,4 +23,4 @@ class DetailScreen(ReadingScreen):
         self.row, self.group, self.clock = row, group, clock
 
     def body(self) -> RenderableType:
-        return describe(self.row, self.group, self.clock())
+        return describe(self.row, self.group, self.clock(), live_key(self, "refresh", "R"))

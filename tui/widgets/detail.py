@@ -15,12 +15,15 @@ from textual.widgets import Static
 from core.listing import iso_time
 from tui.badges import badge
 from tui.format import format_age, format_size, format_value, shown
+from tui.keys import live_key
 from tui.view import ExpRow, GroupView, flat_metrics, flat_params
 
 CHANGED = "bold yellow"
 
 
-def describe(row: ExpRow, group: GroupView | None, now: float) -> RenderableType:
+def describe(
+    row: ExpRow, group: GroupView | None, now: float, refresh_key: str = "R"
+) -> RenderableType:
     """Everything known about ``row`` as one renderable (also used by the full screen)."""
     head = Table.grid(padding=(0, 1))
     head.add_column(style="dim", no_wrap=True)
@@ -44,7 +47,10 @@ def describe(row: ExpRow, group: GroupView | None, now: float) -> RenderableType
     parts: list[RenderableType] = [head]
     if info is None:
         parts.append(
-            Text("\nnot fetched yet: R refreshes the remote and peeks at it", style="italic dim")
+            Text(
+                f"\nnot fetched yet: {refresh_key} refreshes the remote and peeks at it",
+                style="italic dim",
+            )
         )
         return Group(*parts)
     if row.state is None:
@@ -123,7 +129,7 @@ class DetailPanel(VerticalScroll):
         yield self._body
 
     def show_row(self, row: ExpRow, group: GroupView | None) -> None:
-        self._body.update(describe(row, group, self.clock()))
+        self._body.update(describe(row, group, self.clock(), live_key(self, "refresh", "R")))
 
     def show_group(self, group: GroupView) -> None:
         lines = Text()

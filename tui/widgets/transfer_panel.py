@@ -10,6 +10,7 @@ from textual.widgets import ProgressBar, Static
 
 from core.progress import Snapshot
 from tui.format import format_size
+from tui.keys import live_key
 
 
 class TransferPanel(Vertical):
@@ -30,7 +31,7 @@ class TransferPanel(Vertical):
             (f"{operation} ", "bold"),
             f"{snap.phase} · {snap.files_done}/{snap.files_total} files · ",
             f"{format_size(snap.bytes_done)}/{format_size(snap.bytes_total)} · ",
-            f"{format_size(int(snap.rate))}/s{eta} · z cancels",
+            f"{format_size(int(snap.rate))}/s{eta} · {live_key(self, 'cancel', 'z')} cancels",
         )
         self.query_one("#transfer-line", Static).update(line)
         bar = self.query_one(ProgressBar)
