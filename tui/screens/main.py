@@ -34,7 +34,15 @@ from core.errors import ExptuiError, TransferCancelled, describe
 from core.gitsync import SyncState
 from core.operation import Operation
 from core.ops import RefResult, Status
-from core.porcelain import BranchPlan, BranchResult, NeedsPull, Session, SharePlan, ShareResult
+from core.porcelain import (
+    ApplyPlan,
+    BranchPlan,
+    BranchResult,
+    NeedsPull,
+    Session,
+    SharePlan,
+    ShareResult,
+)
 from core.progress import ProgressBoard
 from core.redact import redact
 from core.refs import ExpRef, describe_skipped
@@ -156,6 +164,19 @@ class MainScreen(Screen[None]):
         def __init__(self, session: Session, plan: SharePlan) -> None:
             super().__init__()
             self.session, self.plan = session, plan
+
+    class WorkspacePlanned(Message):
+        """An apply or branch plan (or what it needs first), with its session (handed
+        over, never shared) and whether apply would stash local changes."""
+
+        def __init__(
+            self,
+            session: Session,
+            plan: ApplyPlan | BranchPlan | NeedsPull,
+            stash: bool = False,
+        ) -> None:
+            super().__init__()
+            self.session, self.plan, self.stash = session, plan, stash
 
     busy = reactive(False, bindings=True)
 
@@ -358,7 +379,9 @@ class MainScreen(Screen[None]):
 
     def _ask(self, screen: ModalScreen[Answer]) -> Answer | None:
         """From a worker thread: show ``screen`` on the UI thread and wait for its answer,
-        giving up (None) if the worker is cancelled, so quitting never hangs here."""
+        giving up (None) if the worker is cancelled, so quitting never hangs here. Only
+        for credentials: dulwich asks for them in the middle of a synchronous call; every
+        confirmation opens with a callback instead."""
         worker = get_current_worker()
         answered = threading.Event()
         answer: list[Answer | None] = [None]
@@ -799,93 +822,130 @@ class MainScreen(Screen[None]):
 
     def action_apply(self) -> None:
         if (ref := self._one_target()) is not None:
-            self.busy, self.operation = True, Operation.APPLY
-            self.workspace_action(Operation.APPLY, ref, self.remote_name)
+            self.operation = Operation.APPLY
+            self.plan_workspace(Operation.APPLY, ref)
 
     def action_branch(self) -> None:
         if (ref := self._one_target()) is not None:
-            self.busy, self.operation = True, Operation.BRANCH
-            self.workspace_action(Operation.BRANCH, ref, self.remote_name)
+            self.operation = Operation.BRANCH
+            self.plan_workspace(Operation.BRANCH, ref)
+
+    @work(thread=True, exclusive=True, group="plan", exit_on_error=False, description="plan")
+    def plan_workspace(self, kind: Operation, ref: ExpRef) -> None:
+        """Plan apply or branch off the UI thread; refusals come before any question."""
+        session = self._session()
+        try:
+            self.post_message(self.WorkspacePlanned(session, *_workspace_plan(session, kind, ref)))
+        except BaseException:
+            session.repo.close()
+            raise
+
+    def on_main_screen_workspace_planned(self, message: WorkspacePlanned) -> None:
+        """Ask what the plan needs asked, then start the one worker that does it."""
+        session, plan = message.session, message.plan
+        if not self._alive():
+            session.repo.close()
+            return
+        if isinstance(plan, NeedsPull):
+            self._ask_pull_first(session, plan)
+        elif isinstance(plan, BranchPlan):
+            self._ask_branch_name(session, plan)
+        else:
+            question = _apply_question(plan, message.stash)
+            self._confirm(session, question, lambda: self.run_workspace(session, plan))
+
+    def _confirm(self, session: Session, question: Text, then: Callable[[], object]) -> None:
+        """Ask ``question``; yes marks the screen busy and calls ``then`` (which starts a
+        worker that closes the session), no closes the session here."""
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                session.repo.close()
+                return
+            self.busy = True
+            then()
+
+        self.app.push_screen(Confirm(question), answered)
+
+    def _ask_pull_first(self, session: Session, needs: NeedsPull) -> None:
+        ref, remote = needs.ref, self.remote_name
+        if remote is None:
+            session.repo.close()
+            self.notify(
+                f"'{ref.name}' cannot be used here: {needs.why}, and no Git remote is set.",
+                severity="error",
+                markup=False,
+            )
+            return
+        question = Text.assemble(
+            (shown(ref.name), "bold cyan"), f": {needs.why}. Pull it from {remote} first?"
+        )
+
+        def pull() -> None:
+            self.board = ProgressBoard()
+            self.pull_first(session, needs, remote, self.board)
+
+        self._confirm(session, question, pull)
+
+    @work(thread=True, exclusive=True, group="transfer", exit_on_error=False, description="pull")
+    def pull_first(
+        self, session: Session, needs: NeedsPull, remote: str, board: ProgressBoard
+    ) -> None:
+        """Pull one experiment (its data too unless only the commit is needed), then plan
+        the verb again: its confirmation comes next, in a message."""
+        worker = get_current_worker()
+        try:
+            options = porcelain.ShareOptions(with_data=needs.with_data)
+            plan = porcelain.plan_pull(session, remote, refs=[needs.ref], options=options)
+            result = porcelain.run(
+                session, plan, progress=board, cancelled=lambda: worker.is_cancelled
+            )
+            assert isinstance(result, ShareResult)
+            if result.exit_code:
+                raise ExptuiError(
+                    f"Pulling '{needs.ref.name}' did not complete; nothing was applied.",
+                    "See the pull's messages, or run exptui pull from a shell.",
+                )
+            planned = _workspace_plan(session, needs.operation, needs.ref)
+            if isinstance(planned[0], NeedsPull):
+                raise ExptuiError(f"'{needs.ref.name}' still cannot be used: {planned[0].why}.")
+        except BaseException:
+            session.repo.close()
+            raise
+        self.post_message(self.WorkspacePlanned(session, *planned))
+
+    def _ask_branch_name(self, session: Session, plan: BranchPlan) -> None:
+        def named(name: str | None) -> None:
+            if not name:
+                session.repo.close()
+                return
+            self.busy = True
+            self.run_workspace(session, plan, name)
+
+        self.app.push_screen(BranchName(plan.ref.name), named)
 
     @work(
         thread=True, exclusive=True, group="transfer", exit_on_error=False, description="workspace"
     )
-    def workspace_action(self, kind: Operation, ref: ExpRef, remote: str | None) -> str | None:
-        """apply or branch one experiment, pulling it first (after asking) when needed."""
-        session = self._session()
+    def run_workspace(
+        self, session: Session, plan: ApplyPlan | BranchPlan, branch: str | None = None
+    ) -> str:
+        """Run the confirmed apply, or create the named branch; the toast's text back."""
         with session.repo:
-            planner = porcelain.plan_apply if kind is Operation.APPLY else porcelain.plan_branch
-            plan = planner(session, ref)
-            if isinstance(plan, NeedsPull):
-                if not self._pull_first(session, plan, remote):
-                    return None
-                plan = planner(session, ref)
-                if isinstance(plan, NeedsPull):
-                    raise ExptuiError(f"'{ref.name}' still cannot be used: {plan.why}.")
             if isinstance(plan, BranchPlan):
-                name = self._ask(BranchName(ref.name))
-                if not name:
-                    return None
-                named = porcelain.plan_branch(session, ref, name)
+                named = porcelain.plan_branch(session, plan.ref, branch)
                 assert isinstance(named, BranchPlan)
-                result = porcelain.run(session, named)
-                assert isinstance(result, BranchResult)
-                branch = result.branch
-                return f"Git branch '{branch}' created from '{ref.name}' (git checkout {branch})."
-            porcelain.check_apply(session, plan)  # refused before the user is asked
-            if not self._ask(Confirm(self._apply_question(plan, has_local_changes(session.repo)))):
-                return None
+                made = porcelain.run(session, named)
+                assert isinstance(made, BranchResult)
+                name = made.branch
+                return f"Git branch '{name}' created from '{plan.ref.name}' (git checkout {name})."
             applied = porcelain.run(session, plan)
-            assert isinstance(applied, ApplyResult)
-            stashed = " Local changes stashed to refs/exps/apply/stash." if applied.stashed else ""
-            if applied.kept_in_stash:
-                stashed += (
-                    f" {len(applied.kept_in_stash)} untracked file(s) had no room and stay there."
-                )
-            return f"Applied {ref.name} to the workspace.{stashed}"
-
-    @staticmethod
-    def _apply_question(plan: porcelain.ApplyPlan, stash: bool) -> Text:
-        return Text.assemble(
-            ("Apply ", "bold"),
-            (shown(plan.ref.name), "bold cyan"),
-            " to the workspace? ",
-            f"{len(plan.writes)} tracked files written, {len(plan.deletes)} removed, "
-            f"{len(plan.outputs)} outputs checked out from the cache.",
-            (
-                "\nYour local changes will be stashed to refs/exps/apply/stash "
-                "(git stash apply refs/exps/apply/stash brings them back)."
-                if stash
-                else ""
-            ),
-        )
-
-    def _pull_first(self, session: Session, needs: NeedsPull, remote: str | None) -> bool:
-        """Ask, then pull one experiment (its data too unless only the commit is needed)."""
-        ref = needs.ref
-        if remote is None:
-            raise ExptuiError(
-                f"'{ref.name}' cannot be used here: {needs.why}, and no Git remote is set."
-            )
-        question = Text.assemble(
-            (shown(ref.name), "bold cyan"), f": {needs.why}. Pull it from {remote} first?"
-        )
-        if not self._ask(Confirm(question)):
-            return False
-        worker = get_current_worker()
-        options = porcelain.ShareOptions(with_data=needs.with_data)
-        plan = porcelain.plan_pull(session, remote, refs=[ref], options=options)
-        board = ProgressBoard()
-        self.board = board
-        result = porcelain.run(session, plan, progress=board, cancelled=lambda: worker.is_cancelled)
-        self.board = None
-        assert isinstance(result, ShareResult)
-        if result.exit_code:
-            raise ExptuiError(
-                f"Pulling '{ref.name}' did not complete; nothing was applied.",
-                "See the pull's messages, or run exptui pull from a shell.",
-            )
-        return True
+        assert isinstance(applied, ApplyResult)
+        stashed = " Local changes stashed to refs/exps/apply/stash." if applied.stashed else ""
+        if applied.kept_in_stash:
+            kept = len(applied.kept_in_stash)
+            stashed += f" {kept} untracked file(s) had no room and stay there."
+        return f"Applied {plan.ref.name} to the workspace.{stashed}"
 
     def _transfer_state(self, worker: Worker[object], state: WorkerState) -> None:
         if state in (WorkerState.PENDING, WorkerState.RUNNING):
@@ -966,3 +1026,32 @@ class MainScreen(Screen[None]):
         self.transfers_hidden = not self.transfers_hidden
         if self.transfers_hidden:
             self.query_one(TransferPanel).hide()
+
+
+def _workspace_plan(
+    session: Session, kind: Operation, ref: ExpRef
+) -> tuple[ApplyPlan | BranchPlan | NeedsPull, bool]:
+    """The plan of apply or branch, checked, and whether apply would stash local changes."""
+    if kind is Operation.BRANCH:
+        return porcelain.plan_branch(session, ref), False
+    plan = porcelain.plan_apply(session, ref)
+    if isinstance(plan, NeedsPull):
+        return plan, False
+    porcelain.check_apply(session, plan)  # refused before the user is asked
+    return plan, has_local_changes(session.repo)
+
+
+def _apply_question(plan: ApplyPlan, stash: bool) -> Text:
+    return Text.assemble(
+        ("Apply ", "bold"),
+        (shown(plan.ref.name), "bold cyan"),
+        " to the workspace? ",
+        f"{len(plan.writes)} tracked files written, {len(plan.deletes)} removed, "
+        f"{len(plan.outputs)} outputs checked out from the cache.",
+        (
+            "\nYour local changes will be stashed to refs/exps/apply/stash "
+            "(git stash apply refs/exps/apply/stash brings them back)."
+            if stash
+            else ""
+        ),
+    )
