@@ -154,3 +154,24 @@ async def test_an_unreadable_repository_is_a_message_not_a_traceback(tmp_path: P
         assert "not inside a Git repository" in toasts[0].message
         assert "not inside a Git repository" in status_text(app)
         assert app.is_running
+
+
+async def test_rows_take_their_styles_from_the_tree_component_classes(fresh_demo: Path) -> None:
+    """A theme or the app's CSS restyles rows through ExpTree's component classes."""
+    from rich.style import Style
+
+    class Restyled(ExptuiApp):
+        CSS = "ExpTree > .exp-tree--name { text-style: underline; }"
+
+    app = Restyled(fresh_demo, network=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        tree = app.main.local_tree
+        await pilot.press("down")
+        node = tree.cursor_node
+        assert node is not None and tree.current_row is not None
+        label = tree.render_label(node, Style(), Style())
+        name = tree.current_row.exp.name
+        start = label.plain.index(name)
+        styles = [s.style for s in label.spans if s.start <= start < s.end]
+        assert any(isinstance(s, Style) and s.underline for s in styles)

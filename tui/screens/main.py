@@ -123,7 +123,6 @@ class MainScreen(Screen[None]):
     .pane { border: round $primary-darken-2; height: 1fr; width: 1fr; }
     .pane:focus-within { border: round $accent; }
     .pane-header { height: 1; color: $text-muted; }
-    ExpTree { height: 1fr; scrollbar-size-vertical: 1; }
     #details { display: none; }
     #status { height: 1; background: $panel; color: $text; padding: 0 1; }
     /* Wide terminals show the details beside both panes. */
@@ -629,7 +628,7 @@ class MainScreen(Screen[None]):
     def action_refresh(self) -> None:
         """R: reload both panes; failed rows' marks from the last batch are cleared too."""
         for tree in (self.local_tree, self.remote_tree):
-            tree.statuses.clear()
+            tree.clear_statuses()
         self._reload()
 
     def _reload(self) -> None:
@@ -954,7 +953,7 @@ class MainScreen(Screen[None]):
         self.query_one(TransferPanel).hide()
         self.board = None
         for tree in (self.local_tree, self.remote_tree):
-            tree.statuses.clear()
+            tree.clear_statuses()
         if state is WorkerState.CANCELLED or isinstance(worker.error, TransferCancelled):
             self.notify(
                 "Cancelled. Refs of unfinished experiments were not moved; run it again to resume.",
@@ -990,7 +989,9 @@ class MainScreen(Screen[None]):
             if outcome.status in (Status.SUCCESS, Status.UP_TO_DATE):
                 continue
             for tree in (self.local_tree, self.remote_tree):
-                tree.statuses[outcome.update.ref.ref] = ("✗ " + outcome.status.value, "bold red")
+                tree.set_statuses(
+                    {outcome.update.ref.ref: ("✗ " + outcome.status.value, "bold red")}
+                )
 
     def _show_progress(self) -> None:
         """Four times a second: the panel and the rows' inline status, from the board."""

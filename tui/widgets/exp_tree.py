@@ -15,6 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
+from textual.reactive import var
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -48,12 +49,30 @@ class ExpTree(Tree[NodeData]):
         Binding("h,left", "collapse_group", "Collapse", show=False),
     ]
 
+    DEFAULT_CSS = """
+    ExpTree { height: 1fr; scrollbar-size-vertical: 1; }
+    ExpTree > .exp-tree--mark { color: ansi_cyan; text-style: bold; }
+    ExpTree > .exp-tree--name { text-style: bold; }
+    ExpTree > .exp-tree--sha { text-style: dim; }
+    ExpTree > .exp-tree--age { text-style: italic; }
+    """
+    COMPONENT_CLASSES = {"exp-tree--mark", "exp-tree--name", "exp-tree--sha", "exp-tree--age"}
+
+    show_sync: var[bool] = var(False)
+    """Sync and data badges in front of each name (once a remote is listed)."""
+    wanted_columns: var[list[str]] = var(list)
+    """The metric columns asked for; :attr:`columns` are those that fit."""
+
     class MarksChanged(Message):
         """The marked set changed; the status line shows the count."""
 
         def __init__(self, tree: ExpTree) -> None:
             super().__init__()
             self.tree = tree
+
+        @property
+        def control(self) -> ExpTree:
+            return self.tree
 
     def __init__(self, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
         super().__init__("experiments", **kwargs)  # type: ignore[arg-type]
@@ -62,9 +81,8 @@ class ExpTree(Tree[NodeData]):
         self.guide_depth = 3
         self.clock = clock
         self.marked: set[str] = set()
-        self.wanted_columns: list[str] = []
+        self._part_styles: dict[str, Style] = {}
         self.name_width = NAME_WIDTH
-        self.show_sync = False
         self.statuses: dict[str, tuple[str, str]] = {}  # ref -> (inline status, style)
         self.range_start: str | None = None  # the last row marked with space: where v starts
         self.row_count = 0  # experiments shown (after the app's filter)
@@ -104,6 +122,18 @@ class ExpTree(Tree[NodeData]):
         fixed = self.guide_depth + len(UNMARKED) + (3 if self.show_sync else 0)
         fixed += self.name_width + 8 + AGE_WIDTH + 2  # sha, age, scrollbar
         return self.wanted_columns[: max(0, (self.size.width - fixed) // (VALUE_WIDTH + 1))]
+
+    def watch_show_sync(self) -> None:
+        self.refresh_labels()
+
+    def watch_wanted_columns(self) -> None:
+        self.refresh_labels()
+
+    def clear_statuses(self) -> None:
+        """Drop every inline status (a batch ended, or the user refreshed)."""
+        if self.statuses:
+            self.statuses.clear()
+            self._redraw()
 
     def refresh_labels(self) -> None:
         """Redraw every label, e.g. once metrics have loaded. Rows build their label when
@@ -156,18 +186,18 @@ class ExpTree(Tree[NodeData]):
     def row_label(self, row: ExpRow) -> Text:
         return Text.assemble(*self._row_parts(row))
 
-    def _row_parts(self, row: ExpRow) -> list[tuple[str, str]]:
+    def _row_parts(self, row: ExpRow) -> list[tuple[str, str | Style]]:
         """The label's (text, style) pieces: assembled when drawn, measured for width."""
         age = format_age(max(0.0, self.clock() - row.info.timestamp)) if row.info else "?"
-        parts = []
+        parts: list[tuple[str, str | Style]] = []
         if self.show_sync:
             parts.append(badge(row.sync))
             glyph, style = data_badge(row.data)
             parts.append((f"{glyph} ", style))
         parts += [
-            (shown(row.exp.name).ljust(self.name_width), "bold"),
-            (f" {row.exp.sha[:7]}", "dim"),
-            (f" {age:>{AGE_WIDTH}}", "italic"),
+            (shown(row.exp.name).ljust(self.name_width), self._part_style("name")),
+            (f" {row.exp.sha[:7]}", self._part_style("sha")),
+            (f" {age:>{AGE_WIDTH}}", self._part_style("age")),
         ]
         for name in self.columns:
             value = row.metric(name)
@@ -195,7 +225,23 @@ class ExpTree(Tree[NodeData]):
         label = self.row_label(row)
         label.stylize(style)
         glyph = MARKED if row.key in self.marked else UNMARKED
-        return Text.assemble((glyph, "bold cyan" if glyph == MARKED else ""), label)
+        return Text.assemble((glyph, self._part_style("mark") if glyph == MARKED else ""), label)
+
+    def _part_style(self, part: str) -> Style | str:
+        """A label part's style from the ``exp-tree--<part>`` component class, so a theme
+        or the app's CSS can restyle rows; plain text before the widget is styled. Kept
+        until the styles change: every row's width is measured from its parts."""
+        if not self.is_mounted:
+            return ""
+        if part not in self._part_styles:
+            self._part_styles[part] = self.get_component_rich_style(
+                f"exp-tree--{part}", partial=True
+            )
+        return self._part_styles[part]
+
+    def notify_style_update(self) -> None:
+        self._part_styles = {}
+        super().notify_style_update()
 
     def get_label_width(self, node: TreeNode[NodeData]) -> int:
         """Rows measured from their pieces: the Tree asks for every line's width, drawn
