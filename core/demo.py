@@ -33,11 +33,11 @@ from dulwich.object_store import BaseObjectStore
 from dulwich.objects import Blob, Commit, ObjectID, Tree
 from dulwich.repo import Repo
 
+from core.data.objects import ManifestEntry, md5_bytes
+from core.data.odb import LocalObjectStore
 from core.demo_train import train
 from core.errors import DemoError
-from core.gitids import refname
-from core.objects import ManifestEntry, md5_bytes
-from core.odb import LocalObjectStore
+from core.git.ids import refname
 
 MARKER = ".exptui-demo"
 DEMO_VERSION = "1"
@@ -244,7 +244,7 @@ class _Builder:
             for path, data in outputs.items()
             if path.startswith("eval/")
         ]
-        from core.objects import manifest_oid, serialize_manifest
+        from core.data.objects import manifest_oid, serialize_manifest
 
         eval_oid = manifest_oid(serialize_manifest(eval_entries))
         eval_size = sum(len(d) for p, d in outputs.items() if p.startswith("eval/"))

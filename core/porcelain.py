@@ -7,9 +7,9 @@ their sync state, objects and bytes per experiment, what is missing), never a li
 exactly what it says. Runtime concerns (progress board, cancellation, jobs, verification)
 are arguments of :func:`run`, not of the plan.
 
-Below this module, one concern each: :mod:`core.ops` (ref exchange), :mod:`core.select`
-(which experiments), :mod:`core.transfer` (which objects, and moving them),
-:mod:`core.apply` and :mod:`core.branching` (the workspace verbs).
+Below this module, one concern each, a folder per layer: :mod:`core.git` (ref exchange,
+selection, the connection), :mod:`core.data` (which objects, moving them, the stores),
+:mod:`core.project` (what a commit says), :mod:`core.workspace` (apply and its writes).
 """
 
 from __future__ import annotations
@@ -20,20 +20,20 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from core import apply as applying
-from core import ops
-from core.branching import create_branch
+from core.data.runcache import RunCacheResult, share_run_cache
+from core.data.transfer import DataPlan, ExpTransfer, collect, plan_data, run_data
 from core.errors import ExptuiError, UnknownExperimentError
-from core.gitsync import RemoteListing, list_remote
+from core.git import exchange as ops
+from core.git.branching import create_branch
+from core.git.exchange import Action, Force, RefPlan, RefResult, Selection
+from core.git.refs import ExpRef, validate_branch_name
+from core.git.select import resolve_experiment
+from core.git.sync import RemoteListing, list_remote
+from core.git.transport import Connection, CredentialPrompt, default_remote, resolve_remote
 from core.operation import Operation
-from core.ops import Action, Force, RefPlan, RefResult, Selection
 from core.progress import ProgressBoard
-from core.refs import ExpRef, validate_branch_name
-from core.repo import Repository
-from core.runcache import RunCacheResult, share_run_cache
-from core.select import resolve_experiment
-from core.transfer import DataPlan, ExpTransfer, collect, plan_data, run_data
-from core.transport import Connection, CredentialPrompt, default_remote, resolve_remote
+from core.project.repo import Repository
+from core.workspace import apply as applying
 
 __all__ = [
     "ApplyPlan",

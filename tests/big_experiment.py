@@ -12,9 +12,9 @@ import yaml
 from dulwich.objects import Blob, Commit, Tree
 from dulwich.repo import Repo
 
-from core.objects import ManifestEntry
-from core.odb import LocalObjectStore
-from core.repo import Repository
+from core.data.objects import ManifestEntry
+from core.data.odb import LocalObjectStore
+from core.project.repo import Repository
 
 
 def commit_experiment(project: Path, name: str, extra_outs: list[dict[str, Any]]) -> str:

@@ -32,8 +32,8 @@ from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from core.dvcfiles import Output
-from core.repo import Repository
+from core.project.dvcfiles import Output
+from core.project.repo import Repository
 from tests.dvc_peer import GIT_IDENTITY
 from tests.servers import SftpServer
 from tui.app import ExptuiApp

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from core.repo import Repository
-from core.transport import Connection, resolve_remote
+from core.git.transport import Connection, resolve_remote
+from core.project.repo import Repository
 from tests.helpers import git
 from tests.servers import git_daemon, http_git, ssh_git
 

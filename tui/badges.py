@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.datastate import DataState, DataStatus
-from core.gitsync import SyncState
+from core.data.datastate import DataState, DataStatus
+from core.git.sync import SyncState
 
 BADGES: dict[SyncState, tuple[str, str, str]] = {
     SyncState.IN_SYNC: ("✓", "bold green", "in sync with the remote"),

@@ -119,7 +119,7 @@ def _run_app(args: list[str]) -> int:
 
 
 def _open_app(path: Path, options: argparse.Namespace) -> int:
-    from core.repo import Repository
+    from core.project.repo import Repository
 
     repo = Repository.open(path)  # fail before the screen switches, with a plain message
     repo.close()
@@ -288,10 +288,10 @@ def _run_subcommand(args: list[str]) -> int:
 
 
 def _cmd_list(options: argparse.Namespace) -> int:
-    from core.listing import experiment_record, group_local
-    from core.refs import describe_skipped
-    from core.repo import Repository
-    from core.select import select_baselines
+    from core.git.refs import describe_skipped
+    from core.git.select import select_baselines
+    from core.project.listing import experiment_record, group_local
+    from core.project.repo import Repository
 
     with Repository.open(options.cwd) as repo:
         selection = select_baselines(repo, options.rev, options.num, options.all_commits)

@@ -17,12 +17,12 @@ import threading
 from typing import Any
 
 from core import porcelain
-from core.apply import ApplyResult
-from core.apply import plan_apply as apply_plan
 from core.errors import ExptuiError
-from core.gitsync import RemoteListing, compare, refresh
-from core.listing import experiment_record
-from core.ops import RefResult, Selection, Status
+from core.git.exchange import RefResult, Selection, Status
+from core.git.refs import describe_skipped
+from core.git.select import select_baselines
+from core.git.sync import RemoteListing, compare, refresh
+from core.git.transport import Connection, Credentials, resolve_remote
 from core.porcelain import (
     BranchPlan,
     BranchResult,
@@ -35,10 +35,10 @@ from core.porcelain import (
     open_session,
 )
 from core.progress import ProgressBoard
-from core.refs import describe_skipped
-from core.repo import Experiment, Repository
-from core.select import select_baselines
-from core.transport import Connection, Credentials, resolve_remote
+from core.project.listing import experiment_record
+from core.project.repo import Experiment, Repository
+from core.workspace.apply import ApplyResult
+from core.workspace.apply import plan_apply as apply_plan
 from tui.render import Report, apply_plan_report, plan_report, refs_report, share_report
 
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from rich.table import Table
 from rich.text import Text
 
+from core.data.runcache import RunCacheResult
+from core.data.transfer import ExpData, failure_summary, missing_summary
+from core.git.exchange import Action, RefPlan, RefResult, Status
 from core.operation import Operation
-from core.ops import Action, RefPlan, RefResult, Status
 from core.porcelain import ApplyPlan, SharePlan, ShareResult
-from core.runcache import RunCacheResult
-from core.transfer import ExpData, failure_summary, missing_summary
 from tui.format import format_size, shown
 
 MAX_ROWS = 12

@@ -2,7 +2,7 @@
 
 Loading is two-phase so the first screen is fast: refs and commit headers first (one ref
 scan, one small object per experiment), then params/metrics/outputs group by group.
-Each phase opens its own :class:`core.repo.Repository`, so dulwich objects never cross
+Each phase opens its own :class:`core.project.repo.Repository`, so dulwich objects never cross
 threads.
 """
 
@@ -13,22 +13,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.datastate import DataStatus, data_status
-from core.dvcfiles import ProjectState, flatten
-from core.gitsync import (
+from core.data.datastate import DataStatus, data_status
+from core.git.refs import ExpRef
+from core.git.select import BaselineSelection
+from core.git.sync import (
     RemoteListing,
     SyncState,
     compare,
     load_listing,
     refresh,
 )
-from core.listing import BaselineGroup, group_local
+from core.git.transport import Connection, CredentialPrompt, GitRemoteSpec, resolve_remote
+from core.git.transport import default_remote as core_default_remote
+from core.project.dvcfiles import ProjectState, flatten
+from core.project.listing import BaselineGroup, group_local
+from core.project.repo import CommitInfo, Experiment, Repository
 from core.redact import redact
-from core.refs import ExpRef
-from core.repo import CommitInfo, Experiment, Repository
-from core.select import BaselineSelection
-from core.transport import Connection, CredentialPrompt, GitRemoteSpec, resolve_remote
-from core.transport import default_remote as core_default_remote
 
 MAX_METRIC_COLUMNS = 3
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from textual.message import Message
 
-from core.datastate import DataState
-from core.gitsync import SyncState
+from core.data.datastate import DataState
+from core.git.sync import SyncState
 from tests.helpers import each, git, plain, rows, settle, toasts_once_shown
 from tui.app import ExptuiApp
 from tui.screens.remote_picker import RemotePicker

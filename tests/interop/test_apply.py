@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.objects import md5_bytes
+from core.data.objects import md5_bytes
 from tests.big_experiment import add_raw_dir_output
 from tests.helpers import Dvc, git
 from tests.security.hostile import dvc_holding_the_lock

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from dulwich.repo import Repo
 
-from core.listing import experiment_record, group_local
-from core.refs import ExpRef, is_experiment_namespace
-from core.repo import Repository
-from core.select import BaselineSelection, select_baselines
+from core.git.refs import ExpRef, is_experiment_namespace
+from core.git.select import BaselineSelection, select_baselines
+from core.project.listing import experiment_record, group_local
+from core.project.repo import Repository
 from tests.helpers import Dvc, dvc_list, dvc_show, git
 
 pytestmark = pytest.mark.dvc

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from core import ops
-from core.gitsync import list_remote, peek
-from core.ops import Selection, Status
-from core.repo import Repository
-from core.transport import Connection, resolve_remote
+from core.git import exchange as ops
+from core.git.exchange import Selection, Status
+from core.git.sync import list_remote, peek
+from core.git.transport import Connection, resolve_remote
+from core.project.repo import Repository
 from tests.helpers import Dvc, dvc_list, dvc_show, git
 from tests.remote_setup import server_refs
 from tui.cli import main

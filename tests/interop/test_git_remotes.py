@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from core import ops
-from core.gitsync import SyncState, compare, list_remote, load_listing, peek, save_listing
-from core.ops import Selection, Status
-from core.refs import ExpRef
-from core.repo import Repository
-from core.transport import Connection, resolve_remote
+from core.git import exchange as ops
+from core.git.exchange import Selection, Status
+from core.git.refs import ExpRef
+from core.git.sync import SyncState, compare, list_remote, load_listing, peek, save_listing
+from core.git.transport import Connection, resolve_remote
+from core.project.repo import Repository
 from tests.helpers import git
 from tests.remote_setup import TRANSPORTS, Served, serve, server_refs
 

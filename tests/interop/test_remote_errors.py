@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from core import ops
 from core.errors import (
     AuthenticationError,
     PermissionDeniedError,
@@ -16,10 +15,11 @@ from core.errors import (
     UnknownRemoteError,
     UnreachableRemoteError,
 )
-from core.gitsync import list_remote
-from core.ops import Selection, Status
-from core.repo import Repository
-from core.transport import Connection, GitRemoteSpec, resolve_remote
+from core.git import exchange as ops
+from core.git.exchange import Selection, Status
+from core.git.sync import list_remote
+from core.git.transport import Connection, GitRemoteSpec, resolve_remote
+from core.project.repo import Repository
 from tests.helpers import git
 from tests.remote_setup import server_refs
 from tests.servers import free_port, git_daemon, http_git, ssh_git, throwaway_key

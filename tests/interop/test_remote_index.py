@@ -11,9 +11,9 @@ from typing import Any
 import asyncssh
 import pytest
 
-from core.config import DvcRemote
-from core.remoteindex import RemoteIndex, index_path
-from core.stores import ObjectKey
+from core.data.remoteindex import RemoteIndex, index_path
+from core.data.stores import ObjectKey
+from core.project.config import DvcRemote
 from tests.big_experiment import add_big_experiment
 from tests.helpers import exp_objects, object_path, run_json, use_ssh
 from tests.servers import SftpServer, sftp_server

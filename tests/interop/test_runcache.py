@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.runcache import parse_yaml_12, value_hash
+from core.data.runcache import parse_yaml_12, value_hash
 from tests.helpers import Dvc, git, run_json
 
 TRAIN = "import yaml\np = yaml.safe_load(open('params.yaml'))\nopen('out.txt', 'w').write(str(p))\n"

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from core.config import DvcRemote
-from core.stores import ObjectKey, open_store
+from core.data.stores import ObjectKey, open_store
+from core.project.config import DvcRemote
 from tests.helpers import exp_objects, git, run_json
 from tests.servers import free_port, moto_s3, s3fs_client
 from tui.cli import main

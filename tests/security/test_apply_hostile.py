@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.apply import plan_apply, run_apply
 from core.errors import ExptuiError
-from core.repo import Repository
+from core.project.repo import Repository
+from core.workspace.apply import plan_apply, run_apply
 from tests.helpers import git
 from tests.security.hostile import (
     FILE,

@@ -35,7 +35,7 @@ def test_core_never_loads_textual_or_tui() -> None:
 def test_the_app_starts_without_cloud_backends() -> None:
     """s3fs, gcsfs and friends cost seconds over SSH; the first screen must not pay them."""
     assert_not_loaded(
-        "import tui.cli, tui.app, core.repo, core.listing, core.demo",
+        "import tui.cli, tui.app, core.project.repo, core.project.listing, core.demo",
         ("s3fs", "gcsfs", "aiobotocore", "botocore", "sshfs", "asyncssh"),
     )
 

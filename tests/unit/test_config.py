@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core.config import load_dvc_config
 from core.errors import ConfigError
+from core.project.config import load_dvc_config
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.datastate import DataState, data_status
-from core.repo import Repository
+from core.data.datastate import DataState, data_status
+from core.project.repo import Repository
 from tests.helpers import exp_output, object_path
 from tui.cli import main
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from dulwich.repo import Repo
 
+from core.data.objects import object_relpath
 from core.demo import EXPERIMENTS, build_demo
 from core.errors import DemoError
-from core.objects import object_relpath
-from core.refs import ExpRef, is_experiment_namespace
-from core.repo import Repository
+from core.git.refs import ExpRef, is_experiment_namespace
+from core.project.repo import Repository
 
 
 def exp_refs(repo_path: Path) -> dict[tuple[str, str], str]:

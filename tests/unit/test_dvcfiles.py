@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from core.dvcfiles import flatten, read_project
-from core.objects import ManifestEntry, serialize_manifest
+from core.data.objects import ManifestEntry, serialize_manifest
+from core.project.dvcfiles import flatten, read_project
 
 MD5 = "d3b07384d113edec49eaa6238ad5ff00"
 
@@ -167,7 +167,7 @@ def test_the_fast_yaml_parser_reads_types_as_safe_load_does() -> None:
     """libyaml parses, PyYAML's resolver types: YAML 1.1 quirks DVC users rely on stay."""
     import yaml
 
-    from core.dvcfiles import parse_yaml
+    from core.project.dvcfiles import parse_yaml
 
     text = (
         b"lr: 1e-3\nlr2: 1.0e-3\nflag: yes\noff: no\nwhen: 2024-01-02\nversion: 0o17\n"

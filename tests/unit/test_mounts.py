@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.mounts import filesystem_type, on_network
+from core.data.mounts import filesystem_type, on_network
 
 # Shaped like /proc/self/mountinfo: optional fields before the "-", escaped spaces.
 MOUNTINFO = """\

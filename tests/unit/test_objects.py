@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import IncompleteDirectoryError, UnsafePathError
-from core.objects import (
+from core.data.objects import (
     InvalidObjectError,
     ManifestEntry,
     manifest_md5s,
@@ -19,8 +18,9 @@ from core.objects import (
     parse_manifest,
     serialize_manifest,
 )
-from core.odb import LocalObjectStore
-from core.paths import confine
+from core.data.odb import LocalObjectStore
+from core.errors import IncompleteDirectoryError, UnsafePathError
+from core.workspace.paths import confine
 
 DOC_MANIFEST = (
     b'[{"md5": "f1290186a5d0b1ceab27f4e77c0c5d68", "relpath": "A.txt"}, '

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import InvalidRefError
-from core.refs import ExpRef, is_experiment_namespace, is_never_shared, validate_name
+from core.git.refs import ExpRef, is_experiment_namespace, is_never_shared, validate_name
 
 B = "94bf0ff01fe94f58315bb65fd1c03d9d57cdbecd"
 REF = f"refs/exps/94/{B[2:]}/exp-1"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from core.errors import NotADvcProjectError, NotARepositoryError, UnknownRevisionError
-from core.refstore import read_namespace
-from core.repo import Repository
+from core.git.refstore import read_namespace
+from core.project.repo import Repository
 from tests.helpers import git
 
 

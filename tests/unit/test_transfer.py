@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from core import stores
-from core.objects import md5_bytes
-from core.repo import Repository
-from core.stores import LOCAL_LIST_THRESHOLD, LocalStore, ObjectKey
+from core.data import stores
+from core.data.objects import md5_bytes
+from core.data.stores import LOCAL_LIST_THRESHOLD, LocalStore, ObjectKey
+from core.project.repo import Repository
 from tests.big_experiment import add_big_experiment
 from tests.helpers import each, exp_objects, exp_output, git, object_path, run_json
 from tests.remote_setup import server_refs
@@ -164,7 +164,7 @@ def test_large_files_of_a_directory_are_pulled_in_parallel(
             with lock:
                 running[0] -= 1
 
-    monkeypatch.setattr("core.transfer.copy_hashing", counting)
+    monkeypatch.setattr("core.data.transfer.copy_hashing", counting)
     code, result = run_json(capsys, "pull", "origin", "big-files", "-C", str(clone))
     assert code == 0 and result["success"] == ["big-files"]
     assert most[0] >= 2

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core.objects import md5_bytes
+from core.data.objects import md5_bytes
 from tests.big_experiment import add_big_experiment
 from tests.remote_setup import server_refs
 

@@ -16,9 +16,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import SelectionList, Static
 
-from core.ops import Action
+from core.git.exchange import Action
+from core.git.refs import ExpRef
 from core.porcelain import SharePlan
-from core.refs import ExpRef
 from tui.format import shown
 from tui.keys import screen_keys
 from tui.render import share_summary

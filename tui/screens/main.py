@@ -27,13 +27,13 @@ from textual.widgets import Footer, Input, Static, Tree
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core import porcelain
-from core.apply import ApplyResult, has_local_changes
-from core.datastate import DataStatus
-from core.dvcfiles import ProjectState
+from core.data.datastate import DataStatus
 from core.errors import ExptuiError, TransferCancelled, describe
-from core.gitsync import SyncState
+from core.git.exchange import RefResult, Status
+from core.git.refs import ExpRef, describe_skipped
+from core.git.sync import SyncState
+from core.git.transport import Credentials
 from core.operation import Operation
-from core.ops import RefResult, Status
 from core.porcelain import (
     ApplyPlan,
     BranchPlan,
@@ -44,10 +44,10 @@ from core.porcelain import (
     ShareResult,
 )
 from core.progress import ProgressBoard
+from core.project.dvcfiles import ProjectState
+from core.project.repo import Repository
 from core.redact import redact
-from core.refs import ExpRef, describe_skipped
-from core.repo import Repository
-from core.transport import Credentials
+from core.workspace.apply import ApplyResult, has_local_changes
 from tui.format import format_age, format_size, shown
 from tui.query import QueryError, Term, parse, shape
 from tui.render import share_headline

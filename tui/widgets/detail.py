@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from core.listing import iso_time
+from core.project.listing import iso_time
 from tui.badges import badge
 from tui.format import format_age, format_size, format_value, shown
 from tui.keys import live_key

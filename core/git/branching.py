@@ -9,9 +9,9 @@ import time
 from dulwich.repo import get_user_identity
 
 from core.errors import BranchExistsError
-from core.gitids import oid, refname
-from core.refs import ExpRef, validate_branch_name
-from core.repo import Repository
+from core.git.ids import oid, refname
+from core.git.refs import ExpRef, validate_branch_name
+from core.project.repo import Repository
 
 
 def create_branch(repo: Repository, ref: ExpRef, sha: str, branch: str | None = None) -> str:

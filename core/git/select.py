@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from core.errors import AmbiguousExperimentError, ExptuiError, UnknownExperimentError
-from core.refs import ExpRef
-from core.repo import Repository
+from core.git.refs import ExpRef
+from core.project.repo import Repository
 
 
 @dataclass(frozen=True)

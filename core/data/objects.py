@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.errors import InvalidObjectError
-from core.paths import confine
+from core.workspace.paths import confine
 
 _OID_RE = re.compile(r"^[0-9a-f]{32}(\.dir)?$")
 CHUNK = 1 << 20

@@ -15,8 +15,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from core.errors import IncompleteDirectoryError
-from core.objects import (
+from core.data.objects import (
     ManifestEntry,
     check_oid,
     manifest_oid,
@@ -25,6 +24,7 @@ from core.objects import (
     parse_manifest,
     serialize_manifest,
 )
+from core.errors import IncompleteDirectoryError
 
 READ_ONLY = 0o444
 

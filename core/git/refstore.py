@@ -15,8 +15,8 @@ from pathlib import Path
 
 from dulwich.repo import Repo
 
-from core.gitids import refname
-from core.refs import is_sha
+from core.git.ids import refname
+from core.git.refs import is_sha
 
 
 def read_namespace(repo: Repo, prefix: str) -> dict[str, str]:

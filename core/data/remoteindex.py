@@ -24,8 +24,8 @@ from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.config import DvcRemote
-from core.stores import ObjectKey
+from core.data.stores import ObjectKey
+from core.project.config import DvcRemote
 
 if TYPE_CHECKING:  # imported when an index is opened: transfers only, not app start-up
     import sqlite3

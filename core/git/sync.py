@@ -22,11 +22,11 @@ from dulwich.objects import Commit, ObjectID
 from dulwich.refs import Ref
 
 from core.errors import ExptuiError
-from core.gitids import oid, refname
-from core.refs import ExpRef, is_experiment_namespace, is_sha
-from core.refstore import read_namespace
-from core.repo import Repository
-from core.transport import Connection, GitRemoteSpec
+from core.git.ids import oid, refname
+from core.git.refs import ExpRef, is_experiment_namespace, is_sha
+from core.git.refstore import read_namespace
+from core.git.transport import Connection, GitRemoteSpec
+from core.project.repo import Repository
 
 PEEK_NAMESPACE = "refs/exptui/peek"
 # Ancestry walks stop at commits this much older than the candidate ancestor, so a

@@ -25,9 +25,9 @@ from core.bounded import (
     check_size,
     parse_within_limits,
 )
+from core.data.objects import check_oid, is_dir_oid, parse_manifest
 from core.errors import ExptuiError, InvalidObjectError, UnsafePathError
-from core.objects import check_oid, is_dir_oid, parse_manifest
-from core.paths import confine
+from core.workspace.paths import confine
 
 try:
     import tomllib

@@ -29,8 +29,7 @@ from dulwich.index import Index, IndexEntry, commit_index, commit_tree, index_en
 from dulwich.objects import S_ISGITLINK, Blob, Commit, Tree
 from dulwich.repo import get_user_identity
 
-from core.dvcfiles import Output, dvcignore
-from core.dvclock import check_not_busy, dvc_lock
+from core.data.objects import ManifestEntry, md5_file, parse_manifest
 from core.errors import (
     ApplyInterruptedError,
     ExptuiError,
@@ -38,14 +37,15 @@ from core.errors import (
     UnsafeApplyError,
     UnsafePathError,
 )
-from core.gitids import oid, refname
-from core.objects import ManifestEntry, md5_file, parse_manifest
-from core.paths import tree_path_problem
-from core.refs import APPLY_ORIG_HEAD, APPLY_STASH, EXEC_APPLY, ExpRef
-from core.repo import Repository
-from core.select import resolve_experiment
-from core.workspace import SYMLINK_MODE as SYMLINK
-from core.workspace import Workspace
+from core.git.ids import oid, refname
+from core.git.refs import APPLY_ORIG_HEAD, APPLY_STASH, EXEC_APPLY, ExpRef
+from core.git.select import resolve_experiment
+from core.project.dvcfiles import Output, dvcignore
+from core.project.repo import Repository
+from core.workspace.dvclock import check_not_busy, dvc_lock
+from core.workspace.paths import tree_path_problem
+from core.workspace.writes import SYMLINK_MODE as SYMLINK
+from core.workspace.writes import Workspace
 
 
 @dataclass

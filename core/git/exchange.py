@@ -17,15 +17,15 @@ from typing import Any
 from dulwich.objects import ZERO_SHA, ObjectID
 from dulwich.refs import Ref
 
-from core.dvclock import dvc_lock
 from core.errors import ExptuiError, UnknownExperimentError
-from core.gitids import oid, refname
-from core.gitsync import RemoteListing, SyncState, peek, sync_state
+from core.git.ids import oid, refname
+from core.git.refs import EXEC_APPLY, ExpRef
+from core.git.select import resolve_names, select_baselines
+from core.git.sync import RemoteListing, SyncState, peek, sync_state
+from core.git.transport import Connection, GitRemoteSpec
 from core.operation import Operation
-from core.refs import EXEC_APPLY, ExpRef
-from core.repo import Repository
-from core.select import resolve_names, select_baselines
-from core.transport import Connection, GitRemoteSpec
+from core.project.repo import Repository
+from core.workspace.dvclock import dvc_lock
 
 
 class Action(str, Enum):

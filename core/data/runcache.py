@@ -26,10 +26,7 @@ from core.bounded import (
     check_size,
     parse_within_limits,
 )
-from core.config import DvcRemote
-from core.operation import Operation
-from core.repo import Repository
-from core.stores import (
+from core.data.stores import (
     LocalStore,
     ObjectKey,
     ObjectStore,
@@ -38,6 +35,9 @@ from core.stores import (
     place_atomically,
     temporary_beside,
 )
+from core.operation import Operation
+from core.project.config import DvcRemote
+from core.project.repo import Repository
 
 RUNS = "runs"
 IGNORED_KEYS = ("size", "nfiles")

@@ -47,9 +47,9 @@ from core.errors import (
     UnknownRemoteError,
     UnreachableRemoteError,
 )
+from core.git.refstore import read_namespace
+from core.project.repo import Repository
 from core.redact import redact
-from core.refstore import read_namespace
-from core.repo import Repository
 
 DEFAULT_TIMEOUT = 20.0
 MAX_PROMPTS = 3
@@ -195,7 +195,7 @@ class Connection:
         return {ref: sha for ref, sha in refs.items() if ref.startswith(prefix) and sha}
 
     def _ls_local_refs(self, prefix: bytes) -> dict[bytes, bytes]:
-        """A path remote's refs read in one pass (see ``core.refstore``), not through
+        """A path remote's refs read in one pass (see ``core.git.refstore``), not through
         dulwich's general reader, which follows and re-checks every ref."""
         with _translated_errors(self.spec, "list"), Repo(self._path) as remote:
             found = read_namespace(remote, prefix.decode())

@@ -25,20 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from core.config import DvcRemote
-from core.errors import (
-    ConfigError,
-    CorruptObjectError,
-    InvalidObjectError,
-    TransferCancelled,
-)
-from core.objects import is_dir_oid, manifest_md5s
-from core.operation import Operation
-from core.progress import ProgressBoard
-from core.refs import ExpRef
-from core.remoteindex import RemoteIndex, index_path
-from core.repo import Repository
-from core.stores import (
+from core.data.objects import is_dir_oid, manifest_md5s
+from core.data.remoteindex import RemoteIndex, index_path
+from core.data.stores import (
     LocalStore,
     ObjectKey,
     ObjectStore,
@@ -49,6 +38,17 @@ from core.stores import (
     place_atomically,
     temporary_beside,
 )
+from core.errors import (
+    ConfigError,
+    CorruptObjectError,
+    InvalidObjectError,
+    TransferCancelled,
+)
+from core.git.refs import ExpRef
+from core.operation import Operation
+from core.progress import ProgressBoard
+from core.project.config import DvcRemote
+from core.project.repo import Repository
 
 T = TypeVar("T")
 RETRIES = 3
@@ -494,7 +494,7 @@ class _Engine:
 
     def _syscall_bound(self, store: ObjectStore) -> bool:
         """Batches of small files between local disks run one thread at a time: their
-        syscalls are quick, and more threads only add GIL handoffs (see core.mounts). A
+        syscalls are quick, and more threads only add GIL handoffs (see core.data.mounts). A
         batch with one large file still runs in parallel (it hashes), and so does
         everything on a network file system, or when the user asked for ``-j``."""
         if not isinstance(store, LocalStore) or self.jobs is not None:

@@ -9,12 +9,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
+from core.data.stores import ObjectKey, Stores, on_stores
+from core.data.transfer import ExpData, collect
 from core.errors import ExptuiError
+from core.git.refs import ExpRef
 from core.operation import Operation
-from core.refs import ExpRef
-from core.repo import Repository
-from core.stores import ObjectKey, Stores, on_stores
-from core.transfer import ExpData, collect
+from core.project.repo import Repository
 
 
 class DataState(str, Enum):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from dulwich.refs import check_ref_format
 
 from core.errors import InvalidRefError
-from core.gitids import refname
+from core.git.ids import refname
 
 EXPS_PREFIX = "refs/exps/"
 EXEC_APPLY = "refs/exps/exec/EXEC_APPLY"

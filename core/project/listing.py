@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from core.repo import Experiment, Repository
-from core.select import BaselineSelection
+from core.git.select import BaselineSelection
+from core.project.repo import Experiment, Repository
 
 
 @dataclass

@@ -18,18 +18,18 @@ from dulwich.errors import NotGitRepository
 from dulwich.objects import Commit, ShaFile, Tag, Tree
 from dulwich.repo import Repo
 
-from core.config import DvcConfig, GitRemote, load_dvc_config
-from core.dvcfiles import ProjectState, read_project
+from core.data.odb import LocalObjectStore
 from core.errors import (
     ExptuiError,
     NotADvcProjectError,
     NotARepositoryError,
     UnknownRevisionError,
 )
-from core.gitids import oid, refname
-from core.odb import LocalObjectStore
-from core.refs import EXPS_PREFIX, ExpRef, is_experiment_namespace, is_sha
-from core.refstore import read_namespace
+from core.git.ids import oid, refname
+from core.git.refs import EXPS_PREFIX, ExpRef, is_experiment_namespace, is_sha
+from core.git.refstore import read_namespace
+from core.project.config import DvcConfig, GitRemote, load_dvc_config
+from core.project.dvcfiles import ProjectState, read_project
 
 _REV_SUFFIXES = re.compile(r"^(.+?)((?:[~^]\d*)*)$")
 
@@ -123,7 +123,7 @@ class TreeCache:
 
 
 class TreeFiles:
-    """A :class:`core.dvcfiles.FileSource` over one Git tree, relative to the DVC root."""
+    """A :class:`core.project.dvcfiles.FileSource` over one Git tree, relative to the DVC root."""
 
     def __init__(self, cache: TreeCache, tree_id: bytes | None) -> None:
         self._cache = cache

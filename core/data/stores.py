@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from core.config import DvcRemote
+from core.data.mounts import on_network
+from core.data.objects import CHUNK, md5_file, object_relpath
 from core.errors import ConfigError, StoreError
-from core.mounts import on_network
-from core.objects import CHUNK, md5_file, object_relpath
+from core.project.config import DvcRemote
 from core.redact import redact
 
 T = TypeVar("T")

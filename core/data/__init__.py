@@ -1,0 +1,1 @@
+"""DVC data: objects, the stores that hold them, and moving them."""

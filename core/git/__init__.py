@@ -1,0 +1,1 @@
+"""Git: experiment refs, their exchange with Git remotes, and the connection."""

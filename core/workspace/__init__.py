@@ -1,0 +1,1 @@
+"""The working tree: applying an experiment, confined writes, DVC's lock."""
