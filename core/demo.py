@@ -34,7 +34,7 @@ from dulwich.objects import Blob, Commit, ObjectID, Tree
 from dulwich.repo import Repo
 
 from core.data.objects import ManifestEntry, md5_bytes
-from core.data.odb import LocalObjectStore
+from core.data.stores import LocalStore
 from core.demo_train import train
 from core.errors import DemoError
 from core.git.ids import refname
@@ -184,8 +184,8 @@ class _Builder:
         self.project_dir = root / "project"
         self.project = Repo.init(str(self._mkdir(self.project_dir)))
         self.origin = Repo.init_bare(str(self._mkdir(root / "origin.git")))
-        self.cache = LocalObjectStore(self.project_dir / ".dvc" / "cache")
-        self.storage = LocalObjectStore(self._mkdir(root / "storage"))
+        self.cache = LocalStore(self.project_dir / ".dvc" / "cache")
+        self.storage = LocalStore(self._mkdir(root / "storage"))
         self.train_py = resources.files("core").joinpath("demo_train.py").read_bytes()
 
     @staticmethod
@@ -267,7 +267,7 @@ class _Builder:
         }
         return {"schema": "2.0", "stages": {"train": stage}}
 
-    def _store_outputs(self, outputs: dict[str, bytes], stores: Iterable[LocalObjectStore]) -> None:
+    def _store_outputs(self, outputs: dict[str, bytes], stores: Iterable[LocalStore]) -> None:
         """Files first, the ``eval`` manifest last, in every given store."""
         for store in stores:
             entries = []
@@ -326,7 +326,7 @@ class _Builder:
         baseline: ObjectID,
         exp: DemoExperiment,
         when: int,
-        data_stores: list[LocalObjectStore],
+        data_stores: list[LocalStore],
         on_origin: bool,
     ) -> ObjectID:
         tracked, outputs = self._files(params)

@@ -13,7 +13,7 @@ from dulwich.objects import Blob, Commit, Tree
 from dulwich.repo import Repo
 
 from core.data.objects import ManifestEntry
-from core.data.odb import LocalObjectStore
+from core.data.stores import LocalStore
 from core.project.repo import Repository
 
 
@@ -59,7 +59,7 @@ def add_big_experiment(
     """An experiment with a ``data`` directory of ``files`` files; returns the .dir oid.
     Experiments with the same ``seed`` share their first files (dataset versions)."""
     with Repository.open(project) as repo:
-        store = LocalObjectStore(repo.cache.root)
+        store = LocalStore(repo.cache.root)
     entries = []
     for i in range(files):
         data = hashlib.sha256(f"{seed or name}:{i}".encode()).digest() * (size // 32)

@@ -28,8 +28,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from core.data.mounts import on_network
-from core.data.objects import CHUNK, md5_file, object_relpath
-from core.errors import ConfigError, StoreError
+from core.data.objects import (
+    CHUNK,
+    ManifestEntry,
+    check_oid,
+    manifest_oid,
+    md5_bytes,
+    md5_file,
+    object_relpath,
+    parse_manifest,
+    serialize_manifest,
+)
+from core.errors import ConfigError, IncompleteDirectoryError, StoreError
 from core.project.config import DvcRemote
 from core.redact import redact
 
@@ -250,6 +260,22 @@ def temporary_name(final: str | Path) -> str:
     return os.path.join(os.path.dirname(final), f".exptui-{os.getpid()}-{next(_TEMPORARY_IDS)}.tmp")
 
 
+def _write_atomic(target: Path, data: bytes) -> None:
+    """Read-only from creation, under a temporary name beside ``target``, renamed into
+    place (DVC_FORMAT §5.4); the same steps a download takes."""
+    if target.is_file():
+        return  # content-addressed: same name, same bytes
+    temporary = temporary_beside(target)
+    try:
+        with os.fdopen(create_read_only(temporary), "wb") as stream:
+            stream.write(data)
+        place_atomically(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
 class LocalStore(ObjectStore):
     """A DVC remote (or cache) that is a directory on this machine."""
 
@@ -264,6 +290,49 @@ class LocalStore(ObjectStore):
 
     def path(self, key: ObjectKey) -> Path:
         return self.root / key.relpath
+
+    # -- synchronous reads and writes, for readers of the cache and the demo ----------
+
+    def path_for(self, oid: str, legacy: bool = False) -> Path:
+        return self.root / object_relpath(oid, legacy)
+
+    def exists(self, oid: str, legacy: bool = False) -> bool:
+        return self.path_for(oid, legacy).is_file()
+
+    def read(self, oid: str, legacy: bool = False) -> bytes | None:
+        """The object's bytes, or None if this store does not have it."""
+        try:
+            return self.path_for(oid, legacy).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def read_manifest(self, oid: str, legacy: bool = False) -> list[ManifestEntry] | None:
+        data = self.read(check_oid(oid), legacy)
+        return None if data is None else parse_manifest(data, f"manifest {oid}")
+
+    def add_bytes(self, data: bytes, legacy: bool = False) -> str:
+        """Store ``data`` under its md5 (idempotent), read-only, and return the oid."""
+        oid = md5_bytes(data)
+        _write_atomic(self.path_for(oid, legacy), data)
+        return oid
+
+    def add_manifest(self, entries: Iterable[ManifestEntry], legacy: bool = False) -> str:
+        """Store a directory manifest, refusing while any listed file is missing: a
+        present ``.dir`` must keep meaning the whole directory is present."""
+        entries = list(entries)
+        missing = [e.relpath for e in entries if not self.exists(e.md5, legacy)]
+        if missing:
+            raise IncompleteDirectoryError(
+                f"Refusing to write a .dir manifest with {len(missing)} missing file(s), "
+                f"first {missing[0]!r}.",
+                "Store every file of the directory first.",
+            )
+        data = serialize_manifest(entries)
+        oid = manifest_oid(data)
+        _write_atomic(self.path_for(oid, legacy), data)
+        return oid
+
+    # -- the async interface of every store ------------------------------------------
 
     def location(self, key: ObjectKey) -> str:
         """:meth:`path` as a string, for the copy loops: a ``Path`` per object cost a

@@ -18,7 +18,7 @@ from dulwich.errors import NotGitRepository
 from dulwich.objects import Commit, ShaFile, Tag, Tree
 from dulwich.repo import Repo
 
-from core.data.odb import LocalObjectStore
+from core.data.stores import LocalStore
 from core.errors import (
     ExptuiError,
     NotADvcProjectError,
@@ -407,10 +407,10 @@ class Repository:
         return self._configs[repo_config_text]
 
     @functools.cached_property
-    def cache(self) -> LocalObjectStore:
+    def cache(self) -> LocalStore:
         """The local cache: ``cache.dir`` from config, else ``.dvc/cache``."""
         cache_dir = self.dvc_config().sections.get(("cache", ""), {}).get("dir")
-        return LocalObjectStore(Path(cache_dir) if cache_dir else self.dvc_dir / "cache")
+        return LocalStore(Path(cache_dir) if cache_dir else self.dvc_dir / "cache")
 
     def git_remotes(self) -> list[GitRemote]:
         """Remotes from the repository's Git config, in name order."""

@@ -18,7 +18,7 @@ from core.data.objects import (
     parse_manifest,
     serialize_manifest,
 )
-from core.data.odb import LocalObjectStore
+from core.data.stores import LocalStore
 from core.errors import IncompleteDirectoryError, UnsafePathError
 from core.workspace.paths import confine
 
@@ -82,7 +82,7 @@ def test_object_paths_follow_the_3x_and_legacy_layouts() -> None:
 
 
 def test_store_writes_read_only_objects_with_no_temporary_left(tmp_path: Path) -> None:
-    store = LocalObjectStore(tmp_path / "cache")
+    store = LocalStore(tmp_path / "cache")
     oid = store.add_bytes(b"hello")
     path = store.path_for(oid)
     assert path.read_bytes() == b"hello"
@@ -93,7 +93,7 @@ def test_store_writes_read_only_objects_with_no_temporary_left(tmp_path: Path) -
 
 
 def test_manifest_is_refused_until_every_file_is_stored(tmp_path: Path) -> None:
-    store = LocalObjectStore(tmp_path / "cache")
+    store = LocalStore(tmp_path / "cache")
     present = store.add_bytes(b"one")
     entries = [ManifestEntry("one", present), ManifestEntry("two", md5_bytes(b"two"))]
     with pytest.raises(IncompleteDirectoryError, match="1 missing"):
