@@ -100,8 +100,18 @@ def _app_parser() -> argparse.ArgumentParser:
         + " (exptui SUBCOMMAND --help).",
     )
     parser.add_argument("path", nargs="?", default=".", help="a directory inside a DVC project")
+    parser.add_argument("--version", action="version", version=f"exptui {_version()}")
     _add_app_flags(parser)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("exptui")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 def _add_app_flags(parser: argparse.ArgumentParser) -> None:
@@ -135,7 +145,29 @@ def _open_app(path: Path, options: argparse.Namespace) -> int:
 # -- subcommands -----------------------------------------------------------------------
 
 
+def _parse_subcommand(args: list[str]) -> argparse.Namespace:
+    """Options anywhere, as ``dvc exp`` takes them (``exptui push origin -f exp``): the
+    subcommand's own parser reads the rest intermixed, and an error prints its usage."""
+    command, rest = args[0], args[1:]
+    if (rest and rest[0] in ("-h", "--help")) or not rest:
+        return _subcommand_parser().parse_args(args)  # help, or the usage of a bare verb
+    sub = _subcommand_parsers()[command]
+    options = sub.parse_intermixed_args(rest)
+    options.command = command
+    return options
+
+
 def _subcommand_parser() -> argparse.ArgumentParser:
+    return _build_subcommand_parsers()[0]
+
+
+def _subcommand_parsers() -> dict[str, argparse.ArgumentParser]:
+    return _build_subcommand_parsers()[1]
+
+
+def _build_subcommand_parsers() -> tuple[
+    argparse.ArgumentParser, dict[str, argparse.ArgumentParser]
+]:
     parser = argparse.ArgumentParser(prog="exptui")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -234,7 +266,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     demo.add_argument("dir", nargs="?", help="where to build it (default: a per-user data dir)")
     demo.add_argument("--no-tui", action="store_true", help="build and print the path only")
     _add_app_flags(demo)
-    return parser
+    return parser, dict(sub.choices)
 
 
 def _add_selection(parser: argparse.ArgumentParser) -> None:
@@ -265,7 +297,7 @@ def _add_output_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_subcommand(args: list[str]) -> int:
-    options = _subcommand_parser().parse_args(args)
+    options = _parse_subcommand(args)
     if options.command == "list":
         if options.git_remote:
             from tui.commands import list_remote_command

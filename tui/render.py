@@ -66,7 +66,7 @@ def plan_report(plan: RefPlan | SharePlan) -> Report:
         if refs.remote
         else " locally"
     )
-    on = " on" if refs.operation is Operation.REMOVE else ""
+    on = " on" if refs.operation is Operation.REMOVE and refs.remote else ""
     report = Report([f"Plan: {refs.operation}{on}{where}"])
     if not refs.updates:
         report.out.append("\tnothing selected")

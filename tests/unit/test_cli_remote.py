@@ -129,3 +129,35 @@ def test_local_remove_clears_exec_apply_only_when_it_pointed_there(
     left = server_refs(fresh_demo, "refs/exps/exec/")
     assert "refs/exps/exec/EXEC_APPLY" not in left
     assert "refs/exps/exec/EXEC_BRANCH" in left  # DVC's quirk of deleting it is not copied
+
+
+def test_options_go_anywhere_as_dvc_takes_them(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path
+) -> None:
+    """`exptui push origin -f big-batch` gave "unrecognized arguments" and the top usage."""
+    where = ("-C", str(fresh_demo))
+    code, out, err = run(capsys, "push", "origin", "-f", "big-batch", "--dry-run", *where)
+    assert code == 0, err
+    assert re.search(r"^\tforce +big-batch", out, re.M)
+    code, out, err = run(capsys, "push", "origin", "--dry-run", "quick-test", *where)
+    assert code == 0 and re.search(r"^\tcreate +quick-test", out, re.M), err
+    code, out, err = run(capsys, "push", "origin", "-j", "2", "quick-test", "--json", *where)
+    assert code == 0, err
+    assert [e["name"] for e in json.loads(out)["experiments"]] == ["quick-test"]
+    code, out, err = run(capsys, "remove", "--dry-run", "tuned-lr", *where)
+    assert code == 0 and out.splitlines()[0] == "Plan: remove locally", out
+
+
+def test_a_bad_option_prints_the_subcommands_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["push", "origin", "--bogus", "x"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: exptui push ") and "unrecognized arguments: --bogus" in err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert re.fullmatch(r"exptui \S+\n", capsys.readouterr().out)
