@@ -53,9 +53,11 @@ class ExptuiApp(App[None]):
         self.path = Path(path)
         self.clock = clock
         self.main = MainScreen(self.path, clock, remote, network)
-        bindings = [*self.BINDINGS, *MainScreen.BINDINGS, *ExpTree.BINDINGS]
-        ids = {b.id for b in bindings if isinstance(b, Binding) and b.id}
-        self.settings = load_settings(ids)
+        # What answers on the main screen: its bindings (the app's are repeated there) and
+        # the tree's, with those it inherits (cursor keys, page keys).
+        tree = [b for found in ExpTree._merge_bindings().key_to_bindings.values() for b in found]
+        chain = [*MainScreen.BINDINGS, *tree]
+        self.settings = load_settings([b for b in chain if isinstance(b, Binding)])
         self.set_keymap(self.settings.keymap)
 
     def get_default_screen(self) -> Screen[Any]:
