@@ -2,13 +2,16 @@
 metrics, so a user can type ``acc>0.9 lr=0.01 drop`` and see only those experiments.
 
 A query is words that must all match. A word with an operator (``>= <= != > < = ~``)
-compares a field: ``name``, ``sha``, or a param or metric by its dotted key, or by a
-unique last part of it (``lr`` for ``train.lr``). Numbers compare as numbers; ``~`` is
-"contains". A word without an operator must appear in the name (case-insensitive).
+compares a field: ``name``, ``sha``, or a param or metric by its dotted key, by a
+unique last part of it (``lr`` for ``train.lr``), or by a unique prefix (``acc`` for
+``accuracy``); a field no row has gets a hint with the closest keys. Numbers compare as
+numbers; ``~`` is "contains". A word without an operator must appear in the name
+(case-insensitive).
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -57,11 +60,48 @@ def fields(row: ExpRow) -> dict[str, object]:
 
 
 def lookup(values: dict[str, object], field: str) -> object:
-    """A field by its full dotted key, else by a unique last part (``lr`` for train.lr)."""
-    if field in values:
-        return values[field]
-    tails = [key for key in values if key.endswith("." + field)]
-    return values[tails[0]] if len(tails) == 1 else None
+    """A field's value by the key :func:`resolve` finds, else None."""
+    key = resolve(values.keys(), field)
+    return values[key] if key is not None else None
+
+
+def resolve(keys: Iterable[str], field: str) -> str | None:
+    """The key ``field`` names: the full dotted key, else the one key whose last part is
+    ``field`` (``lr`` for train.lr), else the one key whose last part or whole starts
+    with it (``acc`` for accuracy). Ambiguous or unknown: None."""
+    keys = list(keys)
+    if field in keys:
+        return field
+    for found in (
+        [k for k in keys if k.rsplit(".", 1)[-1] == field],
+        [k for k in keys if k.rsplit(".", 1)[-1].startswith(field) or k.startswith(field)],
+    ):
+        if len(found) == 1:
+            return found[0]
+        if found:
+            return None  # ambiguous: several keys fit, none is chosen for the user
+    return None
+
+
+def unknown_fields(terms: list[Term], keys: Iterable[str]) -> list[str]:
+    """One hint per field no row has, with the closest keys that exist, e.g.
+    "no field 'acuracy' (closest: accuracy)"; an ambiguous prefix lists what it fits."""
+    keys = sorted(set(keys))
+    hints = []
+    for term in terms:
+        if term.field is None or resolve(keys, term.field) is not None:
+            continue
+        fits = [k for k in keys if k.rsplit(".", 1)[-1].startswith(term.field)]
+        if len(fits) > 1:
+            hints.append(f"'{term.field}' fits {', '.join(fits[:4])}: type more")
+            continue
+        tails = {k.rsplit(".", 1)[-1]: k for k in keys}
+        close = difflib.get_close_matches(term.field, list(tails) + keys, n=3, cutoff=0.5)
+        named = list(dict.fromkeys(tails.get(c, c) for c in close))
+        hints.append(
+            f"no field '{term.field}'" + (f" (closest: {', '.join(named)})" if named else "")
+        )
+    return hints
 
 
 def matches(row: ExpRow, terms: list[Term]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,28 @@ async def test_filter_by_metric_as_you_type_then_enter_goes_to_the_first_match(
         assert tree.current_row is not None and tree.current_row.exp.name == expected[0]
         await pilot.press("slash", "escape")
         assert shown(tree) == everything and tree.has_focus
+
+
+async def test_the_readmes_filter_examples_work_on_the_demo(fresh_demo: Path) -> None:
+    """The README's own example, acc>0.9, matched nothing (the metric is accuracy) and
+    said nothing; "N shown" counted the local pane only."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith("| `/` |"))
+    example = re.findall(r"`([^`]*[<>=~][^`]*)`", row)[0]
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(130, 36)) as pilot:
+        await settle(app, pilot)
+        box = app.query_one(FilterInput)
+        for word in example.split():
+            await pilot.press("slash", *word)
+            counted = re.search(r"filter '[^']*': (\d+) shown", status_text(app))
+            assert counted and int(counted.group(1)) > 0, (word, status_text(app))
+            assert not box.border_subtitle, (word, box.border_subtitle)
+            await pilot.press("escape")
+        await pilot.press("slash", *"name~drop")  # alice-drop is only on the remote
+        assert "1 shown (0 local, 1 remote)" in status_text(app)
+        await pilot.press("escape", "slash", *"acuracy>0.5")
+        assert box.border_subtitle == "no field 'acuracy' (closest: accuracy)"
 
 
 async def test_a_bad_word_keeps_the_last_good_filter_and_says_why(fresh_demo: Path) -> None:
@@ -157,6 +180,29 @@ async def test_a_keymap_from_the_settings_file_rebinds_keys(
         assert isinstance(app.screen, HelpScreen)
         lines = plain(app.screen.query(Static).first()).splitlines()
         assert any(line.split()[:2] == ["o", "Sort"] for line in lines if line.strip())
+
+
+async def test_a_keymap_cannot_take_over_a_key_or_name_an_impossible_one(
+    fresh_demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`push: q` silently took over quit, and a key Textual never sends silently disabled
+    pull; each is now refused with a toast naming both sides, and the default stays."""
+    settings = tmp_path / "config.yaml"
+    settings.write_text("keymap:\n  push: q\n  pull: ctrl+nosuchkey\n  sort: o\n")
+    monkeypatch.setenv("EXPTUI_CONFIG_FILE", str(settings))
+    messages: list[Message] = []
+    app = ExptuiApp(fresh_demo, network=False)
+    async with app.run_test(size=(120, 36), message_hook=messages.append) as pilot:
+        await settle(app, pilot)
+        warnings = [m.notification.message for m in messages if isinstance(m, Notify)]
+        assert any("'q' for 'push' is already quit's key" in w for w in warnings), warnings
+        assert any("'ctrl+nosuchkey' for 'pull' is not a key name" in w for w in warnings)
+        assert app.settings.keymap == {"sort": "o"}
+        await pilot.press("o")
+        assert app.main.sort_by == "accuracy"  # the valid entry still applies
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running  # q still quits
 
 
 async def test_hints_name_the_remapped_keys(

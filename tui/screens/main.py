@@ -49,7 +49,7 @@ from core.project.repo import Repository
 from core.redact import redact
 from core.workspace.apply import ApplyResult, has_local_changes
 from tui.format import format_age, format_size, shown
-from tui.query import QueryError, Term, parse, shape
+from tui.query import QueryError, Term, fields, parse, shape, unknown_fields
 from tui.render import share_headline
 from tui.screens.branch_name import BranchName
 from tui.screens.compare import CompareScreen
@@ -542,8 +542,12 @@ class MainScreen(Screen[None]):
             text.append(f" · {len(marked)} marked", style="bold cyan")
             text.append(f" ({'' if known else '≥'}{format_size(size)})", style="cyan")
         if self.terms:
-            shown = self.local_tree.row_count  # counted when shown, not re-filtered per key
-            text.append(f" · filter '{self.query_text}': {shown} shown", style="yellow")
+            # Both panes, counted when shown, not re-filtered per key.
+            local, remote = self.local_tree.row_count, self.remote_tree.row_count
+            where = f" ({local} local, {remote} remote)" if remote else ""
+            text.append(
+                f" · filter '{self.query_text}': {local + remote} shown{where}", style="yellow"
+            )
         if self.sort_by:
             text.append(f" · sorted by {self.sort_by}", style="yellow")
         if not self.local.count:
@@ -578,9 +582,14 @@ class MainScreen(Screen[None]):
         except QueryError as exc:
             event.input.border_subtitle = str(exc)
             return
-        event.input.border_subtitle = ""
         self.query_text = event.value.strip()
         self._reshape()
+        event.input.border_subtitle = "; ".join(unknown_fields(self.terms, self._field_names()))
+
+    def _field_names(self) -> set[str]:
+        """Every key a filter can name on the rows of both panes (details loaded)."""
+        views = [v for v in (self.local, self.remote) if v is not None]
+        return {k for v in views for g in v.groups for r in g.rows for k in fields(r)}
 
     def on_filter_input_done(self, message: FilterInput.Done) -> None:
         box = message.box
