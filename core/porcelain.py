@@ -322,7 +322,9 @@ def _run_refs(session: Session, plan: RefPlan) -> RefResult:
             return ops.run_rename_local(repo, plan)
         return ops.run_remove_local(repo, plan)
     conn = session.connection(remote.name or remote.url)
-    return ops.run_push(repo, conn, plan)  # remote removal and rename: one send_pack
+    if plan.operation is Operation.RENAME:
+        return ops.run_rename_remote(repo, conn, plan)
+    return ops.run_remove_remote(repo, conn, plan)
 
 
 # -- apply and branch ------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 
 from tui.view import ExpRow, GroupView, flat_metrics, flat_params
 
-OPERATORS = (">=", "<=", "!=", ">", "<", "=", "~")
 _TERM = re.compile(r"^([^<>=!~]+?)\s*(>=|<=|!=|>|<|=|~)\s*(.*)$")
 
 

@@ -19,9 +19,15 @@ class FilterInput(Input):
     """
 
     class Done(Message):
+        """Enter (keep the filter) or escape (``cleared``): back to the pane."""
+
         def __init__(self, box: FilterInput, cleared: bool) -> None:
             super().__init__()
             self.box, self.cleared = box, cleared
+
+        @property
+        def control(self) -> FilterInput:
+            return self.box
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(placeholder=PLACEHOLDER, **kwargs)  # type: ignore[arg-type]
