@@ -177,7 +177,10 @@ def config_files(dvc_dir: Path) -> tuple[ConfigFile, ...]:
 def parse_config_text(lines: Iterable[str], base_dir: Path, origin: str) -> Merged:
     """Parse one configobj file into ``{(kind, name): {key: value}}`` with paths resolved."""
     try:
-        parsed = ConfigObj(list(lines), interpolation=False, list_values=False)
+        # DVC's own settings (configobj's defaults): quotes and escapes are undone, a
+        # value with an unquoted comma is a list, %(name)s interpolates. Anything else
+        # read '/x/st#hash' (which `dvc remote add` writes quoted) with its quotes on.
+        parsed = ConfigObj(list(lines))
     except ConfigObjError as exc:
         # configobj quotes the offending line, and in config.local that line may hold a
         # password: only its number is shown.
@@ -187,6 +190,16 @@ def parse_config_text(lines: Iterable[str], base_dir: Path, origin: str) -> Merg
         raise ConfigError(
             f"Cannot parse DVC config {origin}{where}.", "Fix the file or run 'dvc config'."
         ) from exc
+    try:
+        return _sections(parsed, base_dir, origin)
+    except ConfigObjError as exc:  # interpolation happens on reading a value
+        raise ConfigError(
+            f"Cannot read DVC config {origin}: {type(exc).__name__} in a %(...)s reference.",
+            "Fix the reference, or write a literal % as %%.",
+        ) from exc
+
+
+def _sections(parsed: ConfigObj, base_dir: Path, origin: str) -> Merged:
     result: Merged = {}
     for header, values in parsed.items():
         if not isinstance(values, Mapping):
@@ -197,11 +210,25 @@ def parse_config_text(lines: Iterable[str], base_dir: Path, origin: str) -> Merg
             if isinstance(raw_value, Mapping):
                 continue
             name = raw_key.lower()
-            value = str(raw_value)
+            value = _text(raw_value, name, header, origin)
             if name in _PATH_KEYS and key[0] in {"remote", "cache"}:
                 value = _resolve_path(value, base_dir)
             section[name] = value
     return result
+
+
+def _text(value: object, name: str, header: str, origin: str) -> str:
+    """A value as exptui keeps it: text. A list (an unquoted comma) is joined back, as
+    DVC reads ``cache.type = hardlink,symlink``; where DVC wants one path or URL, a list
+    is refused, as DVC's schema refuses it."""
+    if not isinstance(value, list):
+        return str(value)
+    if name in _PATH_KEYS:
+        raise ConfigError(
+            f"'{name}' in [{header}] of DVC config {origin} holds a comma outside quotes.",
+            "Quote the value, as 'dvc remote modify' writes it.",
+        )
+    return ",".join(str(item) for item in value)
 
 
 def _section_key(header: str) -> tuple[str, str]:

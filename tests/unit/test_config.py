@@ -124,3 +124,24 @@ def test_a_broken_file_names_itself(levels: dict[str, Path]) -> None:
     write(levels["dvc"] / "config", "[core\n    remote = x\n")
     with pytest.raises(ConfigError, match="Cannot parse DVC config"):
         load_dvc_config(levels["dvc"])
+
+
+def test_configobj_syntax_as_dvc_reads_it(levels: dict[str, Path]) -> None:
+    """Quotes and escapes undone, unquoted commas a list (joined for cache.type, refused
+    for a URL, as DVC's schema refuses it), %(name)s interpolated, as DVC's ConfigObj."""
+    write(
+        levels["dvc"] / "config",
+        "[cache]\n    type = hardlink, symlink\n"
+        "['remote \"a\"']\n    url = \"/data/st#1\"  # a comment\n    region = eu\n"
+        "    endpointurl = https://%(region)s.example\n",
+    )
+    config = load_dvc_config(levels["dvc"])
+    assert config.sections[("cache", "")]["type"] == "hardlink,symlink"
+    assert config.remote("a").url == "/data/st#1"
+    assert config.sections[("remote", "a")]["endpointurl"] == "https://eu.example"
+    write(levels["dvc"] / "config", "['remote \"b\"']\n    url = /one, /two\n")
+    with pytest.raises(ConfigError, match="holds a comma outside quotes"):
+        load_dvc_config(levels["dvc"])
+    write(levels["dvc"] / "config", "['remote \"c\"']\n    url = /x/%(nothing)s\n")
+    with pytest.raises(ConfigError, match="reference"):
+        load_dvc_config(levels["dvc"])
