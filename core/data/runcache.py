@@ -13,12 +13,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from core.bounded import (
     MAX_VALUES_BYTES,
@@ -38,6 +35,7 @@ from core.data.stores import (
 from core.operation import Operation
 from core.project.config import DvcRemote
 from core.project.repo import Repository
+from core.project.yaml12 import load_yaml12
 
 RUNS = "runs"
 IGNORED_KEYS = ("size", "nfiles")
@@ -122,7 +120,7 @@ async def _fetch(store: ObjectStore, cache: LocalStore, entry: RunEntry) -> str:
         await store.download(entry, temporary)
         try:
             data = check_size(temporary.read_bytes(), MAX_VALUES_BYTES)
-            content = parse_within_limits(lambda: parse_yaml_12(data))
+            content = parse_within_limits(lambda: load_yaml12(data))
         except DocumentTooLargeError as exc:
             return str(exc)
         except Exception as exc:  # any parse failure means damaged bytes
@@ -134,42 +132,6 @@ async def _fetch(store: ObjectStore, cache: LocalStore, entry: RunEntry) -> str:
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
-
-
-class _Yaml12Loader(yaml.SafeLoader):
-    """YAML 1.2's core schema, as DVC (ruamel) reads and writes entries: ``yes``/``on``
-    are text, ``1e-3`` is a number. PyYAML's 1.1 rules would change their hashes."""
-
-
-_Yaml12Loader.yaml_implicit_resolvers = {
-    first: [
-        (tag, rx)
-        for tag, rx in resolvers
-        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:float", "tag:yaml.org,2002:int")
-    ]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?[0-9]+[eE][-+]?[0-9]+"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-    ),
-    list("-+0123456789."),
-)
-_Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:int",
-    re.compile(r"^(?:[-+]?[0-9]+|0x[0-9a-fA-F]+)$"),
-    list("-+0123456789"),
-)
-
-
-def parse_yaml_12(data: bytes) -> Any:
-    return yaml.load(data, Loader=_Yaml12Loader)  # a safe loader with 1.2's resolvers
 
 
 def _local_relpaths(root: Path) -> list[str]:

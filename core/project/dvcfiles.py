@@ -27,6 +27,7 @@ from core.bounded import (
 )
 from core.data.objects import check_oid, is_dir_oid, parse_manifest
 from core.errors import ExptuiError, InvalidObjectError, UnsafePathError
+from core.project.yaml12 import load_yaml12
 from core.workspace.paths import confine
 
 try:
@@ -35,9 +36,6 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 DEFAULT_PARAMS = "params.yaml"
-# libyaml's loader when PyYAML was built with it: ~10x faster, the same safe types. Every
-# row of both panes parses three YAML files, so this is most of the app's first screen.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PARAM_SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".py")
 
 
@@ -140,8 +138,8 @@ def _load_yaml(files: FileSource, path: str, state: ProjectState) -> Any:
 
 
 def parse_yaml(data: bytes) -> Any:
-    """``yaml.safe_load``, with libyaml's parser where available."""
-    return yaml.load(data, Loader=_YAML_LOADER)  # a safe loader either way
+    """YAML 1.2 as DVC reads it (``1e-4`` a number, ``yes`` text), libyaml's parser."""
+    return load_yaml12(data)
 
 
 PIPELINE = ".pipeline"  # YAML under the larger limit of dvc.yaml, dvc.lock and .dvc files

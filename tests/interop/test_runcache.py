@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.data.runcache import parse_yaml_12, value_hash
+from core.data.runcache import value_hash
+from core.project.yaml12 import load_yaml12
 from tests.helpers import Dvc, git, run_json
 
 TRAIN = "import yaml\np = yaml.safe_load(open('params.yaml'))\nopen('out.txt', 'w').write(str(p))\n"
@@ -48,7 +49,7 @@ def test_entries_are_named_by_their_content_as_dvc_reads_it(project: Path) -> No
     entries = runs(project / ".dvc" / "cache")
     assert len(entries) == 2
     for rel, data in entries.items():
-        assert rel.rsplit("/", 1)[1] == value_hash(parse_yaml_12(data))
+        assert rel.rsplit("/", 1)[1] == value_hash(load_yaml12(data))
 
 
 def test_push_and_pull_the_run_cache_then_dvc_skips_the_run(

@@ -132,7 +132,7 @@ def test_configobj_syntax_as_dvc_reads_it(levels: dict[str, Path]) -> None:
     write(
         levels["dvc"] / "config",
         "[cache]\n    type = hardlink, symlink\n"
-        "['remote \"a\"']\n    url = \"/data/st#1\"  # a comment\n    region = eu\n"
+        '[\'remote "a"\']\n    url = "/data/st#1"  # a comment\n    region = eu\n'
         "    endpointurl = https://%(region)s.example\n",
     )
     config = load_dvc_config(levels["dvc"])

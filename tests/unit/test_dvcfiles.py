@@ -163,16 +163,21 @@ def test_lock_entries_the_pipeline_no_longer_declares_are_ignored_as_by_dvc() ->
     assert [o.path for o in read_project(files).outputs] == ["kept"]
 
 
-def test_the_fast_yaml_parser_reads_types_as_safe_load_does() -> None:
-    """libyaml parses, PyYAML's resolver types: YAML 1.1 quirks DVC users rely on stay."""
-    import yaml
+def test_yaml_is_read_as_yaml_1_2_like_dvc() -> None:
+    """DVC reads YAML 1.2 (ruamel); PyYAML's 1.1 rules made ``1e-3`` a string, ``yes`` a
+    boolean and ``0777`` octal. (Checked against real DVC in tests/interop.)"""
+    import datetime
 
     from core.project.dvcfiles import parse_yaml
 
     text = (
         b"lr: 1e-3\nlr2: 1.0e-3\nflag: yes\noff: no\nwhen: 2024-01-02\nversion: 0o17\n"
-        b"anchor: &a {x: 1}\nalias: *a\nempty:\nnan: .nan\nstr: '0.1'\n"
+        b"anchor: &a {x: 1}\nalias: *a\nempty:\nnan: .nan\nstr: '0.1'\nmode: 0777\n"
+        b"time: 1:30\nbig: 5E-4\nyes_bool: true\n"
     )
     parsed = parse_yaml(text)
-    assert repr(parsed) == repr(yaml.safe_load(text))
-    assert parsed["lr"] == "1e-3" and parsed["lr2"] == 0.001 and parsed["flag"] is True
+    assert parsed["lr"] == 0.001 and parsed["lr2"] == 0.001 and parsed["big"] == 0.0005
+    assert parsed["flag"] == "yes" and parsed["off"] == "no" and parsed["yes_bool"] is True
+    assert parsed["version"] == 15 and parsed["mode"] == 777 and parsed["time"] == "1:30"
+    assert parsed["when"] == datetime.date(2024, 1, 2) and parsed["alias"] == {"x": 1}
+    assert parsed["empty"] is None and parsed["nan"] != parsed["nan"] and parsed["str"] == "0.1"

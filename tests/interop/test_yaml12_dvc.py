@@ -1,0 +1,53 @@
+"""Params written the way ML projects write them, read by exptui exactly as real
+`dvc exp show --json` reads them: YAML 1.2, value for value and type for type."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.project.repo import Repository
+from tests.helpers import Dvc, git
+
+pytestmark = pytest.mark.dvc
+
+# (YAML as written, what YAML 1.1 (PyYAML's safe_load) gives): each row once differed.
+TABLE = {
+    "lr": ("1e-3", "1e-3"),
+    "lr2": ("1.0e-3", 0.001),
+    "big": ("5E-4", "5E-4"),
+    "flag": ("yes", True),
+    "off": ("no", False),
+    "version": ("0o17", None),  # PyYAML: ValueError
+    "mode": ("0777", 511),
+    "time": ("1:30", 90),
+    "yes_bool": ("true", True),
+    "hex": ("0x1F", 31),
+    "neg": ("-2", -2),
+    "quoted": ("'0.1'", "0.1"),
+}
+
+
+def test_params_read_as_dvc_exp_show_reads_them(dvc: Dvc, tmp_path: Path) -> None:
+    repo = tmp_path / "project"
+    repo.mkdir()
+    git("init", "-q", "-b", "main", cwd=repo)
+    dvc("init", "-q", cwd=repo)
+    lines = [f"{key}: {written}" for key, (written, _) in TABLE.items()]
+    (repo / "params.yaml").write_text("\n".join([*lines, "nested:", "  on: on", "  y: Y", ""]))
+    (repo / "dvc.yaml").write_text(
+        "stages:\n  train:\n    cmd: echo hi\n    params:\n    - params.yaml:\n"
+    )
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "params", cwd=repo)
+    shown = dvc.json("exp", "show", cwd=repo)
+    head = next(b for b in shown if b["rev"] != "workspace")
+    expected = {f: v["data"] for f, v in head["data"]["params"].items()}
+    with Repository.open(repo) as ours:
+        got = ours.project_state(ours.head_sha()).params
+    assert got == expected
+    for key, value in expected["params.yaml"].items():  # types too: True is not 1
+        assert type(got["params.yaml"][key]) is type(value), key
+    differed = [k for k, (_, old) in TABLE.items() if old != expected["params.yaml"][k]]
+    assert len(differed) >= 7, differed  # the table is worth its rows
