@@ -84,8 +84,10 @@ class LocalView:
 def flat_metrics(state: ProjectState) -> dict[str, object]:
     """Metrics of every file flattened to dotted keys; the file name is dropped when unique."""
     if len(state.metrics) == 1:
-        return flatten(next(iter(state.metrics.values())))
-    return flatten(state.metrics)
+        values = next(iter(state.metrics.values()))
+        if isinstance(values, Mapping):
+            return flatten(values)
+    return flatten(state.metrics)  # a one-value file is named by its path
 
 
 def flat_params(state: ProjectState) -> dict[str, object]:

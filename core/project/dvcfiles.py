@@ -438,6 +438,8 @@ def _read_metrics(
             parsed = _parse_structured(file_path, data, state)
             if isinstance(parsed, dict):
                 result[file_path] = _only_scalars(parsed)
+            elif isinstance(parsed, (int, float, str)):  # a file holding one value, e.g. 0.99
+                result[file_path] = parsed  # as dvc exp show has it: {"acc.json": 0.99}
     return result
 
 

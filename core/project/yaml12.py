@@ -7,7 +7,7 @@ strings), ``0777`` octal 511 (1.2: 777), ``1:30`` sexagesimal 90 (1.2: the strin
 constructors and libyaml's fast parser, and swaps in 1.2's resolvers for booleans,
 integers and floats (nulls, timestamps and merge keys are the same in both, as ruamel
 reads them). Checked value for value against ``dvc exp show --json`` in
-``tests/interop/test_yaml12_dvc.py``.
+``tests/interop/test_values_dvc.py``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Params written the way ML projects write them, read by exptui exactly as real
+"""Params and metrics written the way ML projects write them, read by exptui exactly as real
 `dvc exp show --json` reads them: YAML 1.2, value for value and type for type."""
 
 from __future__ import annotations
@@ -51,3 +51,28 @@ def test_params_read_as_dvc_exp_show_reads_them(dvc: Dvc, tmp_path: Path) -> Non
         assert type(got["params.yaml"][key]) is type(value), key
     differed = [k for k, (_, old) in TABLE.items() if old != expected["params.yaml"][k]]
     assert len(differed) >= 7, differed  # the table is worth its rows
+
+
+def test_metrics_files_holding_one_value_as_dvc_shows_them(dvc: Dvc, tmp_path: Path) -> None:
+    """A metrics file holding just 0.9917 (or a word): DVC shows it, exptui dropped it."""
+    from tui.view import flat_metrics
+
+    repo = tmp_path / "project"
+    repo.mkdir()
+    git("init", "-q", "-b", "main", cwd=repo)
+    dvc("init", "-q", cwd=repo)
+    (repo / "acc.json").write_text("0.9917\n")
+    (repo / "note.yaml").write_text("hello\n")
+    (repo / "dvc.yaml").write_text(
+        "stages:\n  train:\n    cmd: echo hi\n    metrics:\n"
+        "    - acc.json:\n        cache: false\n    - note.yaml:\n        cache: false\n"
+    )
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "metrics", cwd=repo)
+    head = next(b for b in dvc.json("exp", "show", cwd=repo) if b["rev"] != "workspace")
+    expected = {f: v["data"] for f, v in head["data"]["metrics"].items()}
+    assert expected == {"acc.json": 0.9917, "note.yaml": "hello"}
+    with Repository.open(repo) as ours:
+        state = ours.project_state(ours.head_sha())
+    assert state.metrics == expected and state.warnings == []
+    assert flat_metrics(state) == expected  # the tree's columns and the filter see them
