@@ -231,24 +231,35 @@ def _read_pipeline(
 
 
 def _declare_stage_params(params: Any, wdir: str, decls: ParamDecls) -> None:
-    """A stage's ``params:``: bare keys belong to params.yaml; ``{file: keys}`` to ``file``,
-    where no keys means the whole file."""
+    """A stage's ``params:``: bare keys belong to the params.yaml of the stage's working
+    directory (``a/params.yaml`` for ``a/dvc.yaml``); ``{file: keys}`` to ``file``, where
+    no keys means the whole file."""
     if not isinstance(params, list):
         return
+    default = _safe_join(wdir, DEFAULT_PARAMS)
     for item in params:
         if isinstance(item, str):
-            continue  # a key of the default params.yaml, which is always shown whole
+            if default is not None and default != DEFAULT_PARAMS:  # the root's: shown whole
+                _declare_keys(decls, default, [item])
+            continue
         if not isinstance(item, Mapping):
             continue
         for file_name, keys in item.items():
             path = _safe_join(wdir, str(file_name))
             if path is None:
                 continue
-            if not keys or not isinstance(keys, list) or decls.get(path, []) is None:
+            if not keys or not isinstance(keys, list):
                 decls[path] = None
             else:
-                decls.setdefault(path, [])
-                decls[path].extend(str(k) for k in keys)  # type: ignore[union-attr]
+                _declare_keys(decls, path, [str(k) for k in keys])
+
+
+def _declare_keys(decls: ParamDecls, path: str, keys: list[str]) -> None:
+    """Some keys of ``path``, unless the whole file is already declared."""
+    if path in decls and decls[path] is None:
+        return
+    decls.setdefault(path, [])
+    decls[path].extend(keys)  # type: ignore[union-attr]
 
 
 def _safe_join(base: str, path: str) -> str | None:

@@ -76,3 +76,29 @@ def test_metrics_files_holding_one_value_as_dvc_shows_them(dvc: Dvc, tmp_path: P
         state = ours.project_state(ours.head_sha())
     assert state.metrics == expected and state.warnings == []
     assert flat_metrics(state) == expected  # the tree's columns and the filter see them
+
+
+def test_bare_params_of_a_nested_dvc_yaml_and_a_wdir_as_dvc_shows_them(
+    dvc: Dvc, tmp_path: Path
+) -> None:
+    """Bare keys in a/dvc.yaml mean a/params.yaml (and in a stage with wdir: b, b's);
+    exptui read them from the root params.yaml, so a/params.yaml was missing."""
+    repo = tmp_path / "project"
+    (repo / "a").mkdir(parents=True)
+    (repo / "b").mkdir()
+    git("init", "-q", "-b", "main", cwd=repo)
+    dvc("init", "-q", cwd=repo)
+    (repo / "params.yaml").write_text("top: 1\n")
+    (repo / "a" / "params.yaml").write_text("lr: 0.1\nother: 2\n")
+    (repo / "b" / "params.yaml").write_text("depth: 3\nwidth: 4\n")
+    (repo / "a" / "dvc.yaml").write_text("stages:\n  t:\n    cmd: echo a\n    params:\n    - lr\n")
+    (repo / "dvc.yaml").write_text(
+        "stages:\n  u:\n    cmd: echo b\n    wdir: b\n    params:\n    - depth\n"
+    )
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "nested", cwd=repo)
+    head = next(b for b in dvc.json("exp", "show", cwd=repo) if b["rev"] != "workspace")
+    expected = {f: v["data"] for f, v in head["data"]["params"].items()}
+    assert expected["a/params.yaml"] == {"lr": 0.1}  # only the declared key, as DVC
+    with Repository.open(repo) as ours:
+        assert ours.project_state(ours.head_sha()).params == expected
