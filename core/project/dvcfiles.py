@@ -442,7 +442,8 @@ def _read_metrics(
     by_path = {o.path: o for o in state.outputs}
     result: dict[str, Any] = {}
     for path in dict.fromkeys(declared):
-        for file_path, data in _metric_files(files, path, all_paths, by_path.get(path), read_cache):
+        output = by_path.get(path) or _enclosing_output(path, state.outputs)
+        for file_path, data in _metric_files(files, path, all_paths, output, read_cache):
             if data is None:
                 state.warnings.append(f"{file_path}: metrics not in Git and not in the local cache")
                 continue
@@ -477,14 +478,28 @@ def _metric_files(
     blob = read_cache(output.oid, output.legacy)
     if output.is_dir and blob is not None:
         try:
-            entries = parse_manifest(blob, f"manifest of {path}")
+            entries = parse_manifest(blob, f"manifest of {output.path}")
         except ExptuiError:
             yield path, None
+            return
+        if output.path != path:  # one file inside a cached directory (eval/metrics.json)
+            inner = path[len(output.path) + 1 :]
+            found = [e for e in entries if e.relpath == inner]
+            yield path, read_cache(found[0].md5, output.legacy) if found else None
             return
         for entry in entries:
             yield posixpath.join(path, entry.relpath), read_cache(entry.md5, output.legacy)
         return
     yield path, blob
+
+
+def _enclosing_output(path: str, outputs: list[Output]) -> Output | None:
+    """The cached directory output a metrics file lives in: example-get-started declares
+    ``metrics: eval/metrics.json`` inside ``outs: eval`` (DVC reads it from the .dir)."""
+    for output in outputs:
+        if output.is_dir and path.startswith(output.path + "/"):
+            return output
+    return None
 
 
 def _parse_structured(path: str, data: bytes, state: ProjectState) -> Any:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.project.repo import Repository
-from tests.helpers import Dvc, git
+from tests.helpers import Dvc, dvc_show, git
 
 pytestmark = pytest.mark.dvc
 
@@ -102,3 +102,36 @@ def test_bare_params_of_a_nested_dvc_yaml_and_a_wdir_as_dvc_shows_them(
     assert expected["a/params.yaml"] == {"lr": 0.1}  # only the declared key, as DVC
     with Repository.open(repo) as ours:
         assert ours.project_state(ours.head_sha()).params == expected
+
+
+def test_metrics_inside_a_cached_directory_output(dvc: Dvc, tmp_path: Path) -> None:
+    """example-get-started's layout: `outs: [eval]` and top-level `metrics:
+    [eval/metrics.json]`. The file is in no commit, only in the cache under the .dir;
+    exptui showed no metrics for it."""
+    repo = tmp_path / "project"
+    repo.mkdir()
+    git("init", "-q", "-b", "main", cwd=repo)
+    dvc("init", "-q", cwd=repo)
+    (repo / "params.yaml").write_text("auc: 0.5\n")
+    (repo / "evaluate.py").write_text(
+        "import json, os, yaml\n"
+        "p = yaml.safe_load(open('params.yaml'))\n"
+        "os.makedirs('eval', exist_ok=True)\n"
+        "json.dump({'auc': p['auc'], 'n': 3}, open('eval/metrics.json', 'w'))\n"
+        "open('eval/other.txt', 'w').write('x')\n"
+    )
+    (repo / "dvc.yaml").write_text(
+        "stages:\n  evaluate:\n    cmd: python evaluate.py\n"
+        "    params:\n    - auc\n    outs:\n    - eval\n"
+        "metrics:\n- eval/metrics.json\n"
+    )
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "evaluate", cwd=repo)
+    dvc("exp", "run", "-q", "-n", "better", "-S", "auc=0.875", cwd=repo)
+    shown = dvc_show(dvc, repo)
+    with Repository.open(repo) as ours:
+        (exp,) = ours.experiments()
+        state = ours.project_state(exp.sha)
+        assert "eval/metrics.json" not in ours.files_at(exp.sha).paths()  # cache only
+    assert shown[exp.sha]["metrics"] == {"eval/metrics.json": {"auc": 0.875, "n": 3}}
+    assert state.metrics == shown[exp.sha]["metrics"] and state.warnings == []
