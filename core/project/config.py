@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from configobj import ConfigObj, ConfigObjError
 
@@ -24,6 +25,8 @@ from core.redact import redact
 _NAMED_SECTION = re.compile(r'^\s*(remote|machine|db)\s*"(.*)"\s*$')
 _URL_SCHEME = re.compile(r"^\w+://")
 # Keys DVC stores relative to the config file's directory (dvc/config.py RELPATH handling).
+MAX_EXPANDED = 64 << 10  # characters one config value may grow to through %(name)s
+_REFERENCE = re.compile(r"%\(([^)]*)\)s")  # configobj's ConfigParser-style reference
 _PATH_KEYS = frozenset(
     {
         "url",
@@ -190,6 +193,7 @@ def parse_config_text(lines: Iterable[str], base_dir: Path, origin: str) -> Merg
         raise ConfigError(
             f"Cannot parse DVC config {origin}{where}.", "Fix the file or run 'dvc config'."
         ) from exc
+    _check_expansion(parsed, origin)
     try:
         return _sections(parsed, base_dir, origin)
     except ConfigObjError as exc:  # interpolation happens on reading a value
@@ -197,6 +201,55 @@ def parse_config_text(lines: Iterable[str], base_dir: Path, origin: str) -> Merg
             f"Cannot read DVC config {origin}: {type(exc).__name__} in a %(...)s reference.",
             "Fix the reference, or write a literal % as %%.",
         ) from exc
+
+
+def _check_expansion(parsed: ConfigObj, origin: str) -> None:
+    """``%(name)s`` references nest (configobj follows 10 levels) and may repeat: a few
+    lines of a hostile commit's ``.dvc/config`` could expand to gigabytes when read (DVC
+    would hang). Every value's expanded length is computed first, memoised, the way
+    configobj looks names up (the section, its DEFAULT, then the parents), and refused
+    over MAX_EXPANDED."""
+    memo: dict[tuple[int, str], int] = {}
+
+    def fetch(section: Any, name: str) -> tuple[Any, str] | None:
+        while True:
+            for holder in (section, dict.get(section, "DEFAULT") or {}):
+                value = dict.get(holder, name)
+                if isinstance(value, str):
+                    return section, value
+            if section.parent is section:
+                return None
+            section = section.parent
+
+    def size(section: Any, name: str, raw: str, depth: int) -> int:
+        key = (id(section), name)
+        if key in memo or depth > 12:  # deeper than configobj goes: it raises anyway
+            return memo.get(key, len(raw))
+        memo[key] = len(raw)  # a loop counts once; configobj reports it on reading
+        total = len(raw)
+        for match in _REFERENCE.finditer(raw):
+            found = fetch(section, match.group(1))
+            if found is not None:
+                holder, text = found
+                total += size(holder, match.group(1), text, depth + 1) - len(match[0])
+            if total > MAX_EXPANDED:
+                raise ConfigError(
+                    f"DVC config {origin}: '{name}' expands beyond {MAX_EXPANDED >> 10} KiB "
+                    "through %(...)s references.",
+                    "Remove the references; no DVC setting needs a value that long.",
+                )
+        memo[key] = total
+        return total
+
+    def walk(section: Any) -> None:
+        for name, value in dict.items(section):
+            if isinstance(value, dict):
+                walk(value)
+            for text in value if isinstance(value, list) else [value]:
+                if isinstance(text, str) and "%(" in text:
+                    size(section, name, text, 0)
+
+    walk(parsed)
 
 
 def _sections(parsed: ConfigObj, base_dir: Path, origin: str) -> Merged:

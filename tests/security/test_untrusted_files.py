@@ -191,3 +191,17 @@ def test_a_full_cache_is_blamed_on_the_cache_not_the_remote(
     assert not list(tiny_disk.rglob("*.tmp"))  # nothing partial left behind
     refs = subprocess.run(["git", "for-each-ref", "refs/exps"], cwd=fresh_demo, capture_output=True)
     assert b"alice-drop" not in refs.stdout
+
+
+def test_a_config_whose_references_fan_out_is_refused_not_expanded() -> None:
+    """configobj (and so DVC) expands %(name)s references when a value is read: ten keys
+    each naming the next fifty times is 50**9 copies, from a 5 KiB .dvc/config that any
+    experiment commit may carry. exptui measures before it expands."""
+    from core.errors import ConfigError
+    from core.project.config import parse_config_text
+
+    lines = ["['remote \"x\"']", "    url = /a/%(k0)s"]
+    lines += [f"    k{i} = " + f"%(k{i + 1})s" * 50 for i in range(9)]
+    lines.append("    k9 = " + "A" * 100)
+    with pytest.raises(ConfigError, match="expands beyond 64 KiB"):
+        parse_config_text(lines, Path("/tmp"), ".dvc/config of a commit")
