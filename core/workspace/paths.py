@@ -2,11 +2,14 @@
 
 Every path that comes from data we did not write is normalised here before it is joined to
 a directory. ``..`` escapes, absolute paths, drive letters and NUL bytes are refused, so
-nothing is ever read or written outside the workspace or cache because a file said so.
+nothing is ever read or written outside the workspace or cache because a file said so. A
+backslash is an ordinary byte of a POSIX file name (DVC accepts ``data/a\\b.txt``), and a
+separator only on Windows, where it is refused.
 """
 
 from __future__ import annotations
 
+import os
 import posixpath
 
 from dulwich.index import (
@@ -25,7 +28,7 @@ def confine(path: str, base: str = "") -> str:
 
     The result is relative and stays inside the root; anything else raises.
     """
-    if not path or "\x00" in path or "\\" in path:
+    if not path or "\x00" in path or (os.sep == "\\" and "\\" in path):
         raise UnsafePathError(f"Refusing path {path!r}: it is empty or has a NUL or backslash.")
     if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
         raise UnsafePathError(f"Refusing absolute path {path!r} from a DVC file.")

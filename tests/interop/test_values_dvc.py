@@ -135,3 +135,27 @@ def test_metrics_inside_a_cached_directory_output(dvc: Dvc, tmp_path: Path) -> N
         assert "eval/metrics.json" not in ours.files_at(exp.sha).paths()  # cache only
     assert shown[exp.sha]["metrics"] == {"eval/metrics.json": {"auc": 0.875, "n": 3}}
     assert state.metrics == shown[exp.sha]["metrics"] and state.warnings == []
+
+
+def test_a_backslash_in_a_file_name_is_a_name_not_an_escape(dvc: Dvc, tmp_path: Path) -> None:
+    """On POSIX `data/a\\b.txt` is one file; DVC adds, pushes and applies it, and exptui
+    refused the whole directory as 'outside the workspace'. `..` escapes stay refused."""
+    from core.data.objects import parse_manifest
+    from core.errors import UnsafePathError
+
+    repo = tmp_path / "project"
+    (repo / "data").mkdir(parents=True)
+    git("init", "-q", "-b", "main", cwd=repo)
+    dvc("init", "-q", cwd=repo)
+    (repo / "data" / "a\\b.txt").write_text("one\n")
+    (repo / "data" / "c.txt").write_text("two\n")
+    dvc("add", "-q", "data", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "data", cwd=repo)
+    with Repository.open(repo) as ours:
+        (output,) = ours.project_state(ours.head_sha()).outputs
+        assert output.oid is not None
+        entries = ours.cache.read_manifest(output.oid)
+    assert entries is not None and sorted(e.relpath for e in entries) == ["a\\b.txt", "c.txt"]
+    with pytest.raises(UnsafePathError):
+        parse_manifest(b'[{"md5": "' + b"0" * 32 + b'", "relpath": "../x"}]', "hostile")
