@@ -25,6 +25,7 @@ from core.redact import redact
 _NAMED_SECTION = re.compile(r'^\s*(remote|machine|db)\s*"(.*)"\s*$')
 _URL_SCHEME = re.compile(r"^\w+://")
 # Keys DVC stores relative to the config file's directory (dvc/config.py RELPATH handling).
+MAX_CONFIG_CHARS = 1 << 20  # a real DVC config is a few hundred bytes
 MAX_EXPANDED = 64 << 10  # characters one config value may grow to through %(name)s
 _REFERENCE = re.compile(r"%\(([^)]*)\)s")  # configobj's ConfigParser-style reference
 _PATH_KEYS = frozenset(
@@ -178,7 +179,14 @@ def config_files(dvc_dir: Path) -> tuple[ConfigFile, ...]:
 
 
 def parse_config_text(lines: Iterable[str], base_dir: Path, origin: str) -> Merged:
-    """Parse one configobj file into ``{(kind, name): {key: value}}`` with paths resolved."""
+    """Parse one configobj file into ``{(kind, name): {key: value}}`` with paths resolved.
+    An experiment commit's ``.dvc/config`` is untrusted: its size is bounded first."""
+    lines = list(lines)
+    if sum(len(line) + 1 for line in lines) > MAX_CONFIG_CHARS:
+        raise ConfigError(
+            f"DVC config {origin} is over {MAX_CONFIG_CHARS >> 20} MiB; no DVC config is.",
+            "Check where it came from; exptui did not parse it.",
+        )
     try:
         # DVC's own settings (configobj's defaults): quotes and escapes are undone, a
         # value with an unquoted comma is a list, %(name)s interpolates. Anything else

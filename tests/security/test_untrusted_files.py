@@ -205,3 +205,12 @@ def test_a_config_whose_references_fan_out_is_refused_not_expanded() -> None:
     lines.append("    k9 = " + "A" * 100)
     with pytest.raises(ConfigError, match="expands beyond 64 KiB"):
         parse_config_text(lines, Path("/tmp"), ".dvc/config of a commit")
+
+
+def test_an_oversized_config_is_refused_before_parsing() -> None:
+    from core.errors import ConfigError
+    from core.project.config import parse_config_text
+
+    lines = ["[core]", *(f"    k{i} = {'v' * 100}" for i in range(20_000))]
+    with pytest.raises(ConfigError, match="is over 1 MiB"):
+        parse_config_text(lines, Path("/tmp"), ".dvc/config of a commit")
