@@ -158,12 +158,17 @@ def _name(app: ExptuiApp, key: str) -> str:
     return next(row.exp.name for row in _rows(app).values() if row.key == key)
 
 
+def use_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    """The app reads this settings file (EXPTUI_CONFIG_FILE), as a user's would be."""
+    settings = tmp_path / "config.yaml"
+    settings.write_text(text)
+    monkeypatch.setenv("EXPTUI_CONFIG_FILE", str(settings))
+
+
 async def test_a_keymap_from_the_settings_file_rebinds_keys(
     fresh_demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = tmp_path / "config.yaml"
-    settings.write_text("keymap:\n  sort: o\n  mark: x\n  no-such-thing: y\n")
-    monkeypatch.setenv("EXPTUI_CONFIG_FILE", str(settings))
+    use_settings(tmp_path, monkeypatch, "keymap:\n  sort: o\n  mark: x\n  no-such-thing: y\n")
     messages: list[Message] = []
     app = ExptuiApp(fresh_demo, network=False)
     async with app.run_test(size=(120, 36), message_hook=messages.append) as pilot:
@@ -187,9 +192,7 @@ async def test_a_keymap_cannot_take_over_a_key_or_name_an_impossible_one(
 ) -> None:
     """`push: q` silently took over quit, and a key Textual never sends silently disabled
     pull; each is now refused with a toast naming both sides, and the default stays."""
-    settings = tmp_path / "config.yaml"
-    settings.write_text("keymap:\n  push: q\n  pull: ctrl+nosuchkey\n  sort: o\n")
-    monkeypatch.setenv("EXPTUI_CONFIG_FILE", str(settings))
+    use_settings(tmp_path, monkeypatch, "keymap:\n  push: q\n  pull: ctrl+nosuchkey\n  sort: o\n")
     messages: list[Message] = []
     app = ExptuiApp(fresh_demo, network=False)
     async with app.run_test(size=(120, 36), message_hook=messages.append) as pilot:
@@ -214,9 +217,7 @@ async def test_hints_name_the_remapped_keys(
     from tui.screens.confirm import Confirm
     from tui.widgets.transfer_panel import TransferPanel
 
-    settings = tmp_path / "config.yaml"
-    settings.write_text("keymap:\n  cancel: x\n")
-    monkeypatch.setenv("EXPTUI_CONFIG_FILE", str(settings))
+    use_settings(tmp_path, monkeypatch, "keymap:\n  cancel: x\n")
     app = ExptuiApp(fresh_demo, network=False)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
