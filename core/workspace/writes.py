@@ -60,22 +60,24 @@ class Workspace:
         fd = os.open(self.root, _OPEN_DIR)
         try:
             for depth, part in enumerate(parents):
-                fd = self._descend(fd, part, "/".join(parents[: depth + 1]), relpath, create)
+                child = self._descend(fd, part, "/".join(parents[: depth + 1]), relpath, create)
+                os.close(fd)
+                fd = child
             yield fd, name
         finally:
-            os.close(fd)
+            os.close(fd)  # exactly once: a second close could close another thread's file
 
     @staticmethod
     def _descend(fd: int, part: str, where: str, relpath: str, create: bool) -> int:
-        """Open the directory ``part`` below ``fd`` (closing ``fd``) without following it."""
+        """Open the directory ``part`` below ``fd`` without following it."""
         try:
             try:
-                child = os.open(part, _OPEN_DIR, dir_fd=fd)
+                return os.open(part, _OPEN_DIR, dir_fd=fd)
             except FileNotFoundError:
                 if not create:
                     raise
                 os.mkdir(part, 0o777, dir_fd=fd)
-                child = os.open(part, _OPEN_DIR, dir_fd=fd)
+                return os.open(part, _OPEN_DIR, dir_fd=fd)
         except OSError as exc:
             if exc.errno in (errno.ELOOP, errno.ENOTDIR):
                 raise UnsafePathError(
@@ -84,9 +86,6 @@ class Workspace:
                     "exptui never writes through a symlink, as Git does not.",
                 ) from exc
             raise
-        finally:
-            os.close(fd)
-        return child
 
     def kind(self, relpath: str) -> str | None:
         """``"dir"``, ``"link"``, ``"file"``, ``"other"`` or None (absent or unreachable
