@@ -86,6 +86,10 @@ class MissingDataError(ExptuiError):
     """Some objects the experiment's outputs need are not in the local cache."""
 
 
+class UnresolvedPipelineError(ExptuiError):
+    """A commit's pipelines cannot be read as DVC reads them, so its outputs are unknown."""
+
+
 class DocumentTooLargeError(ValueError):
     """A document over a limit; its text says which, for a "skipped" note."""
 

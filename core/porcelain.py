@@ -365,7 +365,7 @@ def plan_apply(session: Session, experiment: str | ExpRef) -> ApplyPlan | NeedsP
         assert isinstance(experiment, ExpRef)
         return NeedsPull(Operation.APPLY, experiment, "it is only on the remote", True)
     plan = applying.plan_apply(session.repo, found[0].ref)
-    if plan.missing and not plan.problems:
+    if plan.missing and plan.pull_would_help and not plan.problems:
         why = f"{len(plan.missing)} of its objects are not in the local cache"
         return NeedsPull(Operation.APPLY, plan.ref, why, True)
     return plan

@@ -43,6 +43,7 @@ from core.errors import (
     CorruptObjectError,
     InvalidObjectError,
     TransferCancelled,
+    UnresolvedPipelineError,
 )
 from core.git.refs import ExpRef
 from core.operation import Operation
@@ -171,7 +172,14 @@ def collect(
     items: list[ExpData] = []
     for ref, sha in experiments:
         per_remote: dict[str, ExpData] = {}
-        for out in repo.project_state(sha).outputs:
+        state = repo.project_state(sha)
+        if state.unresolved:
+            raise UnresolvedPipelineError(
+                f"{ref.name}: its outputs cannot be known: {state.unresolved[0]}",
+                "fix the pipeline in that commit (DVC refuses it too), or share the refs "
+                "alone with --no-cache",
+            )
+        for out in state.outputs:
             if not out.is_shared or out.oid is None or (operation.uploads and not out.push):
                 continue
             if remote_name and out.remote and out.remote != remote_name.lower():

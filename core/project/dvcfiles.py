@@ -13,7 +13,7 @@ import functools
 import json
 import posixpath
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import yaml
@@ -27,6 +27,7 @@ from core.bounded import (
 )
 from core.data.objects import check_oid, is_dir_oid, parse_manifest
 from core.errors import ExptuiError, InvalidObjectError, UnsafePathError
+from core.project.templating import ResolvedPipeline, TemplateError, resolve_pipeline
 from core.project.yaml12 import load_yaml12
 from core.workspace.paths import confine
 
@@ -80,12 +81,18 @@ class Output:
 
 @dataclass
 class ProjectState:
-    """Params, metrics and outputs of one commit, plus what could not be read and why."""
+    """Params, metrics and outputs of one commit, plus what could not be read and why.
+
+    ``unresolved`` says why the outputs may be incomplete (a ``dvc.yaml`` whose templating
+    or YAML DVC would refuse, an unsafe path in a lock): push, pull and apply refuse such
+    a commit, as DVC does, instead of moving less than DVC would without a word.
+    ``warnings`` are values that could not be shown."""
 
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     outputs: list[Output] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
 
     @property
     def data_size(self) -> int:
@@ -93,33 +100,37 @@ class ProjectState:
         return sum(o.size or 0 for o in self.outputs if o.is_shared)
 
 
-@dataclass(frozen=True)
-class _DeclaredOut:
-    path: str
-    cache: bool
-    push: bool
-    remote: str | None
-    metric: bool
+@dataclass
+class _Declared:
+    """What the pipelines of a commit declare beyond their outputs."""
+
+    params: ParamDecls = field(default_factory=dict)
+    metrics: list[str] = field(default_factory=list)
+    tracked: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def read_project(files: FileSource, read_cache: CacheReader | None = None) -> ProjectState:
     """Read params, metrics and outputs from every pipeline and ``.dvc`` file of a snapshot."""
     state = ProjectState()
     all_paths = list(files.paths())
-    dvcyamls = sorted(p for p in all_paths if posixpath.basename(p) == "dvc.yaml")
-    declared: dict[str, _DeclaredOut] = {}
-    param_files: ParamDecls = {}
-    metric_paths: list[str] = []
-    for dvcyaml in dvcyamls:
-        doc = _load_yaml(files, dvcyaml, state)
-        if isinstance(doc, Mapping):
-            _read_pipeline(doc, posixpath.dirname(dvcyaml), declared, param_files, metric_paths)
-            lock = _load_yaml(files, _sibling(dvcyaml, "dvc.lock"), state)
-            if isinstance(lock, Mapping):
-                state.outputs.extend(_lock_outputs(lock, dvcyaml, doc, declared, state))
+    declared = _Declared()
+    for dvcyaml in sorted(p for p in all_paths if posixpath.basename(p) == "dvc.yaml"):
+        data = files.read(dvcyaml)
+        doc = _load_pipeline_file(files, dvcyaml, state, data)
+        if doc is None:
+            continue
+        base = posixpath.dirname(dvcyaml)
+        read = functools.partial(_read_vars, files)
+        pipeline = resolve_pipeline(doc, base, read, templated=_may_be_templated(data))
+        state.unresolved += [f"{dvcyaml}: {error}" for error in pipeline.errors]
+        _declare(pipeline, base, declared)
+        lock_path = _sibling(dvcyaml, "dvc.lock")
+        lock = _load_pipeline_file(files, lock_path, state)
+        if lock is not None:
+            state.outputs.extend(_stage_outputs(pipeline, lock, lock_path, state))
     state.outputs.extend(_dvcfile_outputs(files, all_paths, state))
-    state.params = _read_params(files, param_files, state)
-    state.metrics = _read_metrics(files, metric_paths, all_paths, state, read_cache)
+    state.params = _read_params(files, declared, state)
+    state.metrics = _read_metrics(files, declared.metrics, all_paths, state, read_cache)
     return state
 
 
@@ -127,14 +138,45 @@ def _sibling(path: str, name: str) -> str:
     return posixpath.join(posixpath.dirname(path), name)
 
 
-def _load_yaml(files: FileSource, path: str, state: ProjectState) -> Any:
-    data = files.read(path)
+def _may_be_templated(data: bytes | None) -> bool:
+    """Whether a dvc.yaml may use templating; False only when it certainly does not (no
+    ``${``, ``vars``, ``foreach`` or ``matrix`` anywhere), which spares resolving it."""
+    return data is None or any(word in data for word in (b"${", b"vars", b"foreach", b"matrix"))
+
+
+def _load_pipeline_file(
+    files: FileSource, path: str, state: ProjectState, data: bytes | None = None
+) -> Mapping[str, Any] | None:
+    """A ``dvc.yaml``, ``dvc.lock`` or ``.dvc`` file, or None when absent. One that cannot
+    be read leaves the commit's outputs unknown, so it is a reason to refuse, not a note."""
+    data = files.read(path) if data is None else data
     if data is None:
         return None
     document, error = _parsed(PIPELINE, data)
     if error is not None:
-        state.warnings.append(f"{path}: {_reason(error, 'not valid YAML')}")
+        state.unresolved.append(f"{path}: {_reason(error, 'not valid YAML')}")
+        return None
+    if not isinstance(document, Mapping):
+        state.unresolved.append(f"{path}: not a mapping, as DVC requires")
+        return None
     return document
+
+
+def _read_vars(files: FileSource, path: str) -> Any:
+    """A file named in ``vars`` (or the default params.yaml), parsed as DVC's loaders do:
+    by extension, YAML by default, an empty file as ``{}``."""
+    data = files.read(path)
+    if data is None:
+        return None
+    document, error = _parsed(_kind(path), data)
+    if error is not None:
+        raise TemplateError(f"'{path}': {_reason(error, 'cannot parse')}")
+    return document or {}
+
+
+def _kind(path: str) -> str:
+    suffix = posixpath.splitext(path)[1].lower()
+    return suffix if suffix in (".json", ".toml", ".py") else ".yaml"
 
 
 def parse_yaml(data: bytes) -> Any:
@@ -192,42 +234,30 @@ def _entries(items: Any) -> Iterator[tuple[str, dict[str, Any]]]:
                 yield str(key), value if isinstance(value, dict) else {}
 
 
-def _read_pipeline(
-    doc: Mapping[str, Any],
-    base: str,
-    declared: dict[str, _DeclaredOut],
-    param_files: ParamDecls,
-    metric_paths: list[str],
-) -> None:
-    """Collect flags of declared outputs, params files and metrics files of one dvc.yaml."""
-    stages = doc.get("stages") if isinstance(doc.get("stages"), Mapping) else {}
-    for stage in (stages or {}).values():
-        if not isinstance(stage, Mapping):
-            continue
-        wdir = _safe_join(base, str(stage.get("wdir", ".")))
+def _stage_dir(base: str, stage: Mapping[str, Any]) -> str | None:
+    """A resolved stage's working directory: its paths and its lock entry's are relative
+    to it."""
+    return _safe_join(base, str(stage.get("wdir") or "."))
+
+
+def _declare(pipeline: ResolvedPipeline, base: str, declared: _Declared) -> None:
+    """Params files, metrics files and tracked vars of one resolved dvc.yaml."""
+    for stage in pipeline.stages.values():
+        wdir = _stage_dir(base, stage)
         if wdir is None:
             continue
-        for section, metric in (("outs", False), ("metrics", True), ("plots", False)):
-            for path, flags in _entries(stage.get(section)):
-                out_path = _safe_join(wdir, path)
-                if out_path is None:
-                    continue
-                declared[out_path] = _DeclaredOut(
-                    out_path,
-                    cache=bool(flags.get("cache", True)),
-                    push=bool(flags.get("push", True)),
-                    remote=flags.get("remote"),
-                    metric=metric or bool(flags.get("metric", False)),
-                )
-                if declared[out_path].metric:
-                    metric_paths.append(out_path)
-        _declare_stage_params(stage.get("params"), wdir, param_files)
-    for path, _ in _entries(doc.get("params")):
+        for path, _ in _entries(stage.get("metrics")):
+            if joined := _safe_join(wdir, path):
+                declared.metrics.append(joined)
+        _declare_stage_params(stage.get("params"), wdir, declared.params)
+    for path, _ in _entries(pipeline.params):
         if joined := _safe_join(base, path):
-            param_files[joined] = None
-    for path, _ in _entries(doc.get("metrics")):
+            declared.params[joined] = None
+    for path, _ in _entries(pipeline.metrics):
         if joined := _safe_join(base, path):
-            metric_paths.append(joined)
+            declared.metrics.append(joined)
+    for file, values in pipeline.tracked.items():
+        declared.tracked.setdefault(file, {}).update(values)
 
 
 def _declare_stage_params(params: Any, wdir: str, decls: ParamDecls) -> None:
@@ -269,37 +299,36 @@ def _safe_join(base: str, path: str) -> str | None:
         return None
 
 
-def _lock_outputs(
-    lock: Mapping[str, Any],
-    dvcyaml: str,
-    doc: Mapping[str, Any],
-    declared: Mapping[str, _DeclaredOut],
-    state: ProjectState,
+def _stage_outputs(
+    pipeline: ResolvedPipeline, lock: Mapping[str, Any], lock_path: str, state: ProjectState
 ) -> Iterator[Output]:
-    base = posixpath.dirname(dvcyaml)
-    lock_path = _sibling(dvcyaml, "dvc.lock")
-    stages_doc = doc.get("stages") if isinstance(doc.get("stages"), Mapping) else {}
+    """The outputs of every resolved stage with the hashes its lock entry records, as
+    DVC fills them: an output is matched by the path written in ``dvc.yaml`` (after
+    templating) and takes its flags from there; lock entries of stages or outputs the
+    ``dvc.yaml`` no longer has are ignored."""
+    base = posixpath.dirname(lock_path)
     lock_stages = lock.get("stages") if isinstance(lock.get("stages"), Mapping) else {}
-    for stage_name, entry in (lock_stages or {}).items():
+    for name, stage in pipeline.stages.items():
+        entry = (lock_stages or {}).get(name)
         if not isinstance(entry, Mapping):
             continue
-        # Templated stages appear as "<stage>@<key>"; their wdir is the template's.
-        templated = "@" in str(stage_name)
-        stage_doc = (stages_doc or {}).get(str(stage_name).split("@")[0])
-        if not isinstance(stage_doc, Mapping):
-            continue  # a stale lock entry: DVC ignores stages dvc.yaml no longer has
-        wdir_raw = stage_doc.get("wdir", ".")
-        for out in entry.get("outs") or []:
-            output = _output_from_entry(out, base, str(wdir_raw), f"{lock_path}:{stage_name}")
-            if output is None:
-                state.warnings.append(f"{lock_path}: skipped a malformed or unsafe output")
-                continue
-            flags = declared.get(output.path)
-            if flags is None and not templated:
-                continue  # not an output of the pipeline any more: DVC ignores it too
-            if flags is not None:
-                output = _with_flags(output, flags.cache, flags.push, flags.remote)
-            yield output
+        locked = {
+            out["path"]: out
+            for out in entry.get("outs") or []
+            if isinstance(out, Mapping) and isinstance(out.get("path"), str)
+        }
+        wdir = str(stage.get("wdir") or ".")
+        for section in ("outs", "metrics", "plots"):
+            for path, flags in _entries(stage.get(section)):
+                if path not in locked:
+                    continue
+                output = _output_from_entry(locked[path], base, wdir, f"{lock_path}:{name}")
+                if output is None:
+                    state.unresolved.append(
+                        f"{lock_path}: stage {name!r}: a malformed or unsafe output {path!r}"
+                    )
+                    continue
+                yield _with_flags(output, flags)
 
 
 def _output_from_entry(entry: Any, base: str, wdir: str, source: str) -> Output | None:
@@ -324,18 +353,15 @@ def _output_from_entry(entry: Any, base: str, wdir: str, source: str) -> Output 
     )
 
 
-def _with_flags(out: Output, cache: bool, push: bool, remote: str | None) -> Output:
-    return Output(
-        out.path,
-        out.oid,
-        out.size,
-        out.nfiles,
-        out.legacy,
-        out.source,
-        cache=cache,
-        push=push,
+def _with_flags(out: Output, flags: Mapping[str, Any], is_import: bool = False) -> Output:
+    """An output with the sharing flags written beside it (DVC's defaults when absent)."""
+    remote = flags.get("remote")
+    return replace(
+        out,
+        cache=bool(flags.get("cache", True)),
+        push=bool(flags.get("push", True)),
         remote=str(remote).lower() if remote else None,
-        is_import=out.is_import,
+        is_import=is_import,
     )
 
 
@@ -351,8 +377,8 @@ def _dvcfile_outputs(
     for path in all_paths:
         if not path.endswith(".dvc") or path.startswith(".dvc/") or ignored(path):
             continue
-        doc = _load_yaml(files, path, state)
-        if not isinstance(doc, Mapping):
+        doc = _load_pipeline_file(files, path, state)
+        if doc is None:
             continue
         base = posixpath.dirname(path)
         wdir = str(doc.get("wdir", "."))
@@ -361,20 +387,9 @@ def _dvcfile_outputs(
         for entry in doc.get("outs") or []:
             output = _output_from_entry(entry, base, wdir, path)
             if output is None:
-                state.warnings.append(f"{path}: skipped a malformed or unsafe output")
+                state.unresolved.append(f"{path}: a malformed or unsafe output")
                 continue
-            yield Output(
-                output.path,
-                output.oid,
-                output.size,
-                output.nfiles,
-                output.legacy,
-                path,
-                cache=bool(entry.get("cache", True)),
-                push=bool(entry.get("push", True)),
-                remote=str(entry["remote"]).lower() if entry.get("remote") else None,
-                is_import=is_import,
-            )
+            yield _with_flags(output, entry, is_import)
 
 
 def dvcignore(files: FileSource) -> Callable[[str], bool]:
@@ -395,11 +410,12 @@ def _ignore_filter(data: bytes) -> Any:
     return IgnoreFilter([line for line in data.splitlines() if line.strip()])
 
 
-def _read_params(files: FileSource, declared: ParamDecls, state: ProjectState) -> dict[str, Any]:
+def _read_params(files: FileSource, declared: _Declared, state: ProjectState) -> dict[str, Any]:
     """What ``dvc exp show`` shows: params.yaml whole (always, whatever the stages declare),
-    other files whole when declared without keys, else only their declared keys."""
+    other files whole when declared without keys, else only their declared keys; then the
+    values stages took from other vars files, under their dotted keys."""
     result: dict[str, Any] = {}
-    wanted: ParamDecls = {DEFAULT_PARAMS: None, **declared}
+    wanted: ParamDecls = {DEFAULT_PARAMS: None, **declared.params}
     wanted[DEFAULT_PARAMS] = None
     for path, keys in wanted.items():
         if not path.endswith(_PARAM_SUFFIXES):
@@ -410,6 +426,9 @@ def _read_params(files: FileSource, declared: ParamDecls, state: ProjectState) -
         parsed = _parse_structured(path, data, state)
         if isinstance(parsed, dict):
             result[path] = parsed if keys is None else _select_keys(parsed, keys)
+    for path, values in declared.tracked.items():
+        if path not in wanted:  # a params file is shown as such, not again as vars
+            result[path] = dict(values)
     return result
 
 
@@ -440,9 +459,10 @@ def _read_metrics(
 ) -> dict[str, Any]:
     """Metric files from the tree, or from the cache by their lock hash when not in Git."""
     by_path = {o.path: o for o in state.outputs}
+    directories = [o for o in state.outputs if o.is_dir]
     result: dict[str, Any] = {}
     for path in dict.fromkeys(declared):
-        output = by_path.get(path) or _enclosing_output(path, state.outputs)
+        output = by_path.get(path) or _enclosing_output(path, directories)
         for file_path, data in _metric_files(files, path, all_paths, output, read_cache):
             if data is None:
                 state.warnings.append(f"{file_path}: metrics not in Git and not in the local cache")
@@ -493,19 +513,18 @@ def _metric_files(
     yield path, blob
 
 
-def _enclosing_output(path: str, outputs: list[Output]) -> Output | None:
+def _enclosing_output(path: str, directories: list[Output]) -> Output | None:
     """The cached directory output a metrics file lives in: example-get-started declares
     ``metrics: eval/metrics.json`` inside ``outs: eval`` (DVC reads it from the .dir)."""
-    for output in outputs:
-        if output.is_dir and path.startswith(output.path + "/"):
+    for output in directories:
+        if path.startswith(output.path + "/"):
             return output
     return None
 
 
 def _parse_structured(path: str, data: bytes, state: ProjectState) -> Any:
     """Parse by extension: YAML, JSON, TOML; Python params files by their constants."""
-    suffix = posixpath.splitext(path)[1]
-    document, error = _parsed(suffix if suffix in (".json", ".toml", ".py") else ".yaml", data)
+    document, error = _parsed(_kind(path), data)
     if error is not None:
         state.warnings.append(f"{path}: {_reason(error, 'cannot parse')}")
         return None

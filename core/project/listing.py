@@ -80,4 +80,5 @@ def experiment_record(repo: Repository, exp: Experiment, label: str) -> dict[str
             for o in state.outputs
         ],
         "warnings": state.warnings,
+        "unresolved": state.unresolved,
     }

@@ -58,6 +58,14 @@ class ApplyPlan:
     outputs: list[tuple[Output, list[ManifestEntry] | None]]
     missing: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    unpushed: list[str] = field(default_factory=list)  # push: false outputs missing data
+    unpushed_objects: int = 0
+
+    @property
+    def pull_would_help(self) -> bool:
+        """Whether some missing object may be on a remote: a ``push: false`` output's
+        objects are on none, by design."""
+        return len(self.missing) > self.unpushed_objects
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +77,7 @@ class ApplyPlan:
             "files_removed": self.deletes,
             "outputs": [o.path for o, _ in self.outputs],
             "missing": self.missing,
+            "unpushed": self.unpushed,
             "problems": self.problems,
         }
 
@@ -98,7 +107,7 @@ def plan_apply(repo: Repository, arg: str) -> ApplyPlan:
     exp_files, head_files = _tree_files(repo, sha), _tree_files(repo, head)
     plan = ApplyPlan(ref, sha, head, exp_files, sorted(set(head_files) - set(exp_files)), [])
     state = repo.project_state(sha)
-    plan.problems += [w for w in state.warnings if "unsafe" in w]
+    plan.problems += state.unresolved
     reserved = _reserved_paths(repo)
     links = {p: _link_target(repo, b) for p, (m, b) in exp_files.items() if m == SYMLINK}
     for path in exp_files:
@@ -211,7 +220,7 @@ def _entries(repo: Repository, out: Output, plan: ApplyPlan) -> list[ManifestEnt
     """The files of an output that must be in the cache; records what is missing."""
     oid = out.oid or ""
     if not repo.cache.exists(oid, out.legacy):
-        plan.missing.append(oid)
+        _missing(plan, out, [oid])
         return None
     if not out.is_dir:
         return None
@@ -220,8 +229,15 @@ def _entries(repo: Repository, out: Output, plan: ApplyPlan) -> list[ManifestEnt
     except UnsafePathError as exc:
         plan.problems.append(f"{out.path}: {exc.message}")
         return []
-    plan.missing += [e.md5 for e in entries if not repo.cache.exists(e.md5, out.legacy)]
+    _missing(plan, out, [e.md5 for e in entries if not repo.cache.exists(e.md5, out.legacy)])
     return entries
+
+
+def _missing(plan: ApplyPlan, out: Output, oids: list[str]) -> None:
+    plan.missing += oids
+    if oids and not out.push:
+        plan.unpushed.append(out.path)
+        plan.unpushed_objects += len(oids)
 
 
 def _check_layout(repo: Repository, plan: ApplyPlan, head_files: dict[str, Any]) -> None:
@@ -334,6 +350,14 @@ def check_apply(plan: ApplyPlan, remote_hint: str = "origin") -> None:
             f"Refusing to apply '{plan.ref.name}': {plan.problems[0]}"
             + (f" (and {len(plan.problems) - 1} more)" if len(plan.problems) > 1 else ""),
             "Nothing was written.",
+        )
+    if plan.missing and not plan.pull_would_help:
+        raise MissingDataError(
+            f"'{plan.ref.name}' has push: false outputs whose data is not in the local cache "
+            f"and on no remote by design: {', '.join(plan.unpushed[:3])}"
+            + (f" (and {len(plan.unpushed) - 3} more)" if len(plan.unpushed) > 3 else "")
+            + ".",
+            "Nothing was written. Reproduce them where the experiment ran, or apply there.",
         )
     if plan.missing:
         raise MissingDataError(

@@ -69,13 +69,18 @@ def test_a_hostile_params_file_is_skipped_with_a_note(
     assert any(note in w and name in w for w in record["warnings"]), record["warnings"]
 
 
-def test_a_hostile_lock_file_is_skipped_with_a_note(tmp_path: Path) -> None:
+def test_a_hostile_lock_file_is_noted_and_leaves_nothing_half_shared(tmp_path: Path) -> None:
+    """An unreadable lock leaves the outputs unknown: listed with the reason, and a push
+    refuses it rather than share the refs with none of their data."""
     project = small_project(tmp_path)
     hostile_experiment(project, "laughs", {"dvc.lock": (FILE, LAUGHS)})
     done = exptui(project, "list", "-A", "--json")
     assert done.returncode == 0, done.stderr
-    warnings = json.loads(done.stdout)[0]["warnings"]
-    assert any("dvc.lock: too many values" in w for w in warnings), warnings
+    unresolved = json.loads(done.stdout)[0]["unresolved"]
+    assert any("dvc.lock: too many values" in w for w in unresolved), unresolved
+    pushed = exptui(project, "push", ".", "laughs", "--dry-run")
+    assert pushed.returncode == 1 and "Traceback" not in pushed.stderr
+    assert "laughs: its outputs cannot be known: dvc.lock: too many values" in pushed.stderr
 
 
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero"])

@@ -50,10 +50,10 @@ def test_legacy_outputs_have_no_hash_key() -> None:
     assert read_project(files).outputs[0].legacy
 
 
-def test_hostile_paths_are_skipped_with_a_warning() -> None:
+def test_hostile_paths_leave_the_outputs_unresolved() -> None:
     files = DictFiles(
         {
-            "dvc.yaml": "stages:\n  t:\n    cmd: x\n",
+            "dvc.yaml": "stages:\n  t:\n    cmd: x\n    outs: [../../etc/passwd, /abs, ok]\n",
             "dvc.lock": lock(
                 f"    - path: ../../etc/passwd\n      md5: {MD5}\n"
                 f"    - path: /abs\n      md5: {MD5}\n"
@@ -64,7 +64,7 @@ def test_hostile_paths_are_skipped_with_a_warning() -> None:
     )
     state = read_project(files)
     assert state.outputs == []
-    assert len(state.warnings) == 4
+    assert len(state.unresolved) == 4 and all("unsafe" in w for w in state.unresolved)
 
 
 def test_dvc_files_imports_and_dvcignore() -> None:
@@ -132,18 +132,21 @@ def test_metrics_from_git_directories_and_from_the_cache() -> None:
     assert state.metrics["dirm/a.json"] == {"k": 1}
 
 
-def test_missing_cached_metric_and_bad_yaml_are_warnings_not_crashes() -> None:
+def test_missing_cached_metric_and_bad_yaml_are_notes_not_crashes() -> None:
     files = DictFiles(
         {
             "dvc.yaml": "stages:\n  t:\n    cmd: x\n    metrics:\n    - m.json\n",
             "dvc.lock": lock(f"    - path: m.json\n      hash: md5\n      md5: {MD5}\n"),
-            "params.yaml": "a: [unclosed\n",
         }
     )
     state = read_project(files, lambda oid, legacy: None)
-    assert state.metrics == {} and state.params == {}
-    assert any("m.json" in w for w in state.warnings)
-    assert any("params.yaml" in w for w in state.warnings)
+    assert state.metrics == {} and any("m.json" in w for w in state.warnings)
+    assert state.unresolved == []
+    files.files["params.yaml"] = b"a: [unclosed\n"
+    state = read_project(files, lambda oid, legacy: None)
+    assert state.params == {} and any("params.yaml" in w for w in state.warnings)
+    # DVC loads params.yaml to resolve templating, so the pipeline is unknown too.
+    assert any("params.yaml" in w for w in state.unresolved), state.unresolved
 
 
 def test_flatten_makes_dotted_keys() -> None:

@@ -62,6 +62,9 @@ def describe(
     parts.append(compare_values("metrics", flat_metrics(row.state), base_metrics))
     parts.append(compare_values("params", flat_params(row.state), base_params))
     parts.append(_outputs(row))
+    if row.state.unresolved:
+        lines = ["outputs unknown: push, pull and apply refuse it", *row.state.unresolved]
+        parts.append(Text("\n" + "\n".join(map(shown, lines)), style="bold red"))
     if row.state.warnings:
         parts.append(Text("\n" + "\n".join(map(shown, row.state.warnings)), style="yellow"))
     return Group(*parts)
