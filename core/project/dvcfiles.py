@@ -532,19 +532,57 @@ def _parse_structured(path: str, data: bytes, state: ProjectState) -> Any:
 
 
 def _python_constants(source: str) -> dict[str, Any]:
-    """Module-level ``NAME = literal`` assignments, as DVC reads ``.py`` params files."""
+    """A ``.py`` params file as DVC's reader returns it: module-level ``NAME = literal``
+    and ``NAME: type = literal``, classes as nested mappings of their attributes and of
+    the ``self.x = literal`` of their ``__init__``. Anything not a literal is skipped."""
+    import ast
+
+    return _python_values(ast.parse(source).body, only_self=False)
+
+
+def _python_values(body: list[Any], only_self: bool) -> dict[str, Any]:
     import ast
 
     values: dict[str, Any] = {}
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-            if isinstance(target, ast.Name):
-                try:
-                    values[target.id] = ast.literal_eval(node.value)
-                except ValueError:
-                    continue
+    for node in body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            name = _assigned_name(node, only_self)
+            if name is None:
+                continue
+            try:
+                values[name] = _literal(node.value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                continue
+        elif isinstance(node, ast.ClassDef):
+            values[node.name] = _python_values(node.body, only_self=False)
+        elif isinstance(node, ast.FunctionDef) and node.name == "__init__":
+            values.update(_python_values(node.body, only_self=True))
     return values
+
+
+def _assigned_name(node: Any, only_self: bool) -> str | None:
+    """``x`` (not inside ``__init__``) or ``self.x``; DVC skips every other target."""
+    import ast
+
+    targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
+    if len(targets) != 1:
+        return None
+    target = targets[0]
+    if isinstance(target, ast.Name) and not only_self:
+        return str(target.id)
+    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+        return str(target.attr) if target.value.id == "self" else None
+    return None
+
+
+def _literal(value: Any) -> Any:
+    """A literal as JSON holds it (tuples and sets as lists); ``x: int`` has none."""
+    import ast
+
+    if value is None:
+        raise ValueError("an annotation without a value")
+    result = ast.literal_eval(value)
+    return list(result) if isinstance(result, (tuple, set, frozenset)) else result
 
 
 def _only_scalars(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -104,6 +104,53 @@ def test_bare_params_of_a_nested_dvc_yaml_and_a_wdir_as_dvc_shows_them(
         assert ours.project_state(ours.head_sha()).params == expected
 
 
+PYTHON_PARAMS = """\
+import math
+
+BATCH: int = 64
+LR = 1e-3
+UNSET: float
+NAMES = ("a", "b")
+A, B = 1, 2
+COMPUTED = math.sqrt(4)
+
+
+class Train:
+    EPOCHS = 10
+    optimizer: str = "adam"
+
+    def __init__(self):
+        self.depth = 4
+        self.width: int = 8
+        local = 5
+        if local:
+            self.hidden = 1
+
+    class Schedule:
+        STEPS = {"warmup": 100, "decay": 0.5}
+"""
+
+
+def test_python_params_files_as_dvc_reads_them(dvc: Dvc, tmp_path: Path) -> None:
+    """Annotated assignments, class attributes and ``self.x`` in ``__init__``: exptui
+    read only plain module-level assignments."""
+    repo = tmp_path / "project"
+    repo.mkdir()
+    git("init", "-q", "-b", "main", cwd=repo)
+    dvc("init", "-q", cwd=repo)
+    (repo / "config.py").write_text(PYTHON_PARAMS)
+    (repo / "dvc.yaml").write_text(
+        "stages:\n  train:\n    cmd: echo hi\n    params:\n    - config.py:\n"
+    )
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "python params", cwd=repo)
+    head = next(b for b in dvc.json("exp", "show", cwd=repo) if b["rev"] != "workspace")
+    expected = {f: v["data"] for f, v in head["data"]["params"].items()}
+    assert expected["config.py"]["BATCH"] == 64 and "Train" in expected["config.py"]
+    with Repository.open(repo) as ours:
+        assert ours.project_state(ours.head_sha()).params == expected
+
+
 def test_metrics_inside_a_cached_directory_output(dvc: Dvc, tmp_path: Path) -> None:
     """example-get-started's layout: `outs: [eval]` and top-level `metrics:
     [eval/metrics.json]`. The file is in no commit, only in the cache under the .dir;
