@@ -122,6 +122,10 @@ class StoreError(ExptuiError):
     """A DVC remote refused, failed, or is not usable for experiments."""
 
 
+class ObjectTooLargeError(ExptuiError):
+    """An object from a remote is larger than what it is fetched for may be."""
+
+
 class CorruptObjectError(ExptuiError):
     """Downloaded bytes do not hash to the object's name: they never enter the cache."""
 

@@ -181,6 +181,11 @@ def _build_subcommand_parsers() -> tuple[
     names.add_argument("--name-only", "--names-only", action="store_true", help="names only")
     names.add_argument("--sha-only", "--shas-only", action="store_true", help="full SHAs only")
     lister.add_argument("--json", action="store_true", help="print a JSON list of experiments")
+    lister.add_argument(
+        "--no-fetch",
+        action="store_true",
+        help="with --json: never fetch cached metrics/params from the DVC remote",
+    )
     lister.add_argument("-C", dest="cwd", default=".", help="run as if started in this directory")
 
     for verb, text in (
@@ -331,6 +336,11 @@ def _cmd_list(options: argparse.Namespace) -> int:
         if repo.skipped_refs:
             print(f"exptui: {describe_skipped(repo.skipped_refs, 'here')}", file=sys.stderr)
         if options.json:
+            shas = [exp.sha for group in groups for exp in group.experiments]
+            if not options.no_fetch:
+                from tui.commands import fetch_listed_values
+
+                fetch_listed_values(repo, shas)
             records = [
                 experiment_record(repo, exp, group.label)
                 for group in groups

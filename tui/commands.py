@@ -85,6 +85,9 @@ def list_remote_command(options: argparse.Namespace) -> int:
             where = f"on {options.git_remote}"
             print(f"exptui: {describe_skipped(listing.skipped, where)}", file=sys.stderr)
         if options.json:
+            if not options.no_fetch:
+                readable = [listing.refs[r] for r in refs if repo.has_commit(listing.refs[r])]
+                fetch_listed_values(repo, readable)
             _emit([_remote_record(repo, listing, ref, states[ref].state.value) for ref in refs])
             return 0
         by_label: dict[str, list[str]] = {}
@@ -99,6 +102,17 @@ def list_remote_command(options: argparse.Namespace) -> int:
             for name in names:
                 print(f"\t{name}")
     return 0
+
+
+def fetch_listed_values(repo: Repository, shas: list[str]) -> None:
+    """Values DVC caches (``eval/metrics.json`` in ``outs: eval``) fetched from the DVC
+    remote when the local cache lacks them, as ``dvc exp show`` does; what could not be
+    fetched is one line on stderr (the values then stay absent, with their warning)."""
+    from core.data.values import fetch_values
+
+    fetched = fetch_values(repo, shas)
+    if fetched.summary:
+        print(f"exptui: {fetched.summary}", file=sys.stderr)
 
 
 def _remote_record(

@@ -148,6 +148,23 @@ def read_states(path: Path, commits: list[str], cache: CommitStates) -> dict[str
     return found
 
 
+def fetch_row_values(path: Path, cache: CommitStates) -> tuple[dict[str, ProjectState], str]:
+    """Phase four, off the UI thread: the values DVC caches (``eval/metrics.json`` in
+    ``outs: eval``) that rows lack, fetched from their DVC remotes; the states re-read,
+    and one line on what could not be fetched."""
+    from core.data.values import fetch_values
+
+    known = cache.snapshot()
+    wanting = [sha for sha, state in known.items() if state.uncached]
+    if not wanting:
+        return {}, ""
+    with Repository.open(path) as repo:
+        repo.adopt_states({sha: known[sha] for sha in wanting})
+        fetched = fetch_values(repo, wanting)
+    cache.add(fetched.states)
+    return fetched.states, fetched.summary
+
+
 def apply_states(groups: list[GroupView], states: Mapping[str, ProjectState]) -> None:
     """On the UI thread: fill the rows whose commit ``states`` has (any pane's)."""
     for group in groups:

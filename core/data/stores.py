@@ -39,7 +39,13 @@ from core.data.objects import (
     parse_manifest,
     serialize_manifest,
 )
-from core.errors import ConfigError, IncompleteDirectoryError, StoreError
+from core.errors import (
+    ConfigError,
+    CorruptObjectError,
+    IncompleteDirectoryError,
+    ObjectTooLargeError,
+    StoreError,
+)
 from core.project.config import DvcRemote
 from core.redact import redact
 
@@ -91,6 +97,12 @@ class ObjectStore(ABC):
         cached objects); return the md5 of what was written. ``size``, when known, lets a
         store choose how to move it."""
 
+    @abstractmethod
+    async def read_small(self, key: ObjectKey, limit: int) -> bytes:
+        """The bytes of a small object (a metrics file, a manifest), at most ``limit`` of
+        them: a larger one raises :class:`ObjectTooLargeError` having read no more than
+        ``limit + 1`` bytes, whatever the remote claims or sends."""
+
     async def verify(self, key: ObjectKey, size: int) -> str | None:
         """Re-read an uploaded object: None if it checks out, else what is wrong (and the
         bad copy is removed, so a re-run uploads it again)."""
@@ -102,6 +114,15 @@ class ObjectStore(ABC):
 
     async def close(self) -> None:
         return None
+
+
+def _within(data: bytes, limit: int, key: ObjectKey) -> bytes:
+    if len(data) > limit:
+        raise ObjectTooLargeError(
+            f"Object {key.oid} is larger than the {limit:,} bytes a value file may hold.",
+            "It was not fetched.",
+        )
+    return data
 
 
 def create_read_only(target: str | Path) -> int:
@@ -316,6 +337,16 @@ class LocalStore(ObjectStore):
         _write_atomic(self.path_for(oid, legacy), data)
         return oid
 
+    def admit_bytes(self, key: ObjectKey, data: bytes) -> None:
+        """Store bytes fetched from elsewhere as ``key``, only if they hash to it."""
+        if md5_bytes(data) != key.oid.removesuffix(".dir"):
+            raise CorruptObjectError(
+                f"Object {key.oid} from the DVC remote is corrupt (its bytes hash to "
+                f"{md5_bytes(data)}).",
+                "It was not cached; the remote copy needs repairing.",
+            )
+        _write_atomic(self.path(key), data)
+
     def add_manifest(self, entries: Iterable[ManifestEntry], legacy: bool = False) -> str:
         """Store a directory manifest, refusing while any listed file is missing: a
         present ``.dir`` must keep meaning the whole directory is present."""
@@ -417,6 +448,20 @@ class LocalStore(ObjectStore):
     def networked(self) -> bool:
         """On NFS, SMB, FUSE or a cluster file system, where each syscall is a round trip."""
         return on_network(self.root)
+
+    async def read_small(self, key: ObjectKey, limit: int) -> bytes:
+        return await asyncio.to_thread(self._read_small_now, key, limit)
+
+    def _read_small_now(self, key: ObjectKey, limit: int) -> bytes:
+        src = open_regular(self.location(key))
+        try:
+            parts, size = [], 0
+            while size <= limit and (chunk := os.read(src, limit + 1 - size)):
+                parts.append(chunk)
+                size += len(chunk)
+            return _within(b"".join(parts), limit, key)
+        finally:
+            os.close(src)
 
     async def download(self, key: ObjectKey, target: str | Path, size: int | None = None) -> str:
         digest, _size = await asyncio.to_thread(copy_hashing, self.location(key), target, size)
@@ -601,6 +646,10 @@ class FsspecStore(ObjectStore):
         os.chmod(target, READ_ONLY)
         return await asyncio.to_thread(md5_file, target)
 
+    async def read_small(self, key: ObjectKey, limit: int) -> bytes:
+        data = await self._run(self.fs._cat_file(self.path(key), start=0, end=limit + 1))
+        return _within(data, limit, key)
+
     async def abort_stale_uploads(self, now: float | None = None) -> int:
         """S3 keeps (and bills) the parts of a multipart upload that a killed push never
         completed. Those under this remote's objects, begun more than
@@ -690,6 +739,20 @@ class SSHStore(FsspecStore):
         temporary = f"{directory}/.exptui-{os.getpid()}-{name}.tmp"
         await self._run(self.fs._put_file(str(source), temporary))
         await self._run(self.fs._mv(temporary, final))
+
+    async def read_small(self, key: ObjectKey, limit: int) -> bytes:
+        """sshfs's ``_cat_file`` reads to the end of the file; this reads ``limit + 1``."""
+
+        async def read() -> bytes:
+            async with self.fs._pool.get() as channel, channel.open(self.path(key), "rb") as f:
+                return bytes(await f.read(limit + 1))
+
+        try:
+            return _within(await self._run(read()), limit, key)
+        except Exception as exc:  # asyncssh's SFTPNoSuchFile is not an OSError
+            if type(exc).__name__ == "SFTPNoSuchFile":
+                raise FileNotFoundError(self.path(key)) from exc
+            raise
 
     async def close(self) -> None:
         pool, stack = getattr(self.fs, "_pool", None), getattr(self.fs, "_stack", None)

@@ -25,7 +25,7 @@ from core.bounded import (
     check_size,
     parse_within_limits,
 )
-from core.data.objects import check_oid, is_dir_oid, parse_manifest
+from core.data.objects import ManifestEntry, check_oid, is_dir_oid, parse_manifest
 from core.errors import ExptuiError, InvalidObjectError, UnsafePathError
 from core.project.templating import ResolvedPipeline, TemplateError, resolve_pipeline
 from core.project.yaml12 import load_yaml12
@@ -93,6 +93,8 @@ class ProjectState:
     outputs: list[Output] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
+    # Objects whose absence from the local cache hid values: (the output, the object).
+    uncached: list[tuple[Output, str]] = field(default_factory=list)
 
     @property
     def data_size(self) -> int:
@@ -129,8 +131,9 @@ def read_project(files: FileSource, read_cache: CacheReader | None = None) -> Pr
         if lock is not None:
             state.outputs.extend(_stage_outputs(pipeline, lock, lock_path, state))
     state.outputs.extend(_dvcfile_outputs(files, all_paths, state))
-    state.params = _read_params(files, declared, state)
-    state.metrics = _read_metrics(files, declared.metrics, all_paths, state, read_cache)
+    cached = _CachedFiles(state, read_cache)
+    state.params = _read_params(files, declared, state, cached)
+    state.metrics = _read_metrics(files, declared.metrics, all_paths, state, cached)
     return state
 
 
@@ -410,7 +413,9 @@ def _ignore_filter(data: bytes) -> Any:
     return IgnoreFilter([line for line in data.splitlines() if line.strip()])
 
 
-def _read_params(files: FileSource, declared: _Declared, state: ProjectState) -> dict[str, Any]:
+def _read_params(
+    files: FileSource, declared: _Declared, state: ProjectState, cached: _CachedFiles
+) -> dict[str, Any]:
     """What ``dvc exp show`` shows: params.yaml whole (always, whatever the stages declare),
     other files whole when declared without keys, else only their declared keys; then the
     values stages took from other vars files, under their dotted keys."""
@@ -421,6 +426,8 @@ def _read_params(files: FileSource, declared: _Declared, state: ProjectState) ->
         if not path.endswith(_PARAM_SUFFIXES):
             continue
         data = files.read(path)
+        if data is None:  # DVCLive's dvclive/params.yaml lives in a cached directory
+            data = cached.file(path)
         if data is None:
             continue
         parsed = _parse_structured(path, data, state)
@@ -455,15 +462,12 @@ def _read_metrics(
     declared: list[str],
     all_paths: list[str],
     state: ProjectState,
-    read_cache: CacheReader | None,
+    cached: _CachedFiles,
 ) -> dict[str, Any]:
     """Metric files from the tree, or from the cache by their lock hash when not in Git."""
-    by_path = {o.path: o for o in state.outputs}
-    directories = [o for o in state.outputs if o.is_dir]
     result: dict[str, Any] = {}
     for path in dict.fromkeys(declared):
-        output = by_path.get(path) or _enclosing_output(path, directories)
-        for file_path, data in _metric_files(files, path, all_paths, output, read_cache):
+        for file_path, data in _metric_files(files, path, all_paths, cached):
             if data is None:
                 state.warnings.append(f"{file_path}: metrics not in Git and not in the local cache")
                 continue
@@ -476,11 +480,7 @@ def _read_metrics(
 
 
 def _metric_files(
-    files: FileSource,
-    path: str,
-    all_paths: list[str],
-    output: Output | None,
-    read_cache: CacheReader | None,
+    files: FileSource, path: str, all_paths: list[str], cached: _CachedFiles
 ) -> Iterator[tuple[str, bytes | None]]:
     data = files.read(path)
     if data is not None:
@@ -492,25 +492,51 @@ def _metric_files(
             if child.endswith((".json", ".yaml", ".yml", ".toml")):
                 yield child, files.read(child)
         return
-    if output is None or output.oid is None or read_cache is None:
-        yield path, None
-        return
-    blob = read_cache(output.oid, output.legacy)
-    if output.is_dir and blob is not None:
-        try:
-            entries = parse_manifest(blob, f"manifest of {output.path}")
-        except ExptuiError:
+    output = cached.by_path.get(path)
+    if output is not None and output.is_dir:  # a cached metrics directory: every file
+        entries = cached.manifest(output)
+        if entries is None:
             yield path, None
             return
-        if output.path != path:  # one file inside a cached directory (eval/metrics.json)
-            inner = path[len(output.path) + 1 :]
-            found = [e for e in entries if e.relpath == inner]
-            yield path, read_cache(found[0].md5, output.legacy) if found else None
-            return
         for entry in entries:
-            yield posixpath.join(path, entry.relpath), read_cache(entry.md5, output.legacy)
+            yield posixpath.join(path, entry.relpath), cached.read(output, entry.md5)
         return
-    yield path, blob
+    yield path, cached.file(path)
+
+
+class _CachedFiles:
+    """Files DVC caches, read from the local cache through the outputs of one commit: an
+    output itself, or a file inside a directory output (``eval/metrics.json`` in ``outs:
+    eval``, DVCLive's ``dvclive/``), as ``dvc exp show`` reads them. Every object found
+    missing is recorded in ``state.uncached``: they can be fetched from the DVC remote."""
+
+    def __init__(self, state: ProjectState, read_cache: CacheReader | None) -> None:
+        self.state, self.read_cache = state, read_cache
+        self.by_path = {o.path: o for o in state.outputs if o.oid and o.cache}
+        self.directories = [o for o in self.by_path.values() if o.is_dir]
+
+    def file(self, path: str) -> bytes | None:
+        output = self.by_path.get(path) or _enclosing_output(path, self.directories)
+        if output is None:
+            return None
+        if not output.is_dir:
+            return self.read(output, output.oid or "")
+        inner = path[len(output.path) + 1 :]
+        found = [e for e in self.manifest(output) or [] if e.relpath == inner]
+        return self.read(output, found[0].md5) if found else None
+
+    def manifest(self, output: Output) -> list[ManifestEntry] | None:
+        blob = self.read(output, output.oid or "")
+        try:
+            return None if blob is None else parse_manifest(blob, f"manifest of {output.path}")
+        except ExptuiError:
+            return None
+
+    def read(self, output: Output, oid: str) -> bytes | None:
+        data = self.read_cache(oid, output.legacy) if self.read_cache else None
+        if data is None:
+            self.state.uncached.append((output, oid))
+        return data
 
 
 def _enclosing_output(path: str, directories: list[Output]) -> Output | None:

@@ -370,6 +370,11 @@ class Repository:
         for sha, state in states.items():
             self._states.setdefault(sha, state)
 
+    def forget_states(self, shas: Iterable[str]) -> None:
+        """Read these commits' states again next time: their values were fetched."""
+        for sha in shas:
+            self._states.pop(sha, None)
+
     def project_state(self, sha: str) -> ProjectState:
         """Params, metrics and outputs of a commit (cached: commits never change)."""
         if sha not in self._states:

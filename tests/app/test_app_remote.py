@@ -9,7 +9,8 @@ from textual.message import Message
 
 from core.data.datastate import DataState
 from core.git.sync import SyncState
-from tests.helpers import each, git, plain, rows, settle, toasts_once_shown
+from tests.dvclive_project import shared_dvclive
+from tests.helpers import Dvc, each, git, plain, rows, settle, status_text, toasts_once_shown
 from tui.app import ExptuiApp
 from tui.screens.remote_picker import RemotePicker
 
@@ -158,3 +159,20 @@ async def test_a_diverged_experiment_shows_each_commits_own_data(fresh_demo: Pat
         assert local.data is not None and remote.data is not None
         assert (local.data.local, local.data.remote) == (DataState.COMPLETE, DataState.MISSING)
         assert (remote.data.local, remote.data.remote) == (DataState.MISSING, DataState.COMPLETE)
+
+
+async def test_values_inside_cached_outputs_arrive_for_remote_only_rows(
+    dvc: Dvc, tmp_path: Path
+) -> None:
+    """DVCLive's metrics live in the cached dvclive/ on the DVC remote: the row first
+    shows none, then the values fetched in the background, as dvc exp show would."""
+    setup = shared_dvclive(dvc, tmp_path)
+    app = ExptuiApp(setup.colleague, remote="shared")
+    async with app.run_test(size=(130, 36)) as pilot:
+        await settle(app, pilot)
+        await settle(app, pilot)  # phase four posts its states when it is done
+        row = rows(app.main.remote_tree)["faster"]
+        assert row.state is not None and row.state.uncached == []
+        assert row.metric("loss") == 0.75
+        assert row.state.params == setup.expected["params"]
+        assert "fetching values" not in status_text(app)

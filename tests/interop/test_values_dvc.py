@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from core.project.repo import Repository
+from tests.dvclive_project import shared_dvclive
 from tests.helpers import Dvc, dvc_show, git
+from tui.cli import main
 
 pytestmark = pytest.mark.dvc
 
@@ -182,6 +185,30 @@ def test_metrics_inside_a_cached_directory_output(dvc: Dvc, tmp_path: Path) -> N
         assert "eval/metrics.json" not in ours.files_at(exp.sha).paths()  # cache only
     assert shown[exp.sha]["metrics"] == {"eval/metrics.json": {"auc": 0.875, "n": 3}}
     assert state.metrics == shown[exp.sha]["metrics"] and state.warnings == []
+
+
+def test_values_inside_cached_outputs_are_fetched_for_unpulled_experiments(
+    dvc: Dvc, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DVCLive's layout: metrics and params inside a cached ``dvclive/``. A colleague
+    peeking at the pushed experiment has none of its objects: dvc exp show fetches the
+    small ones from the DVC remote, exptui showed nothing (and read the params from Git
+    only, so not even after a pull)."""
+    setup = shared_dvclive(dvc, tmp_path)
+    expected = setup.expected
+    assert expected["metrics"] == {"dvclive/metrics.json": {"loss": 0.75}}
+    assert expected["params"]["dvclive/params.yaml"] == {"epochs": 3, "lr": 0.25}
+    args = ["list", "shared", "--peek", "-A", "--json", "-C", str(setup.colleague)]
+    assert main([*args, "--no-fetch"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert record["metrics"] == {} and "dvclive/params.yaml" not in record["params"]
+    assert main(args) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert (record["params"], record["metrics"]) == (expected["params"], expected["metrics"])
+    assert record["warnings"] == []
+    cached = [p for p in (setup.colleague / ".dvc" / "cache").rglob("*") if p.is_file()]
+    assert len(cached) == 3  # the manifest, metrics.json, params.yaml: not the model
+    assert all(p.stat().st_size < 1000 for p in cached)
 
 
 def test_a_backslash_in_a_file_name_is_a_name_not_an_escape(dvc: Dvc, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.hostile import FILE, hostile_experiment, small_project
+from tests.security.hostile import FILE, file_output, hostile_experiment, small_project
 
 MEMORY_CAP = 1 << 30  # the address space a listing may use: the old code needed 3.7 GB
 PIPELINE = b"stages:\n  train:\n    cmd: python train.py\n    params:\n    - lr\n"
@@ -219,3 +219,33 @@ def test_an_oversized_config_is_refused_before_parsing() -> None:
     lines = ["[core]", *(f"    k{i} = {'v' * 100}" for i in range(20_000))]
     with pytest.raises(ConfigError, match="is over 1 MiB"):
         parse_config_text(lines, Path("/tmp"), ".dvc/config of a commit")
+
+
+def test_a_huge_value_object_on_the_dvc_remote_is_not_fetched(tmp_path: Path) -> None:
+    """A metrics file the lock says lives in a cached output, 3 MiB on the DVC remote
+    (its md5 is right: someone pushed it): fetching values stops at the values limit and
+    caches nothing; the listing says why in one line and still succeeds."""
+    project = small_project(tmp_path)
+    storage = tmp_path / "storage"
+    (project / ".dvc" / "config").write_text(
+        f"[core]\n    remote = storage\n['remote \"storage\"']\n    url = {storage}\n"
+    )
+    huge = b'{"loss": 0.5, "pad": "' + b"x" * (3 << 20) + b'"}'
+    out = file_output(project, "metrics.json", huge)
+    cached = project / ".dvc" / "cache" / "files" / "md5" / out["md5"][:2] / out["md5"][2:]
+    (storage / "files" / "md5" / out["md5"][:2]).mkdir(parents=True)
+    cached.rename(storage / "files" / "md5" / out["md5"][:2] / out["md5"][2:])
+    lock = {"schema": "2.0", "stages": {"t": {"cmd": "x", "outs": [out]}}}
+    hostile_experiment(
+        project,
+        "huge-metrics",
+        {
+            "dvc.yaml": (FILE, b"stages:\n  t:\n    cmd: x\n    metrics: [metrics.json]\n"),
+            "dvc.lock": (FILE, json.dumps(lock).encode()),
+        },
+    )
+    done = exptui(project, "list", "-A", "--json")
+    assert done.returncode == 0, done.stderr
+    assert "larger than the 2,097,152 bytes a value file may hold" in done.stderr
+    assert json.loads(done.stdout)[0]["metrics"] == {}
+    assert not cached.exists()

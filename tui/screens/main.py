@@ -69,6 +69,7 @@ from tui.view import (
     commits_to_read,
     default_remote,
     fetch_listing,
+    fetch_row_values,
     git_remote_names,
     listing_view,
     load_data_status,
@@ -149,6 +150,14 @@ class MainScreen(Screen[None]):
             super().__init__()
             self.pane, self.states, self.final = pane, states, final
 
+    class ValuesFetched(Message):
+        """Phase four: states re-read after their cached values were fetched, and what
+        could not be fetched."""
+
+        def __init__(self, states: dict[str, ProjectState], problem: str) -> None:
+            super().__init__()
+            self.states, self.problem = states, problem
+
     class DataStatusLoaded(Message):
         """Where each experiment's data is, for the data badges."""
 
@@ -207,6 +216,7 @@ class MainScreen(Screen[None]):
         self.query_text = ""
         self.terms: list[Term] = []
         self.sort_by: str | None = None
+        self.fetching_values = False  # phase four: values fetched from DVC remotes
         self.transfers_hidden = False
         self.ready_panes: set[str] = set()  # panes whose details are in: see _pane_ready
         self.local_listed = threading.Event()  # the local pane's rows are read (or failed)
@@ -301,6 +311,33 @@ class MainScreen(Screen[None]):
             views = [v for v in (self.local, self.remote) if v is not None]
             rows = [row for view in views for group in view.groups for row in group.rows]
             self.load_data([(row.exp.ref, row.exp.sha) for row in rows])
+            if any(row.state is not None and row.state.uncached for row in rows):
+                self.fetching_values = True
+                self._update_status()
+                self.load_values()
+
+    @work(thread=True, exclusive=True, group="values", exit_on_error=False, description="values")
+    def load_values(self) -> None:
+        """Values inside cached outputs, fetched from the DVC remote for rows whose cache
+        lacks them (remote-only rows, experiments pulled without data)."""
+        states: dict[str, ProjectState] = {}
+        problem = ""
+        try:
+            states, problem = fetch_row_values(self.path, self.states)
+        except ExptuiError as exc:
+            problem = f"values not fetched: {exc}"
+        finally:
+            self.post_message(self.ValuesFetched(states, problem))
+
+    def on_main_screen_values_fetched(self, message: ValuesFetched) -> None:
+        if not self._alive():
+            return
+        self.fetching_values = False
+        self._update_status()
+        if message.states:
+            self.on_main_screen_details_loaded(self.DetailsLoaded("values", message.states, False))
+        if message.problem:
+            self.notify(message.problem, severity="warning", markup=False)
 
     @work(thread=True, exclusive=True, group="data", exit_on_error=False, description="data")
     def load_data(self, experiments: list[tuple[ExpRef, str]]) -> None:
@@ -554,6 +591,8 @@ class MainScreen(Screen[None]):
             )
         if self.sort_by:
             text.append(f" · sorted by {self.sort_by}", style="yellow")
+        if self.fetching_values:
+            text.append(" · fetching values from the DVC remote…", style="dim")
         if not self.local.count:
             text.append(" · no local experiments yet: run 'dvc exp run' or try 'exptui demo'")
         self.query_one("#status", Static).update(text)
