@@ -180,16 +180,92 @@ def http_git(
 ) -> Iterator[tuple[str, HttpServerState]]:
     """Smart HTTP over ``git http-backend``; yields (base URL, state with request counts)."""
     state = HttpServerState(root, users or {}, readonly or set())
-    handler = type("Handler", (_GitCgiHandler,), {"state": state})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    with _serving(_GitCgiHandler, state) as port:
+        yield f"http://127.0.0.1:{port}", state
+
+
+@contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler], state: object) -> Iterator[int]:
+    """``handler`` with ``state`` in a thread on a free port of 127.0.0.1, stopped after."""
+    bound = type("Handler", (handler,), {"state": state})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), bound)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", state
+        yield int(server.server_address[1])
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@dataclass
+class StorageServerState:
+    """A DVC HTTP remote: files under ``root``; ``header`` is (name, value) a request must
+    carry, or basic credentials ``users``; ``requests`` counts method and status."""
+
+    root: Path
+    users: dict[str, str] = field(default_factory=dict)
+    header: tuple[str, str] | None = None
+    requests: Counter[str] = field(default_factory=Counter)
+
+
+class _StorageHandler(_GitCgiHandler):
+    """GET and HEAD of files, PUT and POST to write them (DVC's ``method``), as a team's
+    data server behind nginx/WebDAV-less Apache would; 401 without the credentials."""
+
+    state: StorageServerState  # type: ignore[assignment]
+    protocol_version = "HTTP/1.1"  # keep-alive, as real servers
+
+    def do_HEAD(self) -> None:
+        self._storage()
+
+    def do_GET(self) -> None:
+        self._storage()
+
+    def do_PUT(self) -> None:
+        self._storage()
+
+    def do_POST(self) -> None:
+        self._storage()
+
+    def _allowed(self) -> bool:
+        if self.state.header is not None:
+            name, value = self.state.header
+            return self.headers.get(name) == value
+        return not self.state.users or self._user() is not None
+
+    def _storage(self) -> None:
+        target = self.state.root / self.path.lstrip("/").split("?")[0]
+        if not self._allowed():
+            self._reply(401)
+        elif self.command in ("PUT", "POST"):
+            body = self._body()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(body)
+            self._reply(201)
+        elif not target.is_file():
+            self._reply(404)
+        else:
+            data = target.read_bytes()
+            self._reply(200, b"" if self.command == "HEAD" else data, len(data))
+
+    def _reply(self, status: int, body: bytes = b"", length: int | None = None) -> None:
+        self.state.requests[f"{self.command} {status}"] += 1
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body) if length is None else length))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@contextmanager
+def http_storage(
+    root: Path, users: dict[str, str] | None = None, header: tuple[str, str] | None = None
+) -> Iterator[tuple[str, StorageServerState]]:
+    """A DVC HTTP remote on 127.0.0.1 serving ``root``; yields (URL, state)."""
+    state = StorageServerState(root, users or {}, header)
+    with _serving(_StorageHandler, state) as port:
+        yield f"http://127.0.0.1:{port}/storage", state
 
 
 @dataclass

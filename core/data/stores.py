@@ -112,11 +112,15 @@ class ObjectStore(ABC):
         """Every file under ``prefix`` (relative to the store's root), relative paths."""
         raise NotImplementedError
 
+    async def check(self) -> None:
+        """Fail once, clearly, when the store cannot be reached or refuses us."""
+        return None
+
     async def close(self) -> None:
         return None
 
 
-def _within(data: bytes, limit: int, key: ObjectKey) -> bytes:
+def check_within(data: bytes, limit: int, key: ObjectKey) -> bytes:
     if len(data) > limit:
         raise ObjectTooLargeError(
             f"Object {key.oid} is larger than the {limit:,} bytes a value file may hold.",
@@ -459,7 +463,7 @@ class LocalStore(ObjectStore):
             while size <= limit and (chunk := os.read(src, limit + 1 - size)):
                 parts.append(chunk)
                 size += len(chunk)
-            return _within(b"".join(parts), limit, key)
+            return check_within(b"".join(parts), limit, key)
         finally:
             os.close(src)
 
@@ -582,7 +586,7 @@ class FsspecStore(ObjectStore):
                 tasks.extend(probe(k) for k in wanted)
             elif prefix in existing:
                 tasks.append(list_prefix(prefix, wanted))
-        await _gather_bounded(tasks, self.default_jobs)
+        await gather_bounded(tasks, self.default_jobs)
         return found
 
     async def _existing_prefixes(self, prefixes: list[str]) -> set[str]:
@@ -648,7 +652,7 @@ class FsspecStore(ObjectStore):
 
     async def read_small(self, key: ObjectKey, limit: int) -> bytes:
         data = await self._run(self.fs._cat_file(self.path(key), start=0, end=limit + 1))
-        return _within(data, limit, key)
+        return check_within(data, limit, key)
 
     async def abort_stale_uploads(self, now: float | None = None) -> int:
         """S3 keeps (and bills) the parts of a multipart upload that a killed push never
@@ -748,7 +752,7 @@ class SSHStore(FsspecStore):
                 return bytes(await f.read(limit + 1))
 
         try:
-            return _within(await self._run(read()), limit, key)
+            return check_within(await self._run(read()), limit, key)
         except Exception as exc:  # asyncssh's SFTPNoSuchFile is not an OSError
             if type(exc).__name__ == "SFTPNoSuchFile":
                 raise FileNotFoundError(self.path(key)) from exc
@@ -763,7 +767,7 @@ class SSHStore(FsspecStore):
                 await self._run(stack.aclose())
 
 
-async def _gather_bounded(tasks: list[Any], limit: int) -> None:
+async def gather_bounded(tasks: list[Any], limit: int) -> None:
     gate = asyncio.Semaphore(limit)
 
     async def run(task: Any) -> None:
@@ -841,13 +845,21 @@ async def open_store(remote: DvcRemote) -> ObjectStore:
         return await _gcs_store(remote)
     if scheme in ("ssh", "sftp"):
         return await _ssh_store(remote)
+    if scheme in ("http", "https"):
+        from core.data.httpstore import http_store
+
+        return await http_store(remote)
     raise ConfigError(
         f"DVC remote '{remote.name}' uses {scheme}://, which exptui cannot transfer to yet.",
-        "Supported: local directories, s3://, gs:// and ssh://; use 'dvc push'/'dvc pull'.",
+        "Supported: local directories, s3://, gs://, ssh:// and http(s)://; use "
+        "'dvc push'/'dvc pull'.",
     )
 
 
-async def _checked(store: FsspecStore) -> FsspecStore:
+S = TypeVar("S", bound=ObjectStore)
+
+
+async def checked(store: S) -> S:
     """Run the pre-flight check; a store that fails it is closed before the error leaves."""
     try:
         await store.check()
@@ -895,7 +907,7 @@ async def _s3_store(remote: DvcRemote) -> ObjectStore:
     where = remote.shown_url
     if options.get("endpointurl"):  # name the host that does (or does not) answer
         where += f" at {redact(options['endpointurl'])}"
-    return await _checked(FsspecStore(fs, bucket_path, where, jobs, True, sum(timeouts.values())))
+    return await checked(FsspecStore(fs, bucket_path, where, jobs, True, sum(timeouts.values())))
 
 
 async def _gcs_store(remote: DvcRemote) -> ObjectStore:
@@ -917,7 +929,7 @@ async def _gcs_store(remote: DvcRemote) -> ObjectStore:
         kwargs["endpoint_url"] = options["endpointurl"]
     fs = gcsfs.GCSFileSystem(**kwargs)
     bucket_path = remote.url.split("://", 1)[1]
-    return await _checked(
+    return await checked(
         FsspecStore(fs, bucket_path, remote.shown_url, jobs=int(options.get("jobs") or 16))
     )
 
