@@ -49,6 +49,7 @@ from core.git.refs import ExpRef
 from core.operation import Operation
 from core.progress import ProgressBoard
 from core.project.config import DvcRemote
+from core.project.dvcfiles import Output
 from core.project.repo import Repository
 
 T = TypeVar("T")
@@ -203,8 +204,27 @@ def collect(
                     item.sizes[key] = out.size
         for item in per_remote.values():
             _add_entries(item)
+        if per_remote and not operation.uploads:
+            note = _imports_note(repo, state.outputs)
+            if note:
+                next(iter(per_remote.values())).notes.append(note)
         items.extend(per_remote.values())
     return items
+
+
+def _imports_note(repo: Repository, outputs: list[Output]) -> str:
+    """What a pull leaves out that ``dvc exp pull`` would fetch: ``dvc import`` outputs
+    come from their source project's remote, which exptui does not reach."""
+    absent = [
+        o for o in outputs if o.is_import and o.cache and o.oid and not repo.cache.exists(o.oid)
+    ]
+    if not absent:
+        return ""
+    paths = ", ".join(o.path for o in absent)
+    return (
+        f"imported output(s) not fetched (exptui does not reach import sources): {paths}; "
+        f"fetch them with 'dvc pull {absent[0].source}'"
+    )
 
 
 def _manifest(cache_root: Path, key: ObjectKey) -> list[ObjectKey] | None:

@@ -67,7 +67,12 @@ class Output:
     cache: bool = True
     push: bool = True
     remote: str | None = None
-    is_import: bool = False
+    imported_from: str | None = None  # ``dvc import``: the source repository's URL
+
+    @property
+    def is_import(self) -> bool:
+        """Data DVC fetches from the source project's remote, never pushes (DVC_FORMAT)."""
+        return self.imported_from is not None
 
     @property
     def is_dir(self) -> bool:
@@ -356,7 +361,7 @@ def _output_from_entry(entry: Any, base: str, wdir: str, source: str) -> Output 
     )
 
 
-def _with_flags(out: Output, flags: Mapping[str, Any], is_import: bool = False) -> Output:
+def _with_flags(out: Output, flags: Mapping[str, Any], imported_from: str | None = None) -> Output:
     """An output with the sharing flags written beside it (DVC's defaults when absent)."""
     remote = flags.get("remote")
     return replace(
@@ -364,7 +369,7 @@ def _with_flags(out: Output, flags: Mapping[str, Any], is_import: bool = False) 
         cache=bool(flags.get("cache", True)),
         push=bool(flags.get("push", True)),
         remote=str(remote).lower() if remote else None,
-        is_import=is_import,
+        imported_from=imported_from,
     )
 
 
@@ -386,13 +391,17 @@ def _dvcfile_outputs(
         base = posixpath.dirname(path)
         wdir = str(doc.get("wdir", "."))
         deps = doc.get("deps") or []
-        is_import = any(isinstance(d, Mapping) and "repo" in d for d in deps)
+        sources = [d["repo"] for d in deps if isinstance(d, Mapping) and "repo" in d]
+        imported_from = None
+        if sources:
+            url = sources[0].get("url") if isinstance(sources[0], Mapping) else None
+            imported_from = str(url or "an unnamed repository")
         for entry in doc.get("outs") or []:
             output = _output_from_entry(entry, base, wdir, path)
             if output is None:
                 state.unresolved.append(f"{path}: a malformed or unsafe output")
                 continue
-            yield _with_flags(output, entry, is_import)
+            yield _with_flags(output, entry, imported_from)
 
 
 def dvcignore(files: FileSource) -> Callable[[str], bool]:

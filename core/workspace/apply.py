@@ -42,6 +42,7 @@ from core.git.refs import APPLY_ORIG_HEAD, APPLY_STASH, EXEC_APPLY, ExpRef
 from core.git.select import resolve_experiment
 from core.project.dvcfiles import Output, dvcignore
 from core.project.repo import Repository
+from core.redact import redact
 from core.workspace.dvclock import check_not_busy, dvc_lock
 from core.workspace.paths import tree_path_problem
 from core.workspace.writes import SYMLINK_MODE as SYMLINK
@@ -59,13 +60,14 @@ class ApplyPlan:
     missing: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     unpushed: list[str] = field(default_factory=list)  # push: false outputs missing data
-    unpushed_objects: int = 0
+    imports: list[Output] = field(default_factory=list)  # dvc import outputs missing data
+    unpullable_objects: int = 0
 
     @property
     def pull_would_help(self) -> bool:
-        """Whether some missing object may be on a remote: a ``push: false`` output's
-        objects are on none, by design."""
-        return len(self.missing) > self.unpushed_objects
+        """Whether some missing object may come with ``exptui pull``: a ``push: false``
+        output's objects are on no remote by design, an import's on its source's."""
+        return len(self.missing) > self.unpullable_objects
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -78,6 +80,7 @@ class ApplyPlan:
             "outputs": [o.path for o, _ in self.outputs],
             "missing": self.missing,
             "unpushed": self.unpushed,
+            "imports": [o.path for o in self.imports],
             "problems": self.problems,
         }
 
@@ -235,9 +238,12 @@ def _entries(repo: Repository, out: Output, plan: ApplyPlan) -> list[ManifestEnt
 
 def _missing(plan: ApplyPlan, out: Output, oids: list[str]) -> None:
     plan.missing += oids
-    if oids and not out.push:
+    if oids and out.is_import:
+        plan.imports.append(out)
+        plan.unpullable_objects += len(oids)
+    elif oids and not out.push:
         plan.unpushed.append(out.path)
-        plan.unpushed_objects += len(oids)
+        plan.unpullable_objects += len(oids)
 
 
 def _check_layout(repo: Repository, plan: ApplyPlan, head_files: dict[str, Any]) -> None:
@@ -350,6 +356,15 @@ def check_apply(plan: ApplyPlan, remote_hint: str = "origin") -> None:
             f"Refusing to apply '{plan.ref.name}': {plan.problems[0]}"
             + (f" (and {len(plan.problems) - 1} more)" if len(plan.problems) > 1 else ""),
             "Nothing was written.",
+        )
+    if plan.imports and not plan.pull_would_help:
+        first = plan.imports[0]
+        raise MissingDataError(
+            f"'{plan.ref.name}' has imported outputs whose data is not in the local cache: "
+            f"{', '.join(o.path for o in plan.imports)} (imported from "
+            f"{redact(first.imported_from or '')}); exptui does not fetch imports.",
+            f"Nothing was written. Fetch them with 'dvc pull {first.source}' (DVC fetches "
+            "imports from their source project), then apply again.",
         )
     if plan.missing and not plan.pull_would_help:
         raise MissingDataError(
