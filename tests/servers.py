@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import shlex
 import socket
@@ -266,6 +267,74 @@ def http_storage(
     state = StorageServerState(root, users or {}, header)
     with _serving(_StorageHandler, state) as port:
         yield f"http://127.0.0.1:{port}/storage", state
+
+
+@dataclass
+class ProxyState:
+    """What a :func:`tcp_proxy` saw: the most connections open at once, and how many
+    requests asked the server to answer ``100 Continue`` before their body."""
+
+    peak: int = 0
+    open: int = 0
+    expect_continue: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@contextmanager
+def tcp_proxy(port: int, latency: float = 0.02) -> Iterator[tuple[int, ProxyState]]:
+    """A TCP relay on 127.0.0.1 to ``port`` that delays each answer by ``latency`` (a
+    remote's round trip, so requests overlap as they do over a network); yields (its
+    port, what it saw)."""
+    state = ProxyState()
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stopping = threading.Event()
+
+    def pump(source: socket.socket, sink: socket.socket, upstream: bool) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                if upstream and b"expect: 100-continue" in data.lower():
+                    with state.lock:
+                        state.expect_continue += 1
+                if not upstream:
+                    time.sleep(latency)
+                sink.sendall(data)
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def serve(client: socket.socket) -> None:
+        with state.lock:
+            state.open += 1
+            state.peak = max(state.peak, state.open)
+        try:
+            with client, socket.create_connection(("127.0.0.1", port)) as server:
+                back = threading.Thread(target=pump, args=(server, client, False), daemon=True)
+                back.start()
+                pump(client, server, True)
+                back.join(timeout=30)
+        finally:
+            with state.lock:
+                state.open -= 1
+
+    def accept() -> None:
+        while not stopping.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(client,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], state
+    finally:
+        stopping.set()
+        thread.join(timeout=5)
+        listener.close()
 
 
 @dataclass

@@ -14,7 +14,7 @@ import pytest
 from core.data.stores import ObjectKey, open_store
 from core.project.config import DvcRemote
 from tests.helpers import exp_objects, git, run_json
-from tests.servers import free_port, moto_s3, s3fs_client
+from tests.servers import free_port, moto_s3, s3fs_client, tcp_proxy
 from tui.cli import main
 
 CREDENTIALS = {"access_key_id": "testing", "secret_access_key": "testing", "region": "us-east-1"}
@@ -147,3 +147,35 @@ def test_a_push_aborts_multipart_uploads_abandoned_on_its_remote(
     use_s3(fresh_demo, s3_endpoint, bucket)
     assert main(["push", "origin", "quick-test", "-r", "s3", "-C", str(fresh_demo)]) == 0
     assert set(uploads()) == {other["UploadId"]}  # another tool's, outside this remote: kept
+
+
+def test_small_uploads_use_every_job_and_no_continue_round_trip(
+    s3_endpoint: str, tmp_path: Path
+) -> None:
+    """botocore's defaults capped every transfer at 10 connections whatever -j said, and
+    sent ``Expect: 100-continue`` (one more round trip) before each small file's body.
+    Seen from a relay between exptui and the server, 20 ms away like a real remote."""
+    bucket = f"b-{uuid.uuid4().hex[:12]}"
+    s3fs_client(s3_endpoint).call_s3("create_bucket", Bucket=bucket)
+    files = []
+    for i in range(96):
+        path = tmp_path / f"f{i}"
+        path.write_bytes(f"object {i}\n".encode())
+        files.append((path, ObjectKey(f"{i:02x}" + "a" * 30)))
+    with tcp_proxy(int(s3_endpoint.rsplit(":", 1)[1])) as (port, seen):
+        remote = DvcRemote(
+            "s3",
+            f"s3://{bucket}/cache",
+            {**CREDENTIALS, "endpointurl": f"http://127.0.0.1:{port}"},
+        )
+
+        async def push() -> None:
+            store = await open_store(remote, jobs=32)
+            try:
+                await asyncio.gather(*(store.upload(path, key) for path, key in files))
+            finally:
+                await store.close()
+
+        asyncio.run(push())
+    assert seen.peak > 16, seen.peak  # botocore's default pool: 10
+    assert seen.expect_continue == 0
