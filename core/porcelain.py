@@ -227,7 +227,7 @@ def _share_plan(session: Session, remote: str, refs: RefPlan, options: ShareOpti
     facts = None
     if options.with_data:
         wanted = [(u.ref, u.new_sha or "") for u in refs.updates]
-        items = collect(session.repo, wanted, refs.operation, options.dvc_remote)
+        items = collect(session.repo, wanted, refs.operation, options.dvc_remote, True)
         facts = plan_data(session.repo, items, refs.operation)
     return SharePlan(remote, refs, facts, options)
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from core.data.imports import SourceRemotes
 from core.data.objects import is_dir_oid, manifest_md5s
 from core.data.remoteindex import RemoteIndex, index_path
 from core.data.stores import (
@@ -41,6 +42,7 @@ from core.data.stores import (
 from core.errors import (
     ConfigError,
     CorruptObjectError,
+    ExptuiError,
     InvalidObjectError,
     TransferCancelled,
     UnresolvedPipelineError,
@@ -167,10 +169,13 @@ def collect(
     experiments: Iterable[tuple[ExpRef, str]],
     operation: Operation,
     remote_name: str | None = None,
+    with_imports: bool = False,
 ) -> list[ExpData]:
     """Objects per experiment and remote, with ``.dir`` manifests read from the cache when
-    there (on pull, the missing ones are fetched from the remote while planning)."""
+    there (on pull, the missing ones are fetched from the remote while planning).
+    ``with_imports`` (a pull) adds ``dvc import`` outputs, from their source's remote."""
     items: list[ExpData] = []
+    sources = SourceRemotes(repo) if with_imports and not operation.uploads else None
     for ref, sha in experiments:
         per_remote: dict[str, ExpData] = {}
         state = repo.project_state(sha)
@@ -180,7 +185,11 @@ def collect(
                 "fix the pipeline in that commit (DVC refuses it too), or share the refs "
                 "alone with --no-cache",
             )
+        notes: list[str] = []
         for out in state.outputs:
+            if out.is_import:
+                _collect_import(repo, ref, out, sources, per_remote, notes)
+                continue
             if not out.is_shared or out.oid is None or (operation.uploads and not out.push):
                 continue
             if remote_name and out.remote and out.remote != remote_name.lower():
@@ -189,42 +198,49 @@ def collect(
             item = per_remote.setdefault(remote.name, ExpData(ref, remote))
             if note and note not in item.notes:
                 item.notes.append(note)
-            key = ObjectKey(out.oid, out.legacy)
-            if not out.push:
-                item.optional.add(key)
-            if is_dir_oid(out.oid):
-                item.dirs[key] = _manifest(repo.cache.root, key)
-                if out.size is not None and item.dirs[key] is None:
-                    item.sizes[key] = 0
-                if out.size is not None and out.nfiles:
-                    item.mean_entry_size[key] = out.size // out.nfiles
-            else:
-                item.files.add(key)
-                if out.size is not None:
-                    item.sizes[key] = out.size
+            _add_output(repo, item, out)
         for item in per_remote.values():
             _add_entries(item)
-        if per_remote and not operation.uploads:
-            note = _imports_note(repo, state.outputs)
-            if note:
-                next(iter(per_remote.values())).notes.append(note)
+        if per_remote:
+            next(iter(per_remote.values())).notes.extend(notes)
         items.extend(per_remote.values())
     return items
 
 
-def _imports_note(repo: Repository, outputs: list[Output]) -> str:
-    """What a pull leaves out that ``dvc exp pull`` would fetch: ``dvc import`` outputs
-    come from their source project's remote, which exptui does not reach."""
-    absent = [
-        o for o in outputs if o.is_import and o.cache and o.oid and not repo.cache.exists(o.oid)
-    ]
-    if not absent:
-        return ""
-    paths = ", ".join(o.path for o in absent)
-    return (
-        f"imported output(s) not fetched (exptui does not reach import sources): {paths}; "
-        f"fetch them with 'dvc pull {absent[0].source}'"
-    )
+def _collect_import(
+    repo: Repository,
+    ref: ExpRef,
+    out: Output,
+    sources: SourceRemotes | None,
+    per_remote: dict[str, ExpData],
+    notes: list[str],
+) -> None:
+    """A ``dvc import`` output, fetched from its source's DVC remote as ``dvc exp pull``
+    does (``dvc exp push`` never uploads it); a source out of reach is a note naming it."""
+    if sources is None or not out.cache or out.oid is None or repo.cache.exists(out.oid):
+        return
+    try:
+        remote = sources.remote(out)
+    except ExptuiError as exc:
+        notes.append(f"imported output {out.path} not fetched: {exc.message}")
+        return
+    _add_output(repo, per_remote.setdefault(remote.name, ExpData(ref, remote)), out)
+
+
+def _add_output(repo: Repository, item: ExpData, out: Output) -> None:
+    key = ObjectKey(out.oid or "", out.legacy)
+    if not out.push:
+        item.optional.add(key)
+    if is_dir_oid(key.oid):
+        item.dirs[key] = _manifest(repo.cache.root, key)
+        if out.size is not None and item.dirs[key] is None:
+            item.sizes[key] = 0
+        if out.size is not None and out.nfiles:
+            item.mean_entry_size[key] = out.size // out.nfiles
+    else:
+        item.files.add(key)
+        if out.size is not None:
+            item.sizes[key] = out.size
 
 
 def _manifest(cache_root: Path, key: ObjectKey) -> list[ObjectKey] | None:

@@ -16,7 +16,7 @@ import shlex
 import socket
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +47,7 @@ from core.errors import (
     UnknownRemoteError,
     UnreachableRemoteError,
 )
+from core.git.ids import oid
 from core.git.refstore import read_namespace
 from core.project.repo import Repository
 from core.redact import redact
@@ -219,6 +220,27 @@ class Connection:
             ),
             "fetch",
         )
+
+    def fetch_all(self, target: BaseRepo) -> None:
+        """Every branch and tag into ``target`` (an import source's clone)."""
+
+        def wants(refs: Mapping[Ref, ObjectID], depth: int | None = None) -> list[ObjectID]:
+            heads = (b"refs/heads/", b"refs/tags/")
+            tips = {sha for ref, sha in refs.items() if ref.startswith(heads)}
+            return sorted(sha for sha in tips if sha not in target.object_store)
+
+        self._fetch_with(target, wants)
+
+    def fetch_commit(self, target: BaseRepo, sha: str) -> None:
+        """One commit by its id, for servers that allow unadvertised wants."""
+
+        def wants(refs: Mapping[Ref, ObjectID], depth: int | None = None) -> list[ObjectID]:
+            return [oid(sha)]
+
+        self._fetch_with(target, wants)
+
+    def _fetch_with(self, target: BaseRepo, wants: DetermineWantsFunc) -> None:
+        self._call(lambda c, p: c.fetch(p.encode(), target, determine_wants=wants), "fetch")
 
     def _call(self, action: Callable[[GitClient, str], Any], verb: str) -> Any:
         """Run ``action``; on HTTP 401 get credentials as git would and try again."""

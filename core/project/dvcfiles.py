@@ -68,6 +68,7 @@ class Output:
     push: bool = True
     remote: str | None = None
     imported_from: str | None = None  # ``dvc import``: the source repository's URL
+    import_rev: str | None = None  # ... and the revision its data was imported at
 
     @property
     def is_import(self) -> bool:
@@ -373,6 +374,10 @@ def _with_flags(out: Output, flags: Mapping[str, Any], imported_from: str | None
     )
 
 
+def _is_sha(text: str) -> bool:
+    return len(text) == 40 and all(c in "0123456789abcdef" for c in text)
+
+
 def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -391,17 +396,19 @@ def _dvcfile_outputs(
         base = posixpath.dirname(path)
         wdir = str(doc.get("wdir", "."))
         deps = doc.get("deps") or []
-        sources = [d["repo"] for d in deps if isinstance(d, Mapping) and "repo" in d]
-        imported_from = None
-        if sources:
-            url = sources[0].get("url") if isinstance(sources[0], Mapping) else None
-            imported_from = str(url or "an unnamed repository")
+        source = next((d["repo"] for d in deps if isinstance(d, Mapping) and "repo" in d), None)
+        imported_from = import_rev = None
+        if source is not None:
+            source = source if isinstance(source, Mapping) else {}
+            imported_from = str(source.get("url") or "an unnamed repository")
+            rev = source.get("rev_lock")
+            import_rev = rev if isinstance(rev, str) and _is_sha(rev) else None
         for entry in doc.get("outs") or []:
             output = _output_from_entry(entry, base, wdir, path)
             if output is None:
                 state.unresolved.append(f"{path}: a malformed or unsafe output")
                 continue
-            yield _with_flags(output, entry, imported_from)
+            yield replace(_with_flags(output, entry, imported_from), import_rev=import_rev)
 
 
 def dvcignore(files: FileSource) -> Callable[[str], bool]:
