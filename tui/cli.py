@@ -21,7 +21,18 @@ from core.redact import redact
 from tui.format import shown
 
 EXIT_ERROR = 1
-SUBCOMMANDS = ("list", "push", "pull", "remove", "apply", "branch", "rename", "demo")
+SUBCOMMANDS = (
+    "list",
+    "show",
+    "diff",
+    "push",
+    "pull",
+    "remove",
+    "apply",
+    "branch",
+    "rename",
+    "demo",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -188,6 +199,23 @@ def _build_subcommand_parsers() -> tuple[
     )
     lister.add_argument("-C", dest="cwd", default=".", help="run as if started in this directory")
 
+    shower = sub.add_parser("show", help="the experiments table, like 'dvc exp show'")
+    _add_selection(shower)
+    _add_table_formats(shower)
+    shower.add_argument(
+        "--no-fetch", action="store_true", help="never fetch cached values from the DVC remote"
+    )
+    shower.add_argument("-C", dest="cwd", default=".", help="run as if started in this directory")
+
+    differ = sub.add_parser("diff", help="what changed between two experiments or commits")
+    differ.add_argument("a_rev", help="an experiment name or any commit (branch, tag, SHA)")
+    differ.add_argument(
+        "b_rev", nargs="?", help="the other one (default: the first one's baseline commit)"
+    )
+    differ.add_argument("--all", action="store_true", help="unchanged values too")
+    _add_table_formats(differ)
+    differ.add_argument("-C", dest="cwd", default=".", help="run as if started in this directory")
+
     for verb, text in (
         ("push", "push experiments to a Git remote"),
         ("pull", "pull experiments from a Git remote"),
@@ -295,6 +323,13 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_table_formats(parser: argparse.ArgumentParser) -> None:
+    formats = parser.add_mutually_exclusive_group()
+    formats.add_argument("--json", action="store_true", help="print the rows as JSON")
+    formats.add_argument("--csv", action="store_true", help="print CSV")
+    formats.add_argument("--md", action="store_true", help="print a Markdown table")
+
+
 def _add_output_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
     parser.add_argument("--json", action="store_true", help="print the plan or result as JSON")
@@ -309,6 +344,10 @@ def _run_subcommand(args: list[str]) -> int:
 
             return list_remote_command(options)
         return _cmd_list(options)
+    if options.command in ("show", "diff"):
+        from tui.commands import diff_command, show_command
+
+        return (show_command if options.command == "show" else diff_command)(options)
     if options.command in ("push", "pull", "remove"):
         from tui.commands import ref_command
 

@@ -17,10 +17,10 @@ import threading
 from typing import Any
 
 from core import porcelain
-from core.errors import ExptuiError
+from core.errors import ExptuiError, UnknownExperimentError
 from core.git.exchange import RefResult, Selection, Status
-from core.git.refs import describe_skipped
-from core.git.select import select_baselines
+from core.git.refs import ExpRef, describe_skipped
+from core.git.select import resolve_experiment, select_baselines
 from core.git.sync import RemoteListing, compare, refresh
 from core.git.transport import Connection, Credentials, resolve_remote
 from core.porcelain import (
@@ -35,11 +35,13 @@ from core.porcelain import (
     open_session,
 )
 from core.progress import ProgressBoard
-from core.project.listing import experiment_record
+from core.project.dvcfiles import ProjectState
+from core.project.listing import experiment_record, group_local, iso_time
 from core.project.repo import Experiment, Repository
 from core.workspace.apply import ApplyResult
 from core.workspace.apply import plan_apply as apply_plan
 from tui.render import Report, apply_plan_report, plan_report, refs_report, share_report
+from tui.tables import Table, diff_table, show_table, table_renderable
 
 
 def _prompt(url: str) -> Credentials | None:
@@ -132,6 +134,96 @@ def _remote_record(
         }
     record["state"] = state
     return record
+
+
+# -- show / diff ----------------------------------------------------------------------------
+
+
+def show_command(options: argparse.Namespace) -> int:
+    """The experiments of the selected baselines, each baseline first, like dvc exp show."""
+    with Repository.open(options.cwd) as repo:
+        selection = select_baselines(repo, options.rev, options.num, options.all_commits)
+        groups = group_local(repo, selection)
+        if not options.no_fetch:
+            fetch_listed_values(repo, [e.sha for g in groups for e in g.experiments])
+        rows: list[tuple[str, str, str, ProjectState | None]] = []
+        for group in groups:
+            known = repo.has_commit(group.baseline)
+            rows.append(
+                (
+                    group.label,
+                    group.baseline[:7],
+                    _created(repo, group.baseline) if known else "",
+                    repo.project_state(group.baseline) if known else None,
+                )
+            )
+            rows += [
+                (e.name, e.sha[:7], _created(repo, e.sha), repo.project_state(e.sha))
+                for e in group.experiments
+            ]
+    _print_table(show_table(rows), options)
+    return 0
+
+
+def diff_command(options: argparse.Namespace) -> int:
+    """Metrics and params that differ between two commits (an experiment and, by default,
+    its baseline), like dvc exp diff."""
+    with Repository.open(options.cwd) as repo:
+        old_sha, new_sha = _diff_commits(repo, options.a_rev, options.b_rev)
+        table = diff_table(repo.project_state(old_sha), repo.project_state(new_sha), options.all)
+    _print_table(table, options)
+    return 0
+
+
+def _diff_commits(repo: Repository, a_rev: str, b_rev: str | None) -> tuple[str, str]:
+    """(old, new): ``a`` then ``b``; with one argument, its baseline then ``a``."""
+    a_ref, a_sha = _any_commit(repo, a_rev)
+    if b_rev is not None:
+        return a_sha, _any_commit(repo, b_rev)[1]
+    if a_ref is None:
+        raise UnknownExperimentError(
+            f"'{a_rev}' is not an experiment, so it has no baseline to compare with.",
+            "Name two commits: exptui diff A B.",
+        )
+    return a_ref.baseline, a_sha
+
+
+def _any_commit(repo: Repository, arg: str) -> tuple[ExpRef | None, str]:
+    """An experiment (by name, ref or SHA) or else any commit."""
+    try:
+        return resolve_experiment(repo, arg)
+    except UnknownExperimentError:
+        return None, repo.resolve_rev(arg)
+
+
+def _created(repo: Repository, sha: str) -> str:
+    info = repo.commit(sha)
+    return iso_time(info.timestamp, info.tz_offset)[:16].replace("T", " ")
+
+
+def _print_table(table: Table, options: argparse.Namespace) -> None:
+    if options.json:
+        _emit(table.records())
+    elif options.csv:
+        sys.stdout.write(table.to_csv())
+    elif options.md:
+        sys.stdout.write(table.to_markdown())
+    else:
+        from rich.console import Console
+
+        # On a terminal the table fits its width; into a pipe or file nothing is cut.
+        # Rich's own colour codes go past the escaping stream; the cells are escaped.
+        out = getattr(sys.stdout, "unescaped", sys.stdout)
+        console = Console(file=out, width=None if out.isatty() else 100_000)
+        shown_table, left_out = table.fitted(console.width)
+        console.print(table_renderable(shown_table), crop=False)
+        if left_out:
+            console.print(
+                f"{left_out} more column{'s' if left_out != 1 else ''} do not fit: widen the "
+                "terminal, or use --csv, --md or --json.",
+                style="dim",
+                markup=False,
+            )
 
 
 # -- push / pull / remove -------------------------------------------------------------------

@@ -80,3 +80,55 @@ def test_demo_default_location_is_per_user(capsys: pytest.CaptureFixture[str]) -
     code, out, _ = run(capsys, "demo", "--no-tui")
     assert code == 0
     assert out.strip().startswith(os.environ["XDG_DATA_HOME"])
+
+
+def test_show_prints_the_experiments_table_in_every_format(
+    capsys: pytest.CaptureFixture[str], demo_dir: Path
+) -> None:
+    """``exptui show`` is ``dvc exp show``'s table: a row per baseline then its
+    experiments, metrics then params, as JSON, CSV, Markdown or a terminal table."""
+    code, out, err = run(capsys, "show", "-C", str(demo_dir), "--json", "--no-fetch")
+    rows = json.loads(out)
+    assert code == 0 and err == ""
+    assert [r["Experiment"] for r in rows][:2] == ["main", "big-batch"]  # baseline first
+    tuned = next(r for r in rows if r["Experiment"] == "tuned-lr")
+    assert tuned["train.lr"] == 0.02 and isinstance(tuned["accuracy"], float)
+    assert list(tuned)[:4] == ["Experiment", "rev", "Created", "accuracy"]
+    _, csv_out, _ = run(capsys, "show", "-C", str(demo_dir), "--csv")
+    header, *lines = csv_out.splitlines()
+    assert header.startswith("Experiment,rev,Created,accuracy") and len(lines) == len(rows)
+    _, md, _ = run(capsys, "show", "-C", str(demo_dir), "--md")
+    assert md.splitlines()[1].startswith("|:---|:---|:---|---:|")
+    _, text, _ = run(capsys, "show", "-C", str(demo_dir), "-A")
+    assert "old-adam" in text and "v1.0" in text
+
+
+def test_diff_shows_what_changed_against_the_baseline_or_another(
+    capsys: pytest.CaptureFixture[str], demo_dir: Path
+) -> None:
+    code, out, _ = run(capsys, "diff", "tuned-lr", "-C", str(demo_dir), "--json")
+    changed = {(r["Type"], r["Key"]): r for r in json.loads(out)}
+    assert code == 0 and ("param", "train.lr") in changed
+    assert changed[("param", "train.lr")]["Old"] == 0.01
+    assert changed[("param", "train.lr")]["New"] == 0.02
+    assert abs(changed[("param", "train.lr")]["Change"] - 0.01) < 1e-12
+    assert ("param", "seed") not in changed  # unchanged: only with --all
+    _, out, _ = run(capsys, "diff", "tuned-lr", "wide-net", "--all", "-C", str(demo_dir), "--json")
+    everything = {(r["Type"], r["Key"]) for r in json.loads(out)}
+    assert ("param", "seed") in everything and ("param", "model.layers") in everything
+    code, _, err = run(capsys, "diff", "main", "-C", str(demo_dir))
+    assert code == 1 and "has no baseline" in err
+
+
+def test_a_table_too_wide_for_the_terminal_keeps_whole_columns() -> None:
+    from tui.tables import Table
+
+    table = Table(
+        ["Experiment", "loss", "a.very.long.param.name"],
+        ["info", "metric", "param"],
+        [["exp-\x1b[31m", 0.123456, 1], ["b", None, 2]],
+    )
+    fitted, left_out = table.fitted(24)
+    assert fitted.columns == ["Experiment", "loss"] and left_out == 1
+    assert table.fitted(80) == (table, 0)
+    assert "\x1b" not in table.to_markdown() + table.to_csv()  # escaped: \u001b
