@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import os
 import sys
+import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -299,6 +301,18 @@ def _build_subcommand_parsers() -> tuple[
     demo.add_argument("dir", nargs="?", help="where to build it (default: a per-user data dir)")
     demo.add_argument("--no-tui", action="store_true", help="build and print the path only")
     _add_app_flags(demo)
+    for name, choice in sub.choices.items():
+        if name != "demo":
+            loudness = choice.add_mutually_exclusive_group()
+            loudness.add_argument(
+                "-q", "--quiet", action="store_true", help="print nothing but errors"
+            )
+            loudness.add_argument(
+                "-v",
+                "--verbose",
+                action="store_true",
+                help="say more: the plan before it runs, and where an unexpected error came from",
+            )
     return parser, dict(sub.choices)
 
 
@@ -338,6 +352,21 @@ def _add_output_flags(parser: argparse.ArgumentParser) -> None:
 
 def _run_subcommand(args: list[str]) -> int:
     options = _parse_subcommand(args)
+    if getattr(options, "quiet", False):
+        with contextlib.redirect_stdout(io.StringIO()):  # errors still reach stderr
+            return _dispatch(options)
+    if getattr(options, "verbose", False):
+        try:
+            return _dispatch(options)
+        except ExptuiError:
+            raise
+        except Exception:  # -v: where a bug came from, as dvc -v shows it
+            traceback.print_exc()
+            return EXIT_ERROR
+    return _dispatch(options)
+
+
+def _dispatch(options: argparse.Namespace) -> int:
     if options.command == "list":
         if options.git_remote:
             from tui.commands import list_remote_command

@@ -257,8 +257,11 @@ def ref_command(options: argparse.Namespace) -> int:
         plan = planner(session, options.git_remote, _selection(options), options=flags)
         if options.dry_run:
             return _show_plan(options, plan, plan_report(plan))
+        if options.verbose and not options.json:
+            _report(plan_report(plan))
         verify = getattr(options, "verify", False)
-        result = _run_with_progress(session, plan, options.jobs, verify, quiet=options.json)
+        quiet = options.json or options.quiet
+        result = _run_with_progress(session, plan, options.jobs, verify, quiet=quiet)
         _emit(result.to_json()) if options.json else _report(share_report(result))
         return result.exit_code
 

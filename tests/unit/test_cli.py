@@ -132,3 +132,16 @@ def test_a_table_too_wide_for_the_terminal_keeps_whole_columns() -> None:
     assert fitted.columns == ["Experiment", "loss"] and left_out == 1
     assert table.fitted(80) == (table, 0)
     assert "\x1b" not in table.to_markdown() + table.to_csv()  # escaped: \u001b
+
+
+def test_quiet_prints_nothing_and_verbose_shows_the_plan_first(
+    capsys: pytest.CaptureFixture[str], demo_dir: Path, fresh_demo: Path
+) -> None:
+    """-q/-v on every verb, as on every dvc command (options anywhere)."""
+    assert run(capsys, "list", "-q", "-C", str(demo_dir)) == (0, "", "")
+    assert run(capsys, "show", "-C", str(demo_dir), "--quiet")[1] == ""
+    code, _, err = run(capsys, "list", "-q", "-C", str(fresh_demo / "nowhere"))
+    assert code == 1 and "does not exist" in err  # errors are never quiet
+    code, out, _ = run(capsys, "push", "origin", "-v", "quick-test", "-C", str(fresh_demo))
+    assert code == 0
+    assert out.index("Plan: push") < out.index("Pushed experiment quick-test")
