@@ -38,6 +38,8 @@ SUBCOMMANDS = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (argcomplete)
+        _complete()
     args = list(sys.argv[1:] if argv is None else argv)
     scripted = bool(args) and args[0] in SUBCOMMANDS and args[0] != "demo"  # demo opens the app
     with _visible_output() if scripted else contextlib.nullcontext():
@@ -100,6 +102,43 @@ def _visible_output() -> Iterator[None]:
         yield
     finally:
         sys.stdout, sys.stderr = saved
+
+
+def _complete() -> None:
+    """Answer the shell's completion request and exit: verbs, options, and the names of
+    local experiments and Git remotes (read from the refs only, so it stays instant).
+    Set up with ``eval "$(register-python-argcomplete exptui)"``."""
+    import argcomplete
+
+    parser, verbs = _build_subcommand_parsers()
+    for sub in verbs.values():
+        for action in sub._actions:
+            if action.dest in ("experiments", "experiment", "a_rev", "b_rev"):
+                action.completer = _experiment_names  # type: ignore[attr-defined]
+            elif action.dest == "git_remote":
+                action.completer = _git_remote_names  # type: ignore[attr-defined]
+    argcomplete.autocomplete(parser)
+    sys.exit(0)  # not asked for completions after all: nothing else to do here
+
+
+def _experiment_names(prefix: str, parsed_args: argparse.Namespace, **_: Any) -> list[str]:
+    from core.project.repo import Repository
+
+    try:
+        with Repository.open(getattr(parsed_args, "cwd", None) or ".") as repo:
+            return sorted({e.name for e in repo.experiments() if e.name.startswith(prefix)})
+    except (ExptuiError, OSError):
+        return []
+
+
+def _git_remote_names(prefix: str, parsed_args: argparse.Namespace, **_: Any) -> list[str]:
+    from core.project.repo import Repository
+
+    try:
+        with Repository.open(getattr(parsed_args, "cwd", None) or ".") as repo:
+            return [r.name for r in repo.git_remotes() if r.name.startswith(prefix)]
+    except (ExptuiError, OSError):
+        return []
 
 
 # -- the app ---------------------------------------------------------------------------

@@ -145,3 +145,37 @@ def test_quiet_prints_nothing_and_verbose_shows_the_plan_first(
     code, out, _ = run(capsys, "push", "origin", "-v", "quick-test", "-C", str(fresh_demo))
     assert code == 0
     assert out.index("Plan: push") < out.index("Pushed experiment quick-test")
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("exptui pu", {"push", "pull"}),
+        ("exptui push origin tu", {"tuned-lr"}),
+        ("exptui push o", {"origin"}),
+        ("exptui diff tuned-lr w", {"wide-net"}),
+        ("exptui apply --dr", {"--dry-run"}),
+    ],
+)
+def test_the_shell_completes_verbs_options_remotes_and_experiments(
+    demo_dir: Path, tmp_path: Path, line: str, expected: set[str]
+) -> None:
+    """What bash asks through argcomplete (``register-python-argcomplete exptui``)."""
+    import os
+    import subprocess
+    import sys
+
+    answer = tmp_path / "completions"
+    env = {
+        **os.environ,
+        "_ARGCOMPLETE": "1",
+        "_ARGCOMPLETE_IFS": "\n",
+        "_ARGCOMPLETE_STDOUT_FILENAME": str(answer),
+        "COMP_LINE": line,
+        "COMP_POINT": str(len(line)),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "tui"], cwd=demo_dir, env=env, capture_output=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert {word.strip() for word in answer.read_text().splitlines()} == expected
