@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.data.datastate import DataStatus, data_status
+from core.errors import ExptuiError
 from core.git.refs import ExpRef
 from core.git.select import BaselineSelection
 from core.git.sync import (
     RemoteListing,
     SyncState,
     compare,
+    list_remote,
     load_listing,
     refresh,
 )
@@ -224,6 +226,16 @@ def fetch_listing(
     with Repository.open(path) as repo:
         spec = resolve_remote(repo, name)
         return refresh(repo, Connection(repo, spec, prompt=prompt))
+
+
+def quiet_listing(path: Path, name: str) -> RemoteListing | None:
+    """One advertisement of the remote's experiment refs, nothing fetched, saved or asked
+    (no credential prompt); None when it cannot be had: a watch never bothers the user."""
+    try:
+        with Repository.open(path) as repo:
+            return list_remote(Connection(repo, resolve_remote(repo, name), prompt=None))
+    except (ExptuiError, OSError):
+        return None
 
 
 def listing_view(path: Path, listing: RemoteListing, error: str | None) -> RemoteView:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.message import Message
+from textual.widgets import OptionList
 
 from core.data.datastate import DataState
 from core.git.sync import SyncState
@@ -176,3 +177,51 @@ async def test_values_inside_cached_outputs_arrive_for_remote_only_rows(
         assert row.metric("loss") == 0.75
         assert row.state.params == setup.expected["params"]
         assert "fetching values" not in status_text(app)
+
+
+async def test_the_picker_moves_with_j_k_aligns_urls_and_the_status_follows(
+    fresh_demo: Path,
+) -> None:
+    """Switching to a remote that does not answer: the status line said '8 on origin'
+    until the end; now it names the chosen remote and that it is unreachable."""
+    from tests.servers import free_port
+
+    git("remote", "add", "a-long-remote-name", f"git://127.0.0.1:{free_port()}/x", cwd=fresh_demo)
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(130, 36)) as pilot:
+        await settle(app, pilot)
+        assert "on origin" in status_text(app)
+        await pilot.press("r")
+        assert isinstance(app.screen, RemotePicker)
+        lines = [str(o.prompt) for o in app.screen.query_one(OptionList).options]
+        assert len(lines) == 2 and len({line.rindex(" ") for line in lines}) == 1  # one column
+        await pilot.press("k", "j", "k", "enter")  # the first: a-long-remote-name
+        await settle(app, pilot)
+        assert app.main.remote_name == "a-long-remote-name"
+        text = status_text(app)
+        assert "on origin" not in text and "a-long-remote-name unreachable" in text
+
+
+async def test_the_remote_pane_notices_what_colleagues_push(fresh_demo: Path) -> None:
+    """A quiet listing now and then: a colleague's new experiment appears by itself, the
+    status line says so, and the cursor stays where it was."""
+    from tests.app.test_app_workspace import cursor_to
+    from tests.helpers import wait_for
+    from tests.remote_setup import server_refs
+
+    origin = fresh_demo.parent / "origin.git"
+    app = ExptuiApp(fresh_demo)
+    app.main.watch_every = 0.3
+    async with app.run_test(size=(130, 36)) as pilot:
+        await settle(app, pilot)
+        cursor_to(app, app.main.remote_tree, "wide-net")
+        ref, sha = next((r, s) for r, s in server_refs(origin).items() if r.endswith("/wide-net"))
+        git("update-ref", ref.rsplit("/", 1)[0] + "/colleague-run", sha, cwd=origin)
+        await wait_for(pilot, lambda: "1 new on origin" in status_text(app), tries=1000)
+        await wait_for(pilot, lambda: "colleague-run" in rows(app.main.remote_tree), tries=1000)
+        await settle(app, pilot)
+        node = app.main.remote_tree.cursor_node
+        assert node is not None and node.data.exp.name == "wide-net"
+        await pilot.press("R")  # a refresh is news read: the note goes
+        await settle(app, pilot)
+        assert "new on origin" not in status_text(app)

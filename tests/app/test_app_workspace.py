@@ -134,3 +134,23 @@ async def test_remove_asks_which_side_and_removes_only_there(fresh_demo: Path) -
     assert not any(r.endswith("/quick-test") for r in server_refs(fresh_demo))
     assert not any(r.endswith("/gusty-fern") for r in server_refs(bare))
     assert any(r.endswith("/sgd-base") for r in server_refs(bare))
+
+
+async def test_removing_the_only_copy_says_so_and_enter_keeps_it(fresh_demo: Path) -> None:
+    """quick-test is on no Git remote (↑): the question said nothing of it, and enter
+    removed it. Now it says so, and only y removes."""
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(130, 36)) as pilot:
+        await settle(app, pilot)
+        cursor_to(app, app.main.local_tree, "quick-test")
+        await pilot.press("space", "d")
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        question = plain(app.screen.query_one("Static"))  # type: ignore[arg-type]
+        assert "quick-test: not on 'origin'" in question and "only copy" in question
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert any(r.endswith("/quick-test") for r in server_refs(fresh_demo))
+        cursor_to(app, app.main.local_tree, "wide-net")  # also on origin: the usual question
+        await pilot.press("u", "space", "d")
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        assert "only copy" not in plain(app.screen.query_one("Static"))  # type: ignore[arg-type]

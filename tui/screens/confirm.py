@@ -35,3 +35,20 @@ class Confirm(ModalScreen[bool]):
             hint = f"{screen_keys(self, 'dismiss(True)')}: yes   "
             hint += f"{screen_keys(self, 'dismiss(False)')}: no"
             yield Static(Text(hint, style="dim"))
+
+
+class ConfirmRisky(Confirm):
+    """The same question where yes loses something for good: only y says yes; enter,
+    like n and escape, says no."""
+
+    BINDINGS = [
+        Binding("y", "dismiss(True)", "Yes", priority=True),
+        Binding("n,escape,enter", "dismiss(False)", "No", priority=True),
+    ]
+    DEFAULT_CSS = """
+    ConfirmRisky { align: center middle; }
+    ConfirmRisky > Vertical {
+        width: 80; max-width: 100%; height: auto;
+        border: round $error; background: $surface; padding: 0 1;
+    }
+    """

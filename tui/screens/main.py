@@ -53,7 +53,7 @@ from tui.query import QueryError, Term, fields, parse, shape, unknown_fields
 from tui.render import share_headline
 from tui.screens.branch_name import BranchName
 from tui.screens.compare import CompareScreen
-from tui.screens.confirm import Confirm
+from tui.screens.confirm import Confirm, ConfirmRisky
 from tui.screens.confirm_share import ConfirmShare
 from tui.screens.credentials import CredentialScreen
 from tui.screens.detail import DetailScreen
@@ -75,6 +75,7 @@ from tui.view import (
     load_data_status,
     load_groups,
     metric_columns,
+    quiet_listing,
     read_states,
 )
 from tui.widgets.detail import DetailPanel
@@ -85,6 +86,7 @@ from tui.widgets.transfer_panel import TransferPanel
 Answer = TypeVar("Answer")
 NARROW_BELOW = 100
 FIRST_SCREEN_WAIT = 3.0  # s the local details wait for the remote pane's rows, at most
+WATCH_EVERY = 60.0  # s between quiet checks of the remote pane's refs (one listing, no data)
 WIDE_FROM = 160
 
 
@@ -149,6 +151,13 @@ class MainScreen(Screen[None]):
         def __init__(self, pane: str, states: dict[str, ProjectState], final: bool = True) -> None:
             super().__init__()
             self.pane, self.states, self.final = pane, states, final
+
+    class RemoteMoved(Message):
+        """A quiet check found the remote's experiments changed since the pane's listing."""
+
+        def __init__(self, name: str, news: str) -> None:
+            super().__init__()
+            self.name, self.news = name, news
 
     class ValuesFetched(Message):
         """Phase four: states re-read after their cached values were fetched, and what
@@ -217,6 +226,8 @@ class MainScreen(Screen[None]):
         self.terms: list[Term] = []
         self.sort_by: str | None = None
         self.fetching_values = False  # phase four: values fetched from DVC remotes
+        self.watch_every = WATCH_EVERY
+        self.remote_news = ""  # what the last quiet check found changed on the remote
         self.transfers_hidden = False
         self.ready_panes: set[str] = set()  # panes whose details are in: see _pane_ready
         self.local_listed = threading.Event()  # the local pane's rows are read (or failed)
@@ -248,6 +259,8 @@ class MainScreen(Screen[None]):
         self.start_remote()
         self.set_interval(15, self._show_remote_title)
         self.set_interval(0.25, self._show_progress)
+        if self.network:
+            self.set_interval(self.watch_every, self._watch_remote)
 
     def _alive(self) -> bool:
         """False while the app tears down: workers may still deliver late messages."""
@@ -413,6 +426,35 @@ class MainScreen(Screen[None]):
             states = read_states(self.path, commits, self.states)
             self.post_message(self.DetailsLoaded("remote", states))
 
+    def _watch_remote(self) -> None:
+        """Every ``watch_every`` seconds, when nothing else talks to the remote: one quiet
+        listing of its refs; the pane reloads (cursor kept) only if colleagues moved some."""
+        if self.busy or self.remote is None or self.remote.error or not self.remote_name:
+            return
+        if any(w.is_running and w.group in ("remote", "transfer", "plan") for w in self.workers):
+            return
+        self.check_remote(self.remote_name, dict(self.remote.listing.refs))
+
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False, description="watch")
+    def check_remote(self, name: str, known: dict[ExpRef, str]) -> None:
+        listing = quiet_listing(self.path, name)
+        if listing is None or listing.refs == known:
+            return
+        new = len(listing.refs.keys() - known.keys())
+        moved = sum(1 for ref, sha in listing.refs.items() if known.get(ref, sha) != sha)
+        gone = len(known.keys() - listing.refs.keys())
+        parts = [f"{n} {what}" for n, what in ((new, "new"), (moved, "updated"), (gone, "gone"))]
+        news = ", ".join(part for part in parts if not part.startswith("0 "))
+        self.post_message(self.RemoteMoved(name, f"{news} on {name}"))
+
+    def on_main_screen_remote_moved(self, message: RemoteMoved) -> None:
+        if not self._alive() or message.name != self.remote_name or self.busy:
+            return
+        self.remote_news = message.news
+        self._update_status()
+        self.ready_panes.discard("remote")
+        self.load_remote(message.name)  # the listing and peek of the start; cursor kept
+
     def _ask_credentials(self, url: str) -> Credentials | None:
         return self._ask(CredentialScreen(url))
 
@@ -530,6 +572,7 @@ class MainScreen(Screen[None]):
             self._pane_ready("remote")  # badges still come for the local pane
             self.remote_note = "unreachable" if self.remote else text
             self._show_remote_title()
+            self._update_status()
             title = f"Could not list Git remote '{self.remote_name}'"
         else:
             title = "Could not read the repository"
@@ -573,9 +616,13 @@ class MainScreen(Screen[None]):
             (f"{self.local.count} local", "bold"),
             f" in {groups} baseline{'s' if groups != 1 else ''}",
         )
-        if self.remote is not None:
+        if self.remote is not None and not self.remote.error:
             shared = sum(len(g.rows) for g in self.remote.groups)
             text.append(f" · {shared} on {self.remote.spec.display}")
+        elif self.remote_name:
+            failed = self.remote is not None or self.remote_note not in ("", "listing…")
+            state = "unreachable" if failed else "listing…" if self.network else "offline"
+            text.append(f" · {shown(self.remote_name)} {state}", style="yellow")
         marked = self._marked_rows(self.local_tree) + self._marked_rows(self.remote_tree)
         if marked:
             size = sum(r.state.data_size for r in marked if r.state is not None)
@@ -591,6 +638,8 @@ class MainScreen(Screen[None]):
             )
         if self.sort_by:
             text.append(f" · sorted by {self.sort_by}", style="yellow")
+        if self.remote_news:
+            text.append(f" · {self.remote_news}", style="bold green")
         if self.fetching_values:
             text.append(" · fetching values from the DVC remote…", style="dim")
         if not self.local.count:
@@ -685,6 +734,7 @@ class MainScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         """R: reload both panes; failed rows' marks from the last batch are cleared too."""
+        self.remote_news = ""
         for tree in (self.local_tree, self.remote_tree):
             tree.clear_statuses()
         self._reload()
@@ -716,6 +766,7 @@ class MainScreen(Screen[None]):
                 self.remote_name, self.remote = name, None
                 self.remote_tree.show_groups([], self._columns())
                 self.start_remote()
+                self._update_status()  # it named the old remote until the new one answers
 
         self.app.push_screen(RemotePicker(remotes, self.remote_name), chosen)
 
@@ -841,13 +892,30 @@ class MainScreen(Screen[None]):
             names,
             ("\nOnly the refs go; cached data and DVC storage are not touched.", "dim"),
         )
+        only_copies = [] if on_remote else self._only_here(refs)
+        if only_copies:
+            listed = ", ".join(shown(r.name) for r in only_copies[:8])
+            known = self.remote is not None and not self.remote.error
+            where_else = f"on '{self.remote_name}'" if known else "known on any Git remote"
+            question.append(
+                f"\n{listed}: not {where_else}; removing deletes what may be the only copy.",
+                "bold red",
+            )
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.busy, self.operation = True, Operation.REMOVE
                 self.remove_refs(refs, remote)
 
-        self.app.push_screen(Confirm(question), answered)
+        self.app.push_screen((ConfirmRisky if only_copies else Confirm)(question), answered)
+
+    def _only_here(self, refs: list[ExpRef]) -> list[ExpRef]:
+        """The local experiments the remote pane lacks (↑), or all of them while no
+        listing says otherwise: removing them may lose the only copy."""
+        if self.remote is None or self.remote.error or self.local is None:
+            return refs
+        sync = {row.exp.ref: row.sync for group in self.local.groups for row in group.rows}
+        return [ref for ref in refs if sync.get(ref) is SyncState.LOCAL_ONLY]
 
     @work(thread=True, exclusive=True, group="transfer", exit_on_error=False, description="remove")
     def remove_refs(self, refs: list[ExpRef], remote: str | None) -> str:

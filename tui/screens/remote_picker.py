@@ -13,6 +13,13 @@ from textual.widgets.option_list import Option
 from tui.format import shown
 
 
+class _RemoteList(OptionList):
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+
 class RemotePicker(ModalScreen[str | None]):
     """A list of the repository's Git remotes; enter picks, escape keeps the current one."""
 
@@ -34,11 +41,15 @@ class RemotePicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text("Show experiments of which Git remote?", style="bold"))
+            width = max((len(shown(name)) for name, _ in self.remotes), default=0)
             options = [
-                Option(Text.assemble((shown(name), "bold"), "  ", (shown(url), "dim")), id=name)
+                Option(
+                    Text.assemble((shown(name).ljust(width), "bold"), "  ", (shown(url), "dim")),
+                    id=name,
+                )
                 for name, url in self.remotes
             ]
-            yield OptionList(*options)
+            yield _RemoteList(*options)
 
     def on_mount(self) -> None:
         option_list = self.query_one(OptionList)

@@ -81,6 +81,7 @@ class ExpTree(Tree[NodeData]):
         self.guide_depth = 3
         self.clock = clock
         self.marked: set[str] = set()
+        self._restoring: str | None = None  # the row a reload returns the cursor to
         self._part_styles: dict[str, Style] = {}
         self.name_width = NAME_WIDTH
         self.statuses: dict[str, tuple[str, str]] = {}  # ref -> (inline status, style)
@@ -97,7 +98,9 @@ class ExpTree(Tree[NodeData]):
         self.name_width = max([NAME_WIDTH, *names]) if names else NAME_WIDTH
         self.row_count = sum(len(g.rows) for g in groups)
         eager = self.row_count <= EAGER_LIMIT
-        here = self.cursor_node.data.key if self.cursor_node and self.cursor_node.data else None
+        here = self._restoring or (
+            self.cursor_node.data.key if self.cursor_node and self.cursor_node.data else None
+        )
         self.clear()
         for group in groups:
             node = self.root.add(self.group_label(group), data=group, allow_expand=True)
@@ -106,9 +109,13 @@ class ExpTree(Tree[NodeData]):
                 node.expand()
         self.cursor_line = 0
         if here is not None:  # a reload keeps the cursor on the same row
+            # Remembered until it lands: a second reload before the first one's refresh
+            # (the watch and a listing back to back) would otherwise keep row 0.
+            self._restoring = here
             self.call_after_refresh(self._move_to, here)
 
     def _move_to(self, key: str) -> None:
+        self._restoring = None
         for node in self._all_nodes():
             if node.data is not None and node.data.key == key:
                 self.move_cursor(node)
