@@ -30,8 +30,11 @@ DATA_BADGES: dict[DataState, tuple[str, str, str]] = {
 }
 
 
+DATA_PENDING = ("·", "dim", "data not checked yet")
+
+
 def data_badge(status: DataStatus | None) -> tuple[str, str]:
     if status is None:
-        return "·", "dim"
+        return DATA_PENDING[0], DATA_PENDING[1]
     glyph, style, _ = DATA_BADGES[status.remote]
     return glyph, style

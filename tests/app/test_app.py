@@ -104,6 +104,10 @@ async def test_help_lists_the_keys_and_closes(fresh_demo: Path) -> None:
         assert isinstance(app.screen, HelpScreen)
         shown = plain(app.screen.query(Static).first())
         assert "Quit" in shown and "Mark" in shown and "Details" in shown
+        # every glyph the trees draw has its line, and the palette its key
+        for glyph in ("✓", "↑", "↓", "≠", "·", "■", "□", "●"):
+            assert any(line.startswith(glyph) for line in shown.splitlines()), glyph
+        assert "ctrl+p" in shown
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 

@@ -10,7 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.badges import BADGES, DATA_BADGES
+from tui.badges import BADGES, DATA_BADGES, DATA_PENDING, UNKNOWN
+from tui.widgets.exp_tree import MARKED
 
 
 class HelpScreen(ModalScreen[None]):
@@ -41,13 +42,16 @@ class HelpScreen(ModalScreen[None]):
                 if binding.id:  # the name to use in the settings file's keymap
                     what.append(f"  {binding.id}", style="dim")
                 table.add_row(keys, what)
+        table.add_row("ctrl+p", Text("command palette: any action above by name"))
         table.add_row(Text("Sync badges", style="bold underline"), "")
-        for glyph, style, meaning in BADGES.values():
+        for glyph, style, meaning in [*BADGES.values(), UNKNOWN]:
             table.add_row(Text(glyph, style=style), Text(meaning))
         table.add_row(Text("Data badges", style="bold underline"), "")
-        for glyph, style, meaning in DATA_BADGES.values():
+        for glyph, style, meaning in [*DATA_BADGES.values(), DATA_PENDING]:
             if glyph.strip():
                 table.add_row(Text(glyph, style=style), Text(meaning))
+        table.add_row(Text("Marks", style="bold underline"), "")
+        table.add_row(Text(MARKED.strip(), style="bold"), Text("marked for the next batch"))
         with VerticalScroll():
             yield Static(table)
             yield Static(

@@ -183,9 +183,11 @@ class ExpTree(Tree[NodeData]):
     def group_label(self, group: GroupView) -> Text:
         count = len(group.rows)
         noun = "experiment" if count == 1 else "experiments"
+        label = shown(group.group.label)
+        sha = "" if label == group.key[:7] else f" {group.key[:7]}"  # no "dd00f3b dd00f3b"
         return Text.assemble(
-            (shown(group.group.label), "bold"),
-            (f" {group.key[:7]}", "dim"),
+            (label, "bold"),
+            (sha, "dim"),
             (" (HEAD)" if group.group.is_head else "", "bold cyan"),
             (f" · {count} {noun}", "dim"),
         )
