@@ -135,6 +135,7 @@ class SharePlan:
             "data": data.to_json() if data else [],
             "objects_to_move": data.objects_to_move if data else 0,
             "bytes_to_move": data.bytes_to_move if data else 0,
+            "bytes_estimated": data.estimates if data else False,
             "run_cache": self.options.run_cache,
         }
 

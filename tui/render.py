@@ -80,13 +80,20 @@ def plan_report(plan: RefPlan | SharePlan) -> Report:
         missing = f", {len(item.missing)} missing" if item.missing else ""
         report.out.append(
             f"\tdata {item.ref.name}: {len(item.to_move)} of {len(item.objects)} objects "
-            f"({format_size(item.bytes_to_move)}) to move via '{item.remote.name}'{missing}"
+            f"({_about(item.estimates)}{format_size(item.bytes_to_move)}) to move via "
+            f"'{item.remote.name}'{missing}"
         )
     if data and len(data.items) > 1:
         report.out.append(
-            f"\tin all: {data.objects_to_move} objects ({format_size(data.bytes_to_move)})"
+            f"\tin all: {data.objects_to_move} objects "
+            f"({_about(data.estimates)}{format_size(data.bytes_to_move)})"
         )
     return report
+
+
+def _about(estimated: bool) -> str:
+    """'≈' before a size that counts a pull's directory entries at their mean size."""
+    return "≈" if estimated else ""
 
 
 def apply_plan_report(plan: ApplyPlan) -> Report:
@@ -117,7 +124,7 @@ def share_summary(plan: SharePlan) -> tuple[Text, Table]:
         where = ", ".join(remotes) or "no DVC remote needed"
         head.append(
             f" and DVC remote {where}: {data.objects_to_move} objects, "
-            f"{format_size(data.bytes_to_move)}"
+            f"{_about(data.estimates)}{format_size(data.bytes_to_move)}"
         )
     table = Table.grid(padding=(0, 1))
     for column in ("action", "experiment", "data"):
@@ -136,7 +143,8 @@ def share_summary(plan: SharePlan) -> tuple[Text, Table]:
 def _row_data(items: list[ExpData]) -> str:
     moving = sum(len(i.to_move) for i in items)
     missing = sum(len(i.required_missing) for i in items)
-    note = f"{moving} obj, {format_size(sum(i.bytes_to_move for i in items))}"
+    about = _about(any(i.estimates for i in items))
+    note = f"{moving} obj, {about}{format_size(sum(i.bytes_to_move for i in items))}"
     return note + (f", {missing} missing: ref held" if missing else "")
 
 

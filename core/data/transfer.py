@@ -77,6 +77,9 @@ class ExpData:
     missing: set[ObjectKey] = field(default_factory=set)
     optional: set[ObjectKey] = field(default_factory=set)  # push: false outputs, on pull
     notes: list[str] = field(default_factory=list)
+    # A pull knows no directory entry's size before it moves: its directory's mean from
+    # the lock stands in, for what the plan promises only (never a download's limit).
+    estimated: dict[ObjectKey, int] = field(default_factory=dict)
 
     @property
     def required_missing(self) -> set[ObjectKey]:
@@ -89,7 +92,15 @@ class ExpData:
 
     @property
     def bytes_to_move(self) -> int:
-        return sum(self.sizes.get(k, 0) for k in self.to_move)
+        return sum(self.size_of(k) for k in self.to_move)
+
+    def size_of(self, key: ObjectKey) -> int:
+        return self.sizes.get(key) or self.estimated.get(key, 0)
+
+    @property
+    def estimates(self) -> bool:
+        """Whether :attr:`bytes_to_move` counts estimated sizes."""
+        return any(not self.sizes.get(k) and k in self.estimated for k in self.to_move)
 
 
 @dataclass(frozen=True)
@@ -111,9 +122,14 @@ class DataPlan:
     @property
     def bytes_to_move(self) -> int:
         """Each object once per remote, however many experiments share it: what the run
-        moves, so what the confirmation promises."""
-        sizes = {(i.remote.name, k): i.sizes.get(k, 0) for i in self.items for k in i.to_move}
+        moves, so what the confirmation promises (directory entries of a pull at their
+        directory's mean size: see :attr:`estimates`)."""
+        sizes = {(i.remote.name, k): i.size_of(k) for i in self.items for k in i.to_move}
         return sum(sizes.values())
+
+    @property
+    def estimates(self) -> bool:
+        return any(item.estimates for item in self.items)
 
     def to_json(self) -> list[dict[str, object]]:
         return [
@@ -362,13 +378,16 @@ async def _plan_pull(
 ) -> None:
     for name, group in _by_remote(items).items():
         index = indexes[name]
-        fetched: dict[ObjectKey, list[ObjectKey] | None] = {}
+        fetched: dict[ObjectKey, tuple[list[ObjectKey], int] | None] = {}
         for item in group:
             for key, entries in list(item.dirs.items()):
                 if entries is None:  # manifest not cached: fetch it now (verified, not placed)
                     if key not in fetched:
                         fetched[key] = await _fetch_manifest(await stores.get(name), cache, key)
-                    item.dirs[key] = fetched[key]
+                    found = fetched[key]
+                    item.dirs[key] = found[0] if found else None
+                    if found:
+                        item.sizes[key] = found[1]  # moved again by the run: counted
             for key, entries in item.dirs.items():
                 item.files.update(entries or [])
                 if key in item.optional:
@@ -380,18 +399,30 @@ async def _plan_pull(
         for item in group:
             item.to_move = (item.objects - local) & remote
             item.missing = item.objects - local - remote
+            _estimate_entries(item)
+
+
+def _estimate_entries(item: ExpData) -> None:
+    for key, entries in item.dirs.items():
+        mean = item.mean_entry_size.get(key)
+        if mean is not None:
+            for entry in entries or []:
+                if entry in item.to_move and not item.sizes.get(entry):
+                    item.estimated[entry] = mean
 
 
 async def _fetch_manifest(
     store: ObjectStore, cache: LocalStore, key: ObjectKey
-) -> list[ObjectKey] | None:
+) -> tuple[list[ObjectKey], int] | None:
+    """The entries a remote's manifest lists, and its size; None when it is not there."""
     target = temporary_beside(cache.path(key))
     try:
         if not (await store.present({key})):
             return None
         digest = await store.download(key, target)
         _check_digest(digest, key, store)
-        return _entry_keys(key, target.read_bytes())
+        data = target.read_bytes()
+        return _entry_keys(key, data), len(data)
     except InvalidObjectError as exc:
         raise CorruptObjectError(
             f"Manifest {key.oid} on '{store.description}' is not a valid .dir: {exc.message}"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import each
+from tests.helpers import each, run_json
 from tests.remote_setup import server_refs
 from tui.cli import main
 
@@ -161,3 +161,20 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
     assert exit_.value.code == 0
     assert re.fullmatch(r"exptui \S+\n", capsys.readouterr().out)
+
+
+def test_a_pull_plan_promises_about_what_the_pull_moves(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path
+) -> None:
+    """A pull cannot know a directory entry's size before moving it: the plan counted
+    them as nothing (it said 16.0 KiB and moved 17.7). Entries now count at their
+    directory's mean size from the lock, and the plan says it is an estimate."""
+    args = ["pull", "origin", "alice-drop", "-C", str(fresh_demo), "--json"]
+    code, plan = run_json(capsys, *args, "--dry-run")
+    assert code == 0 and plan["bytes_estimated"] is True
+    code, done = run_json(capsys, *args)
+    moved = done["downloaded"]["bytes"]
+    assert code == 0 and moved > 0
+    assert abs(plan["bytes_to_move"] - moved) <= 0.01 * moved  # rounding of the mean only
+    _, text, _ = run(capsys, "pull", "origin", "alice-drop", "-C", str(fresh_demo), "--dry-run")
+    assert "up to date" in text or "≈" not in text  # nothing left to estimate now
