@@ -62,3 +62,40 @@ def test_push_pull_and_apply_from_below_the_dvc_root(
     assert "up to date" in dvc("status", cwd=project)
     shown = dvc_show(dvc, project)
     assert [v["params"] for v in shown.values()] == [{"params.yaml": {"lr": 0.5}}]
+
+
+def test_a_nested_dvc_yaml_writing_above_its_directory_is_shared_as_dvc_shares_it(
+    dvc: Dvc, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``a/dvc.yaml`` with ``outs: [../shared/out.txt]``: paths are relative to the
+    stage's directory and may climb out of it, as long as they stay in the project."""
+    repo = tmp_path / "project"
+    (repo / "a").mkdir(parents=True)
+    git("init", "-q", "-b", "main", cwd=repo)
+    dvc("init", "-q", cwd=repo)
+    dvc("remote", "add", "-d", "storage", str(tmp_path / "storage"), cwd=repo)
+    (repo / "a" / "params.yaml").write_text("n: 1\n")
+    (repo / "a" / "dvc.yaml").write_text(
+        "stages:\n  make:\n    cmd: mkdir -p ../shared && echo ${n} > ../shared/out.txt\n"
+        "    params: [n]\n    outs: [../shared/out.txt]\n"
+    )
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "nested", cwd=repo)
+    dvc("exp", "run", "-q", "-n", "two", "-S", "a/params.yaml:n=2", "a/dvc.yaml", cwd=repo)
+    shared = tmp_path / "shared.git"
+    git("init", "-q", "--bare", str(shared), cwd=tmp_path)
+    assert main(["push", str(shared), "two", "-C", str(repo)]) == 0, capsys.readouterr()
+    stored = [p for p in (tmp_path / "storage").rglob("*") if p.is_file()]
+    assert len(stored) == 1 and stored[0].read_text() == "2\n"
+
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(repo), str(clone), cwd=tmp_path)
+    dvc("exp", "pull", str(shared), "two", cwd=clone)  # dvc accepts what exptui pushed
+    dvc("exp", "apply", "two", cwd=clone)
+    assert (clone / "shared" / "out.txt").read_text() == "2\n"
+    other = tmp_path / "other"
+    git("clone", "-q", str(repo), str(other), cwd=tmp_path)
+    assert main(["pull", str(shared), "two", "-C", str(other)]) == 0, capsys.readouterr()
+    assert main(["apply", "two", "-C", str(other)]) == 0, capsys.readouterr()
+    assert (other / "shared" / "out.txt").read_text() == "2\n"
+    assert "up to date" in dvc("status", cwd=other)
