@@ -249,3 +249,33 @@ def test_a_huge_value_object_on_the_dvc_remote_is_not_fetched(tmp_path: Path) ->
     assert "larger than the 2,097,152 bytes a value file may hold" in done.stderr
     assert json.loads(done.stdout)[0]["metrics"] == {}
     assert not cached.exists()
+
+
+def test_a_corrupt_value_object_on_the_dvc_remote_is_not_cached(tmp_path: Path) -> None:
+    """The remote's copy of a metrics file no longer matches its name: fetching values
+    refuses it before it enters the cache, says so in one line, and the listing stands."""
+    project = small_project(tmp_path)
+    storage = tmp_path / "storage"
+    (project / ".dvc" / "config").write_text(
+        f"[core]\n    remote = storage\n['remote \"storage\"']\n    url = {storage}\n"
+    )
+    out = file_output(project, "metrics.json", b'{"loss": 0.5}')
+    name = Path(out["md5"][:2]) / out["md5"][2:]
+    cached = project / ".dvc" / "cache" / "files" / "md5" / name
+    cached.unlink()
+    (storage / "files" / "md5" / name).parent.mkdir(parents=True)
+    (storage / "files" / "md5" / name).write_bytes(b'{"loss": 0.0001}')  # tampered
+    lock = {"schema": "2.0", "stages": {"t": {"cmd": "x", "outs": [out]}}}
+    hostile_experiment(
+        project,
+        "tampered",
+        {
+            "dvc.yaml": (FILE, b"stages:\n  t:\n    cmd: x\n    metrics: [metrics.json]\n"),
+            "dvc.lock": (FILE, json.dumps(lock).encode()),
+        },
+    )
+    done = exptui(project, "list", "-A", "--json")
+    assert done.returncode == 0, done.stderr
+    assert "is corrupt" in done.stderr and len(done.stderr.splitlines()) == 1
+    assert json.loads(done.stdout)[0]["metrics"] == {}
+    assert not cached.exists()
