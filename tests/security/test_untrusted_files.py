@@ -221,30 +221,40 @@ def test_an_oversized_config_is_refused_before_parsing() -> None:
         parse_config_text(lines, Path("/tmp"), ".dvc/config of a commit")
 
 
-def test_a_huge_value_object_on_the_dvc_remote_is_not_fetched(tmp_path: Path) -> None:
-    """A metrics file the lock says lives in a cached output, 3 MiB on the DVC remote
-    (its md5 is right: someone pushed it): fetching values stops at the values limit and
-    caches nothing; the listing says why in one line and still succeeds."""
+def metrics_only_on_the_remote(tmp_path: Path, written: bytes, stored: bytes) -> Path:
+    """A project whose experiment declares a cached ``metrics.json`` (the lock names
+    ``written``'s md5) that only its DVC remote has, as ``stored``; returns the cache path
+    the fetch must never fill."""
     project = small_project(tmp_path)
     storage = tmp_path / "storage"
     (project / ".dvc" / "config").write_text(
         f"[core]\n    remote = storage\n['remote \"storage\"']\n    url = {storage}\n"
     )
-    huge = b'{"loss": 0.5, "pad": "' + b"x" * (3 << 20) + b'"}'
-    out = file_output(project, "metrics.json", huge)
-    cached = project / ".dvc" / "cache" / "files" / "md5" / out["md5"][:2] / out["md5"][2:]
-    (storage / "files" / "md5" / out["md5"][:2]).mkdir(parents=True)
-    cached.rename(storage / "files" / "md5" / out["md5"][:2] / out["md5"][2:])
+    out = file_output(project, "metrics.json", written)
+    name = Path(out["md5"][:2]) / out["md5"][2:]
+    cached = project / ".dvc" / "cache" / "files" / "md5" / name
+    cached.unlink()
+    (storage / "files" / "md5" / name).parent.mkdir(parents=True)
+    (storage / "files" / "md5" / name).write_bytes(stored)
     lock = {"schema": "2.0", "stages": {"t": {"cmd": "x", "outs": [out]}}}
     hostile_experiment(
         project,
-        "huge-metrics",
+        "remote-metrics",
         {
             "dvc.yaml": (FILE, b"stages:\n  t:\n    cmd: x\n    metrics: [metrics.json]\n"),
             "dvc.lock": (FILE, json.dumps(lock).encode()),
         },
     )
-    done = exptui(project, "list", "-A", "--json")
+    return cached
+
+
+def test_a_huge_value_object_on_the_dvc_remote_is_not_fetched(tmp_path: Path) -> None:
+    """A metrics file the lock says lives in a cached output, 3 MiB on the DVC remote
+    (its md5 is right: someone pushed it): fetching values stops at the values limit and
+    caches nothing; the listing says why in one line and still succeeds."""
+    huge = b'{"loss": 0.5, "pad": "' + b"x" * (3 << 20) + b'"}'
+    cached = metrics_only_on_the_remote(tmp_path, huge, huge)
+    done = exptui(tmp_path / "project", "list", "-A", "--json")
     assert done.returncode == 0, done.stderr
     assert "larger than the 2,097,152 bytes a value file may hold" in done.stderr
     assert json.loads(done.stdout)[0]["metrics"] == {}
@@ -254,27 +264,8 @@ def test_a_huge_value_object_on_the_dvc_remote_is_not_fetched(tmp_path: Path) ->
 def test_a_corrupt_value_object_on_the_dvc_remote_is_not_cached(tmp_path: Path) -> None:
     """The remote's copy of a metrics file no longer matches its name: fetching values
     refuses it before it enters the cache, says so in one line, and the listing stands."""
-    project = small_project(tmp_path)
-    storage = tmp_path / "storage"
-    (project / ".dvc" / "config").write_text(
-        f"[core]\n    remote = storage\n['remote \"storage\"']\n    url = {storage}\n"
-    )
-    out = file_output(project, "metrics.json", b'{"loss": 0.5}')
-    name = Path(out["md5"][:2]) / out["md5"][2:]
-    cached = project / ".dvc" / "cache" / "files" / "md5" / name
-    cached.unlink()
-    (storage / "files" / "md5" / name).parent.mkdir(parents=True)
-    (storage / "files" / "md5" / name).write_bytes(b'{"loss": 0.0001}')  # tampered
-    lock = {"schema": "2.0", "stages": {"t": {"cmd": "x", "outs": [out]}}}
-    hostile_experiment(
-        project,
-        "tampered",
-        {
-            "dvc.yaml": (FILE, b"stages:\n  t:\n    cmd: x\n    metrics: [metrics.json]\n"),
-            "dvc.lock": (FILE, json.dumps(lock).encode()),
-        },
-    )
-    done = exptui(project, "list", "-A", "--json")
+    cached = metrics_only_on_the_remote(tmp_path, b'{"loss": 0.5}', b'{"loss": 0.0001}')
+    done = exptui(tmp_path / "project", "list", "-A", "--json")
     assert done.returncode == 0, done.stderr
     assert "is corrupt" in done.stderr and len(done.stderr.splitlines()) == 1
     assert json.loads(done.stdout)[0]["metrics"] == {}
