@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 # What a terminal would act on rather than show: C0 controls (ESC starts every escape
@@ -66,3 +69,61 @@ def format_value(value: Any) -> str:
     if value is None:
         return "-"
     return shown(str(value))
+
+
+MAX_DECIMALS = 6
+SIGNIFICANT = 4
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _decimals(value: float) -> int | None:
+    """The decimals ``value`` needs at four significant digits (``0.167`` -> 3, ``0.01``
+    -> 2, ``42.0`` -> 0); None when it only reads well in exponent form."""
+    if not math.isfinite(value):
+        return 0
+    text = f"{value:.{SIGNIFICANT}g}"
+    if "e" in text:
+        return None
+    return len(text.partition(".")[2])
+
+
+@dataclass(frozen=True)
+class NumberColumn:
+    """One column's way of showing its values: every float with the same number of
+    decimals and every integer padded where its point would be, so right-justified cells
+    line up on the decimal point (``0.1670`` over ``0.1856``, not ``0.167`` over
+    ``0.1856``). Fitted to the column's values with :meth:`fit`."""
+
+    decimals: int = 0
+    width: int = 1  # the widest cell, so a caller can size the column
+
+    @classmethod
+    def fit(cls, values: Iterable[object]) -> NumberColumn:
+        values = list(values)
+        needs = [_decimals(v) for v in values if isinstance(v, float)]
+        decimals = min(MAX_DECIMALS, max([n for n in needs if n is not None], default=0))
+        plain = cls(decimals)
+        width = max([len(plain(v)) for v in values if v is not None], default=1)
+        return cls(decimals, width)
+
+    def __call__(self, value: object) -> str:
+        """``value`` as this column shows it; text and booleans as :func:`format_value`."""
+        if isinstance(value, float) and _decimals(value) is not None and math.isfinite(value):
+            return f"{value:.{self.decimals}f}"
+        if isinstance(value, int) and not isinstance(value, bool) and self.decimals:
+            return f"{value}" + " " * (self.decimals + 1)
+        return format_value(value)
+
+    def change(self, before: object, after: object) -> str:
+        """``after - before`` signed, in this column's precision; blank when either is
+        not a number or nothing changed."""
+        if not (_is_number(before) and _is_number(after)) or before == after:
+            return ""
+        delta = after - before  # type: ignore[operator]
+        if isinstance(delta, int):
+            return f"{delta:+d}" + (" " * (self.decimals + 1) if self.decimals else "")
+        decimals = self.decimals if _decimals(delta) is not None else None
+        return f"{delta:+.{decimals}f}" if decimals is not None else f"{delta:+.2g}"

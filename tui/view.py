@@ -45,15 +45,22 @@ class ExpRow:
     state: ProjectState | None = None
     sync: SyncState | None = None
     data: DataStatus | None = None
+    _flat: tuple[ProjectState, dict[str, object]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @property
     def key(self) -> str:
         return self.exp.ref.ref
 
     def metric(self, name: str) -> object:
+        """One flattened metric; the flattening is kept until the state changes, as each
+        drawn row asks for several columns and the columns' formats ask for every row."""
         if self.state is None:
             return None
-        return flat_metrics(self.state).get(name)
+        if self._flat is None or self._flat[0] is not self.state:
+            self._flat = (self.state, flat_metrics(self.state))
+        return self._flat[1].get(name)
 
 
 @dataclass

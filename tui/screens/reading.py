@@ -18,7 +18,9 @@ class ReadingScreen(ModalScreen[None]):
         Binding("k,up", "scroll('up')", "Up", show=False),
     ]
     DEFAULT_CSS = """
-    ReadingScreen > VerticalScroll { background: $surface; padding: 0 1; }
+    ReadingScreen > VerticalScroll {
+        background: $surface; padding: 0 1; scrollbar-size-vertical: 1;
+    }
     """
 
     def body(self) -> RenderableType:

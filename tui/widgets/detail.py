@@ -14,11 +14,13 @@ from textual.widgets import Static
 
 from core.project.listing import iso_time
 from tui.badges import badge
-from tui.format import format_age, format_size, format_value, shown
+from tui.format import NumberColumn, format_age, format_size, shown
 from tui.keys import live_key
 from tui.view import ExpRow, GroupView, flat_metrics, flat_params
 
 CHANGED = "bold yellow"
+SIDE_BY_SIDE_FROM = 100  # metrics and params tables next to each other from this width
+NAME_MIN = 16  # a value's name folds only past this width
 
 
 def describe(
@@ -70,6 +72,45 @@ def describe(
     return Group(*parts)
 
 
+def summary(row: ExpRow, group: GroupView | None, now: float, width: int) -> RenderableType:
+    """The highlighted experiment in the room a short tree leaves: who, when, where its
+    data is, and its metrics and params beside the baseline's, side by side when
+    ``width`` allows, else metrics first."""
+    line = Text.assemble((shown(row.exp.name), "bold"), (f" {row.exp.sha[:7]}", "dim"))
+    if row.sync is not None:
+        glyph, style = badge(row.sync)
+        line.append_text(Text.assemble("  ", (glyph, style), f" {row.sync.value}"))
+    if row.info is not None:
+        age = format_age(max(0.0, now - row.info.timestamp))
+        line.append(f"  {shown(row.info.author)}, {age} ago", style="dim")
+    parts: list[RenderableType] = [line]
+    if row.data is not None:
+        parts.append(
+            Text(
+                f"data: local cache {row.data.local.value} · DVC remote "
+                f"'{shown(row.data.remote_name)}' {row.data.remote.value}",
+                style="dim",
+            )
+        )
+    if row.state is None:
+        parts.append(Text("params and metrics not loaded yet", style="italic dim"))
+        return Group(*parts)
+    base = group.state if group is not None else None
+    tables = (
+        compare_values("metrics", flat_metrics(row.state), flat_metrics(base) if base else None),
+        compare_values("params", flat_params(row.state), flat_params(base) if base else None),
+    )
+    if width >= SIDE_BY_SIDE_FROM:
+        side = Table.grid(padding=(0, 3))
+        side.add_row(*tables)
+        parts.append(side)
+    else:
+        parts += tables
+    if row.state.unresolved:
+        parts.append(Text("outputs unknown: push, pull and apply refuse it", style="bold red"))
+    return Group(*parts)
+
+
 def compare_values(
     title: str,
     values: dict[str, object],
@@ -77,31 +118,44 @@ def compare_values(
     headers: tuple[str, str] = ("value", "baseline"),
     only_changed: bool = False,
 ) -> RenderableType:
-    """``values`` beside ``baseline``, changed ones highlighted (only those if asked: the
-    way ``dvc exp diff`` shows two experiments)."""
-    table = Table(title=title, title_justify="left", title_style="bold", expand=True, box=None)
-    table.add_column("name", style="dim", overflow="fold")
-    table.add_column(headers[0], justify="right", no_wrap=True)
-    table.add_column(headers[1], justify="right", style="dim", no_wrap=True)
-    names = list(values) + [n for n in baseline or {} if n not in values]
+    """``values`` beside ``baseline`` and the change, changed ones highlighted (only those
+    if asked: the way ``dvc exp diff`` shows two experiments). A compact table, numbers
+    aligned on their decimal point, so a value sits next to its name at any width."""
+    table = Table(title=title, title_justify="left", title_style="bold", box=None, pad_edge=False)
+    before_all = baseline or {}
+    names = list(values) + [n for n in before_all if n not in values]
     if only_changed:
-        names = [n for n in names if values.get(n) != (baseline or {}).get(n)]
+        names = [n for n in names if values.get(n) != before_all.get(n)]
+    longest = max((len(shown(n)) for n in names), default=4)
+    table.add_column("name", style="dim", overflow="fold", min_width=min(longest, NAME_MIN))
+    table.add_column(headers[0], justify="right", no_wrap=True)
+    if baseline is not None:
+        table.add_column(headers[1], justify="right", style="dim", no_wrap=True)
+        table.add_column("change", justify="right", no_wrap=True)
     if not names:
-        table.add_row(Text("no differences" if only_changed else "none", style="italic"), "", "")
+        table.add_row(Text("no differences" if only_changed else "none", style="italic"))
+    numbers = NumberColumn.fit(
+        [*(values.get(n) for n in names), *(before_all.get(n) for n in names)]
+    )
     for name in names:
-        value, before = values.get(name), (baseline or {}).get(name)
-        changed = baseline is not None and before != value
-        table.add_row(
-            Text(shown(name)),
-            Text(format_value(value), style=CHANGED if changed else ""),
-            Text(format_value(before) if baseline is not None else ""),
-        )
+        value, before = values.get(name), before_all.get(name)
+        cells = [Text(shown(name)), Text(numbers(value))]
+        if baseline is not None:
+            changed = before != value
+            cells[1].stylize(CHANGED if changed else "")
+            change = numbers.change(before, value) if changed else ""
+            if changed and not change:
+                change = "new" if name not in before_all else "changed"
+            cells += [Text(numbers(before)), Text(change, style=CHANGED)]
+        table.add_row(*cells)
     return table
 
 
 def _outputs(row: ExpRow) -> RenderableType:
     assert row.state is not None
-    table = Table(title="outputs", title_justify="left", title_style="bold", expand=True, box=None)
+    table = Table(
+        title="outputs", title_justify="left", title_style="bold", box=None, pad_edge=False
+    )
     table.add_column("path", overflow="fold")
     table.add_column("size", justify="right", no_wrap=True)
     table.add_column("", style="dim", no_wrap=True)
@@ -123,18 +177,32 @@ class DetailPanel(VerticalScroll):
     DetailPanel { padding: 0 1; }
     """
 
-    def __init__(self, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.time, compact: bool = False, **kwargs: object
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.clock = clock
+        self.compact = compact  # the summary under short trees rather than everything
         self._body = Static(Text("Highlight an experiment to see its details.", style="dim"))
+        self._row: tuple[ExpRow, GroupView | None] | None = None  # shown now, if a row
+
+    def on_resize(self) -> None:
+        """The summary lays its tables out for the width: redo it when that changes."""
+        if self.compact and self._row is not None:
+            self.show_row(*self._row)
 
     def compose(self):
         yield self._body
 
     def show_row(self, row: ExpRow, group: GroupView | None) -> None:
-        self._body.update(describe(row, group, self.clock(), live_key(self, "refresh", "R")))
+        self._row = (row, group)
+        if self.compact:
+            self._body.update(summary(row, group, self.clock(), self.size.width))
+        else:
+            self._body.update(describe(row, group, self.clock(), live_key(self, "refresh", "R")))
 
     def show_group(self, group: GroupView) -> None:
+        self._row = None
         lines = Text()
         lines.append(f"{shown(group.group.label)} ", style="bold")
         lines.append(f"{group.key}\n", style="dim")

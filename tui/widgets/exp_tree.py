@@ -20,14 +20,16 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from tui.badges import badge, data_badge
-from tui.format import format_age, format_value, shown
+from tui.format import NumberColumn, format_age, shown
 from tui.view import ExpRow, GroupView
 
 NodeData = ExpRow | GroupView
 MARKED, UNMARKED = "● ", "○ "
 NAME_WIDTH = 16
 AGE_WIDTH = 4
-VALUE_WIDTH = 9
+MIN_VALUE_WIDTH = 6  # a column fits its widest value and its title, within these
+MAX_VALUE_WIDTH = 12
+GAP = "  "  # between metric columns: aligned numbers still read as separate columns
 EAGER_LIMIT = 300  # expand every group when the whole tree is this small
 _DRAWN_LATER = Text()  # a row's stored label: render_label builds the real one
 
@@ -50,7 +52,7 @@ class ExpTree(Tree[NodeData]):
     ]
 
     DEFAULT_CSS = """
-    ExpTree { height: 1fr; scrollbar-size-vertical: 1; }
+    ExpTree { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }
     ExpTree > .exp-tree--mark { color: ansi_cyan; text-style: bold; }
     ExpTree > .exp-tree--name { text-style: bold; }
     ExpTree > .exp-tree--sha { text-style: dim; }
@@ -87,6 +89,7 @@ class ExpTree(Tree[NodeData]):
         self.statuses: dict[str, tuple[str, str]] = {}  # ref -> (inline status, style)
         self.range_start: str | None = None  # the last row marked with space: where v starts
         self.row_count = 0  # experiments shown (after the app's filter)
+        self.formats: dict[str, NumberColumn] = {}  # per metric column, fitted to its rows
 
     # -- content -------------------------------------------------------------------------
 
@@ -107,6 +110,7 @@ class ExpTree(Tree[NodeData]):
             if eager or group.group.is_head:
                 self._fill(node)
                 node.expand()
+        self._fit_columns()
         self.cursor_line = 0
         if here is not None:  # a reload keeps the cursor on the same row
             # Remembered until it lands: a second reload before the first one's refresh
@@ -126,9 +130,29 @@ class ExpTree(Tree[NodeData]):
         """The metric columns that fit the tree's width (all of them before layout)."""
         if not self.size.width:
             return self.wanted_columns
-        fixed = self.guide_depth + len(UNMARKED) + (3 if self.show_sync else 0)
-        fixed += self.name_width + 8 + AGE_WIDTH + 2  # sha, age, scrollbar
-        return self.wanted_columns[: max(0, (self.size.width - fixed) // (VALUE_WIDTH + 1))]
+        room = self.size.width - self.guide_depth - len(UNMARKED) - (3 if self.show_sync else 0)
+        room -= self.name_width + 8 + AGE_WIDTH + 2  # sha, age, scrollbar
+        fitting: list[str] = []
+        for name in self.wanted_columns:
+            room -= self.column_width(name) + len(GAP)
+            if room < 0:
+                break
+            fitting.append(name)
+        return fitting
+
+    def column_width(self, name: str) -> int:
+        """As wide as the column's widest value or its title, within bounds."""
+        fitted = self.formats.get(name)
+        width = max(len(shown(name)), fitted.width if fitted else 0)
+        return max(MIN_VALUE_WIDTH, min(MAX_VALUE_WIDTH, width))
+
+    def _fit_columns(self) -> None:
+        """Each metric column's precision and width from every row it holds (drawn or
+        not, so scrolling never changes them): one pass when values arrive, not per row."""
+        rows = [r for g in self.root.children if isinstance(g.data, GroupView) for r in g.data.rows]
+        self.formats = {
+            name: NumberColumn.fit(row.metric(name) for row in rows) for name in self.wanted_columns
+        }
 
     def watch_show_sync(self) -> None:
         self.refresh_labels()
@@ -146,6 +170,7 @@ class ExpTree(Tree[NodeData]):
         """Redraw every label, e.g. once metrics have loaded. Rows build their label when
         drawn (:meth:`render_label`), so only the visible ones do any work: relabelling
         2,000 rows one by one took 0.2 s of the first screen."""
+        self._fit_columns()
         for group in self.root.children:
             if isinstance(group.data, GroupView):
                 label = self.group_label(group.data)
@@ -209,9 +234,10 @@ class ExpTree(Tree[NodeData]):
             (f" {age:>{AGE_WIDTH}}", self._part_style("age")),
         ]
         for name in self.columns:
-            value = row.metric(name)
-            text = f" {format_value(value):>{VALUE_WIDTH}}" if value is not None else " " * 10
-            parts.append((text, ""))
+            value, width = row.metric(name), self.column_width(name)
+            fitted = self.formats.get(name) or NumberColumn.fit([value])
+            shown_value = fitted(value) if value is not None else ""
+            parts.append((f"{GAP}{shown_value:>{width}}", ""))
         if row.key in self.statuses:
             status, style = self.statuses[row.key]
             parts.append((f" {status}", style))
@@ -223,7 +249,8 @@ class ExpTree(Tree[NodeData]):
         title = f"{indent}{'experiment'.ljust(self.name_width)} {'sha':7} {'age':>{AGE_WIDTH}}"
         text = Text(title)
         for name in self.columns:
-            text.append(f" {_clip(shown(name), VALUE_WIDTH):>{VALUE_WIDTH}}")
+            width = self.column_width(name)
+            text.append(f"{GAP}{_clip(shown(name), width):>{width}}")
         text.stylize("bold dim")
         return text
 

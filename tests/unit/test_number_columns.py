@@ -1,0 +1,65 @@
+"""Numbers in columns: one precision per column, aligned on the decimal point, and the
+details' tables kept next to their names however wide the terminal."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from tui.format import NumberColumn
+from tui.widgets.detail import compare_values
+
+
+def point_from_right(cell: str) -> int:
+    """How far from a right-justified cell's end its decimal point (or its place) is."""
+    return len(cell) - (cell.index(".") if "." in cell else len(cell.rstrip()))
+
+
+def test_a_column_shows_every_float_with_the_same_decimals() -> None:
+    """0.167 beside 0.1856 read as two magnitudes; the column now says 0.1670."""
+    column = NumberColumn.fit([0.167, 0.1856, 0.4832])
+    assert [column(v) for v in (0.167, 0.1856)] == ["0.1670", "0.1856"]
+    assert column.width == 6
+
+
+def test_integers_and_floats_line_up_on_the_point() -> None:
+    values = [42, 0.01, 0.005, 20, 0.25, 128]
+    column = NumberColumn.fit(values)
+    cells = [column(v) for v in values]
+    assert cells[2] == "0.005" and cells[1] == "0.010"
+    assert len({point_from_right(cell) for cell in cells}) == 1, cells
+
+
+def test_precision_stays_readable_at_the_extremes() -> None:
+    column = NumberColumn.fit([1e-9, 0.5, float("nan"), True, "adam", None])
+    assert column(1e-9) == "1e-09"  # exponent form, not 0.000000
+    assert column(0.5) == "0.5"
+    assert column(True) == "true" and column("adam") == "adam" and column(None) == "-"
+    assert NumberColumn.fit([0.123456789]).decimals == 4  # four significant digits at most
+
+
+def test_a_change_is_signed_in_the_columns_precision() -> None:
+    column = NumberColumn.fit([0.7187, 0.8027])
+    assert column.change(0.8027, 0.7187) == "-0.0840"
+    assert column.change(32, 128) == "+96     "  # padded where the point would be
+    assert column.change(1, 1) == "" and column.change("a", 1) == ""
+
+
+def render(renderable: object, width: int) -> list[str]:
+    out = io.StringIO()
+    Console(file=out, width=width, color_system=None).print(renderable)
+    return out.getvalue().splitlines()
+
+
+def test_details_values_sit_next_to_their_names_on_a_wide_terminal() -> None:
+    """At 120+ columns the value was 60-120 columns from its name."""
+    table = compare_values(
+        "metrics", {"accuracy": 0.7187, "loss": 0.4832}, {"accuracy": 0.8027, "loss": 0.3454}
+    )
+    lines = render(table, 200)
+    header = next(line for line in lines if "baseline" in line)
+    assert "change" in header
+    accuracy = next(line for line in lines if line.lstrip().startswith("accuracy"))
+    assert accuracy.split() == ["accuracy", "0.7187", "0.8027", "-0.0840"]
+    assert len(accuracy.rstrip()) < 45, accuracy
