@@ -135,15 +135,20 @@ class TransferCancelled(ExptuiError):
 
 
 def describe(error: BaseException) -> str:
-    """One line for any failure, the same in the CLI and the app. A system error with a
-    file name happened here (a full disk, an unwritable cache), so it says so rather
-    than blaming a remote."""
+    """One line for any failure, the same in the CLI and the app."""
+    return " ".join(part for part in explain(error) if part)
+
+
+def explain(error: BaseException) -> tuple[str, str]:
+    """What went wrong and what to do about it (empty when there is nothing to say), for
+    a UI that shows them apart. A system error with a file name happened here (a full
+    disk, an unwritable cache), so it says so rather than blaming a remote."""
     if isinstance(error, ExptuiError):
-        return str(error)
+        return error.message, error.hint
     if isinstance(error, OSError) and error.filename is not None:
         where = f"'{error.filename}'"
         return (
-            f"{error.strerror or type(error).__name__}: {where} (on this machine). "
-            "Check its permissions and free space, then retry."
+            f"{error.strerror or type(error).__name__}: {where} (on this machine).",
+            "Check its permissions and free space, then retry.",
         )
-    return f"{type(error).__name__}: {error}".rstrip(": ")
+    return f"{type(error).__name__}: {error}".rstrip(": "), ""

@@ -38,7 +38,7 @@ class ConfirmShare(ModalScreen[SharePlan | None]):
         border: round $accent; background: $surface; padding: 0 1;
     }
     ConfirmShare VerticalScroll { height: auto; max-height: 14; }
-    ConfirmShare SelectionList { height: auto; max-height: 8; }
+    ConfirmShare SelectionList { height: auto; max-height: 8; width: 1fr; }
     """
 
     def __init__(self, plan: SharePlan) -> None:
@@ -58,11 +58,26 @@ class ConfirmShare(ModalScreen[SharePlan | None]):
                         "Diverged: space toggles force (replaces the other side)", style="bold red"
                     )
                 )
-                choices = (
-                    (shown(r.name), n, r in self.forced) for n, r in enumerate(self.diverged)
-                )
-                yield SelectionList[int](*choices)
+                yield SelectionList[int](*self._choices())
             yield Static(Text(self._hint(), style="dim"), id="share-keys")
+
+    def _choices(self) -> list[tuple[Text, int, bool]]:
+        """One line per diverged experiment that says what confirming will do to it, so
+        on and off differ in words and colour, not only in the checkbox."""
+        side = self.plan.operation.replaced_side
+        return [
+            (
+                Text.assemble(
+                    (shown(ref.name), "bold"),
+                    ("  force: replaces the " + side + " version", "bold red")
+                    if ref in self.forced
+                    else ("  not forced: left as it is", "dim"),
+                ),
+                index,
+                ref in self.forced,
+            )
+            for index, ref in enumerate(self.diverged)
+        ]
 
     def _hint(self) -> str:
         """The keys as this screen binds them, shown as the footer would."""
@@ -84,6 +99,12 @@ class ConfirmShare(ModalScreen[SharePlan | None]):
         head, table = share_summary(self.plan)
         self.query_one("#share-head", Static).update(head)
         self.query_one("#share-table", Static).update(table)
+        choices = event.selection_list
+        where = choices.highlighted
+        with choices.prevent(SelectionList.SelectedChanged):
+            choices.clear_options()
+            choices.add_options(self._choices())
+        choices.highlighted = where
 
     def action_confirm(self) -> None:
         self.dismiss(self.plan)

@@ -23,12 +23,12 @@ from textual.events import Resize
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Static, Tree
+from textual.widgets import Input, Static, Tree
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core import porcelain
 from core.data.datastate import DataStatus
-from core.errors import ExptuiError, TransferCancelled, describe
+from core.errors import ExptuiError, TransferCancelled, explain
 from core.git.exchange import RefResult, Status
 from core.git.refs import ExpRef, describe_skipped
 from core.git.sync import SyncState
@@ -81,6 +81,7 @@ from tui.view import (
 from tui.widgets.detail import DetailPanel
 from tui.widgets.exp_tree import ExpTree
 from tui.widgets.filter_input import FilterInput
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.transfer_panel import TransferPanel
 
 Answer = TypeVar("Answer")
@@ -88,6 +89,9 @@ NARROW_BELOW = 100
 FIRST_SCREEN_WAIT = 3.0  # s the local details wait for the remote pane's rows, at most
 WATCH_EVERY = 60.0  # s between quiet checks of the remote pane's refs (one listing, no data)
 WIDE_FROM = 160
+PANE_CHROME = 3  # a pane's border and column titles around its tree
+MIN_PANES = 8  # the trees keep at least this many rows when the summary shows under them
+MIN_PEEK = 7  # the summary needs its border, a headline and a few values to be worth it
 
 
 class MainScreen(Screen[None]):
@@ -127,6 +131,7 @@ class MainScreen(Screen[None]):
     .pane:focus-within { border: round $accent; }
     .pane-header { height: 1; color: $text-muted; }
     #details { display: none; }
+    #peek { display: none; border: round $primary-darken-2; height: 0; overflow-y: hidden; }
     #status { height: 1; background: $panel; color: $text; padding: 0 1; }
     /* Wide terminals show the details beside both panes. */
     MainScreen.wide #details { display: block; width: 1fr; }
@@ -245,15 +250,18 @@ class MainScreen(Screen[None]):
                 yield Static(classes="pane-header", id="remote-header")
                 yield ExpTree(clock=self.clock, id="remote-tree")
             yield DetailPanel(clock=self.clock, id="details", classes="pane")
+        yield DetailPanel(clock=self.clock, compact=True, id="peek")
         yield TransferPanel(id="transfer")
         yield FilterInput(id="filter")
         yield Static(Text("loading experiments…"), id="status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#local-pane").border_title = "Local"
         self.query_one("#remote-pane").border_title = "Remote"
         self.query_one("#details").border_title = "Details"
+        self.query_one("#peek").border_title = "Highlighted"
+        self.query_one("#peek").can_focus = False
         self.local_tree.focus()
         self.load_local()
         self.start_remote()
@@ -282,6 +290,7 @@ class MainScreen(Screen[None]):
         self.set_class(event.size.width < NARROW_BELOW, "narrow")
         self.set_class(event.size.width >= WIDE_FROM, "wide")
         self.call_after_refresh(self._refresh_trees)  # columns follow the panes' widths
+        self.call_after_refresh(self._fit_peek)
 
     # -- local pane ----------------------------------------------------------------------
 
@@ -540,6 +549,7 @@ class MainScreen(Screen[None]):
             self._show(self.remote_tree, self.remote.groups)
         self._show_headers()
         self._update_status()
+        self.call_after_refresh(self._fit_peek)
 
     def _refresh_trees(self) -> None:
         columns = self._columns()
@@ -560,7 +570,7 @@ class MainScreen(Screen[None]):
             return
         if event.state is not WorkerState.ERROR:
             return
-        text = shown(redact(describe(event.worker.error or RuntimeError("unknown error"))))
+        text = error_text(event.worker.error)
         if event.worker.group == "plan":
             title = f"{self.operation.value.capitalize()} failed"
             self.notify(text, title=title, severity="error", timeout=10, markup=False)
@@ -598,15 +608,41 @@ class MainScreen(Screen[None]):
     def on_descendant_focus(self) -> None:
         self.set_class(self.remote_tree.has_focus, "remote-focused")
         self._show_cursor_details()
+        self.call_after_refresh(self._fit_peek)  # below 100 columns the other pane shows
+
+    def on_tree_node_expanded(self) -> None:
+        self.call_after_refresh(self._fit_peek)
+
+    def on_tree_node_collapsed(self) -> None:
+        self.call_after_refresh(self._fit_peek)
+
+    def _fit_peek(self) -> None:
+        """The highlighted experiment's summary in the rows the trees leave empty, when
+        the wide layout does not already show its details beside them."""
+        if not self._alive():
+            return
+        peek = self.query_one("#peek", DetailPanel)
+        # The screen less its one-line bars: the panes' own size lags a resize by a frame.
+        bars = ("#transfer", "#filter", "#status", "KeyFooter")
+        room = self.size.height - sum(
+            w.outer_size.height for w in map(self.query_one, bars) if w.display
+        )
+        trees = [t for t in (self.local_tree, self.remote_tree) if t.parent and t.parent.display]
+        needed = max((t.last_line + 1 for t in trees), default=0) + PANE_CHROME
+        spare = room - max(needed, MIN_PANES)
+        show = not self.has_class("wide") and spare >= MIN_PEEK
+        if show:
+            peek.styles.height = spare
+        peek.display = show
 
     def _show_cursor_details(self) -> None:
         tree = self.focused_tree
-        panel = self.query_one(DetailPanel)
         row, group = tree.current_row, tree.current_group
-        if row is not None:
-            panel.show_row(row, group)
-        elif group is not None:
-            panel.show_group(group)
+        for panel in self.query(DetailPanel):
+            if row is not None:
+                panel.show_row(row, group)
+            elif group is not None:
+                panel.show_group(group)
 
     def _update_status(self) -> None:
         if self.local is None:
@@ -1087,9 +1123,8 @@ class MainScreen(Screen[None]):
                 markup=False,
             )
         elif state is WorkerState.ERROR:
-            text = describe(worker.error or RuntimeError("unknown error"))
             self.notify(
-                text,
+                error_text(worker.error),
                 title=f"{self.operation.capitalize()} failed",
                 severity="error",
                 timeout=10,
@@ -1182,3 +1217,11 @@ def _apply_question(plan: ApplyPlan, stash: bool) -> Text:
             else ""
         ),
     )
+
+
+def error_text(error: BaseException | None) -> str:
+    """A failure for a toast: the cause, then the hint on a line of its own (the CLI's
+    one line would run them together in a narrow toast), secrets redacted and control
+    characters made visible: the text may quote a remote's answer."""
+    cause, hint = explain(error or RuntimeError("unknown error"))
+    return "\n".join(shown(redact(part)) for part in (cause, hint) if part)
