@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.project.dvcfiles import ProjectState, flatten
-from tui.format import format_value, shown
+from tui.format import NumberColumn, format_value, shown
 
 INFO = ("Experiment", "rev", "Created")
 
@@ -144,9 +144,9 @@ def _change(before: Any, after: Any) -> Any:
 
 
 def table_renderable(table: Table) -> Any:
-    """A rich table for a terminal: info columns left, values right-aligned, metrics
-    before params as the app's trees show them; missing values as ``-`` (dvc shows the
-    same)."""
+    """A rich table for a terminal: info columns left, values right-aligned on their
+    decimal point with one precision per column, metrics before params as the app's
+    trees show them; missing values as ``-`` (dvc shows the same)."""
     from rich.table import Table as RichTable
     from rich.text import Text
 
@@ -159,6 +159,15 @@ def table_renderable(table: Table) -> Any:
             style=styles[kind],
             no_wrap=True,  # one line per experiment
         )
+    formats = [
+        NumberColumn.fit(row[index] for row in table.rows) if kind != "info" else None
+        for index, kind in enumerate(table.kinds)
+    ]
     for row in table.rows:
-        shown_table.add_row(*(Text("-" if v is None else _plain(v)) for v in row))
+        shown_table.add_row(
+            *(
+                Text("-" if v is None else (form(v) if form else _plain(v)))
+                for v, form in zip(row, formats, strict=True)
+            )
+        )
     return shown_table

@@ -120,6 +120,31 @@ def test_diff_shows_what_changed_against_the_baseline_or_another(
     assert code == 1 and "has no baseline" in err
 
 
+def test_the_terminal_table_aligns_each_column_on_its_decimal_point() -> None:
+    """As the app's trees: 0.167 under 0.1856 read as two magnitudes."""
+    import io
+
+    from rich.console import Console
+
+    from tui.tables import Table, table_renderable
+
+    table = Table(
+        ["Experiment", "loss", "lr"],
+        ["info", "metric", "param"],
+        [["a", 0.167, 0.01], ["b", 0.1856, 0.005], ["c", None, 1]],
+    )
+    out = io.StringIO()
+    Console(file=out, width=80, color_system=None).print(table_renderable(table))
+    lines = out.getvalue().splitlines()[1:]
+    assert [line.split()[1:] for line in lines] == [
+        ["0.1670", "0.010"],
+        ["0.1856", "0.005"],
+        ["-", "1"],
+    ]
+    assert len({line.index(".", 5) for line in lines[:2]}) == 1  # loss points aligned
+    assert len({line.rindex(".") for line in lines[:2]}) == 1  # lr points aligned
+
+
 def test_a_table_too_wide_for_the_terminal_keeps_whole_columns() -> None:
     from tui.tables import Table
 
