@@ -63,3 +63,26 @@ def test_details_values_sit_next_to_their_names_on_a_wide_terminal() -> None:
     accuracy = next(line for line in lines if line.lstrip().startswith("accuracy"))
     assert accuracy.split() == ["accuracy", "0.7187", "0.8027", "-0.0840"]
     assert len(accuracy.rstrip()) < 45, accuracy
+
+
+def test_the_details_say_the_data_total_leaves_out_the_manifests() -> None:
+    """'shared data 17.5 KiB' beside a pull plan of 17.7: the plan also moves each
+    directory's manifest, and the details now say so."""
+    from core.git.refs import ExpRef
+    from core.project.dvcfiles import Output, ProjectState
+    from core.project.repo import CommitInfo, Experiment
+    from tui.view import ExpRow
+    from tui.widgets.detail import describe
+
+    outputs = [
+        Output("model.pkl", "a" * 32, 16384, None, False, "dvc.lock"),
+        Output("eval", "b" * 32 + ".dir", 1536, 2, False, "dvc.lock"),
+    ]
+    row = ExpRow(
+        Experiment(ExpRef("c" * 40, "run"), "d" * 40),
+        CommitInfo("d" * 40, (), 0, 0, "me", "msg"),
+        ProjectState(outputs=outputs),
+    )
+    text = "\n".join(render(describe(row, None, 0.0), 100))
+    line = next(line for line in text.splitlines() if "shared data" in line)
+    assert line.split()[2:] == ["17.5", "KiB", "+", "1", "manifest"], line

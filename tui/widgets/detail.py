@@ -166,7 +166,12 @@ def _outputs(row: ExpRow) -> RenderableType:
         if out.remote:
             kind += f", remote {shown(out.remote)}"
         table.add_row(Text(shown(out.path)), format_size(out.size), kind)
-    table.add_row(Text("shared data", style="bold"), format_size(row.state.data_size), "")
+    shared = [o for o in row.state.outputs if o.is_shared]
+    manifests = sum(1 for o in shared if o.is_dir)
+    # The files' total from the lock; a push or pull also moves each directory's
+    # manifest, which is why its plan can say a little more: said, not hidden.
+    note = f"+ {manifests} manifest{'s' if manifests != 1 else ''}" if manifests else ""
+    table.add_row(Text("shared data", style="bold"), format_size(row.state.data_size), note)
     return table
 
 
