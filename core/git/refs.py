@@ -104,13 +104,23 @@ class ExpRef:
         return cls(baseline, name)
 
 
+# Experiment refs as nearly every tool names them: hex prefix, then dot-separated runs of
+# letters, digits, '_' and '-'. Git accepts every such ref; anything else goes through
+# dulwich's full check_ref_format (50 us a ref: a second for 20,000 listed refs).
+_PLAIN_EXP_REF = re.compile(r"refs/exps/[0-9a-f]{2}/[0-9a-f]{38}/[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
+
+
 def _is_git_ref_name(full: str) -> bool:
     """``git check-ref-format`` on a full ref, and a name short enough to be a file: a
     remote can advertise anything, and what Git would refuse must never reach our
     packed-refs (after which every ``git fetch`` and ``git gc`` fails) or a terminal."""
     raw = full.encode("utf-8", "surrogateescape")
     name = raw.rsplit(b"/", 1)[-1]
-    return len(name) <= MAX_NAME_BYTES and bool(check_ref_format(refname(raw)))
+    if len(name) > MAX_NAME_BYTES:
+        return False
+    if _PLAIN_EXP_REF.fullmatch(full) and not full.endswith(".lock"):
+        return True  # a subset of what Git accepts, checked without a loop per byte
+    return bool(check_ref_format(refname(raw)))
 
 
 def describe_skipped(refs: list[str], where: str) -> str:

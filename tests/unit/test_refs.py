@@ -121,3 +121,24 @@ def test_name_validation_agrees_with_git_check_ref_format(name: str) -> None:
 def test_baseline_must_be_a_full_sha() -> None:
     with pytest.raises(InvalidRefError, match="full baseline"):
         ExpRef("abc", "x")
+
+
+def test_the_fast_ref_name_check_agrees_with_gits_rules() -> None:
+    """Plain experiment names skip dulwich's byte loop; every verdict stays Git's."""
+    from dulwich.refs import check_ref_format
+
+    from core.git.refs import MAX_NAME_BYTES, _is_git_ref_name
+
+    base = "refs/exps/ab/" + "c" * 38 + "/"
+    names = [
+        "exp-1", "a.b", "a..b", "a.lock", "b.lock.x", ".a", "a.", "x y", "a@{b", "@", "é",
+        "-x", "_a.b-c", "a/b", "a\\b", "a:b", "a?b", "a*b", "a[b", "a~b", "a^b", "A.B.C",
+        "\x7f", "a\tb", "x" * MAX_NAME_BYTES, "x" * (MAX_NAME_BYTES + 1), "",
+    ]  # fmt: skip
+    for name in names:
+        full = base + name
+        expected = len(name.encode()) <= MAX_NAME_BYTES and check_ref_format(full.encode())
+        assert _is_git_ref_name(full) == expected, name
+    assert not _is_git_ref_name("refs/exps/AB/" + "c" * 38 + "/x") or check_ref_format(
+        ("refs/exps/AB/" + "c" * 38 + "/x").encode()
+    )
