@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
@@ -90,6 +89,7 @@ class ExpTree(Tree[NodeData]):
         self.range_start: str | None = None  # the last row marked with space: where v starts
         self.row_count = 0  # experiments shown (after the app's filter)
         self.formats: dict[str, NumberColumn] = {}  # per metric column, fitted to its rows
+        self._row_width: int | None = None  # every row's, until the layout changes
 
     # -- content -------------------------------------------------------------------------
 
@@ -149,6 +149,7 @@ class ExpTree(Tree[NodeData]):
     def _fit_columns(self) -> None:
         """Each metric column's precision and width from every row it holds (drawn or
         not, so scrolling never changes them): one pass when values arrive, not per row."""
+        self._row_width = None
         rows = [r for g in self.root.children if isinstance(g.data, GroupView) for r in g.data.rows]
         self.formats = {
             name: NumberColumn.fit(row.metric(name) for row in rows) for name in self.wanted_columns
@@ -176,12 +177,14 @@ class ExpTree(Tree[NodeData]):
                 label = self.group_label(group.data)
                 if label != group.label:
                     group.set_label(label)
-        self._redraw()
+        self._invalidate()  # column widths may have changed: the tree's width with them
 
     def _redraw(self) -> None:
         """Drop the tree's cached lines: rows' labels come from their data when drawn,
-        which the Tree's line cache cannot see change."""
-        self._invalidate()
+        which the Tree's line cache cannot see change. Marks and statuses change no
+        row's width, so the lines themselves (a walk over every row) are kept."""
+        self._clear_line_cache()
+        self.refresh()
 
     def set_statuses(self, updates: dict[str, tuple[str, str]]) -> None:
         """Inline row statuses during a batch: only rows whose status changed are
@@ -280,11 +283,29 @@ class ExpTree(Tree[NodeData]):
         super().notify_style_update()
 
     def get_label_width(self, node: TreeNode[NodeData]) -> int:
-        """Rows measured from their pieces: the Tree asks for every line's width, drawn
-        or not, and building 2,000 labels for that was most of a large tree's layout."""
+        """Every row is laid out in the same columns, so one width serves them all: the
+        Tree asks for every line's width on each rebuild, drawn or not, and measuring
+        10,000 rows' labels for that was half of a large tree's first screen. (An inline
+        status can run past it; the tree clips rather than scrolls sideways.)"""
         if isinstance(node.data, ExpRow):
-            return len(UNMARKED) + sum(cell_len(text) for text, _ in self._row_parts(node.data))
+            if self._row_width is None:
+                self._row_width = self.row_width()
+            return self._row_width
         return super().get_label_width(node)
+
+    def row_width(self) -> int:
+        """The cells of an experiment's label, mark to last column."""
+        width = len(UNMARKED) + (3 if self.show_sync else 0) + self.name_width
+        width += 8 + 1 + AGE_WIDTH  # " sha", " age"
+        return width + sum(self.column_width(name) + len(GAP) for name in self.columns)
+
+    def on_resize(self) -> None:
+        self._row_width = None  # the columns that fit may change
+
+    def process_label(self, label: str | Text) -> Text:
+        """Rows are added with one shared placeholder that is never drawn: copying and
+        splitting it for each of 10,000 rows was a fifth of a large tree's first screen."""
+        return label if label is _DRAWN_LATER else super().process_label(label)
 
     # -- actions -------------------------------------------------------------------------
 
