@@ -9,7 +9,7 @@ threads.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,12 +145,20 @@ def commits_to_read(groups: list[GroupView]) -> list[str]:
     return list(dict.fromkeys(commits))
 
 
-def read_states(path: Path, commits: list[str], cache: CommitStates) -> dict[str, ProjectState]:
+def read_states(
+    path: Path,
+    commits: list[str],
+    cache: CommitStates,
+    stopped: Callable[[], bool] = lambda: False,
+) -> dict[str, ProjectState]:
     """Phase two, for either pane, off the UI thread: params, metrics and outputs per
-    commit, as plain values for a message."""
+    commit, as plain values for a message. Ends early once ``stopped`` (the app quit):
+    10,000 commits took seconds, and the process waited for them after ``q``."""
     found: dict[str, ProjectState] = {}
     with Repository.open(path) as repo:
         for sha in commits:
+            if stopped():
+                break
             state = cache.get(sha)
             found[sha] = state if state is not None else repo.project_state(sha)
     cache.add(found)

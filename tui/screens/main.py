@@ -304,7 +304,7 @@ class MainScreen(Screen[None]):
         self.post_message(self.LocalLoaded(view))
         # Details after the remote pane's rows: the first screen is both panes' rows.
         self.remote_shown.wait(timeout=FIRST_SCREEN_WAIT)
-        states = read_states(self.path, commits, self.states)
+        states = read_states(self.path, commits, self.states, _cancelled())
         self.local_detailed.set()
         self.post_message(self.DetailsLoaded("local", states))
 
@@ -419,21 +419,24 @@ class MainScreen(Screen[None]):
         # once, not twice by two threads racing for one interpreter (10,000 experiments:
         # 2 s of the first screen).
         self.local_listed.wait(timeout=FIRST_SCREEN_WAIT)
-        cached = cached_remote(self.path, name)
+        stopped = _cancelled()  # checked between steps: the process waits for this thread
+        cached = None if stopped() else cached_remote(self.path, name)
         if cached is not None:
             commits = commits_to_read(cached.groups)
             self.post_message(self.RemoteLoaded(cached))
-            states = read_states(self.path, commits, self.states)
+            states = read_states(self.path, commits, self.states, stopped)
             self.post_message(self.DetailsLoaded("remote", states, final=not self.network))
         elif not self.network:
             self.post_message(self.DetailsLoaded("remote", {}))
-        if self.network:
+        if self.network and not stopped():
             listing, error = fetch_listing(self.path, name, prompt=self._ask_credentials)
+            if stopped():
+                return
             view = listing_view(self.path, listing, error)
             commits = commits_to_read(view.groups)
             self.post_message(self.RemoteLoaded(view))
             self.local_detailed.wait(timeout=FIRST_SCREEN_WAIT)  # then reuse its states
-            states = read_states(self.path, commits, self.states)
+            states = read_states(self.path, commits, self.states, stopped)
             self.post_message(self.DetailsLoaded("remote", states))
 
     def _watch_remote(self) -> None:
@@ -1226,3 +1229,9 @@ def error_text(error: BaseException | None) -> str:
     characters made visible: the text may quote a remote's answer."""
     cause, hint = explain(error or RuntimeError("unknown error"))
     return "\n".join(shown(redact(part)) for part in (cause, hint) if part)
+
+
+def _cancelled() -> Callable[[], bool]:
+    """Whether the calling thread worker was cancelled (its screen closed: the app quit)."""
+    worker = get_current_worker()
+    return lambda: worker.is_cancelled
