@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from core.data.imports import SourceRemotes
+from core.data.lanes import AdaptiveLanes
 from core.data.objects import is_dir_oid, manifest_md5s
 from core.data.remoteindex import RemoteIndex, index_path
 from core.data.stores import (
@@ -515,6 +516,7 @@ class _Engine:
         self.verify = verify  # push: re-read each uploaded object
         self.cache = LocalStore(repo.cache.root)
         self.indexes = _indexes(repo, plan.items)
+        self.lanes: dict[str, AdaptiveLanes] = {}  # per local remote, kept across stages
 
     async def run(self, lazy: Stores) -> list[ExpTransfer]:
         results = [ExpTransfer(item) for item in self.plan.items]
@@ -533,9 +535,7 @@ class _Engine:
         for result in results:
             mine = [j for j, o in owners.items() if o is result]
             self.board.plan_item(result.item.ref.ref, len(mine), sum(sizes[j] or 0 for j in mine))
-        gate = asyncio.Semaphore(
-            self.jobs or min((s.default_jobs for s in stores.values()), default=8)
-        )
+        gate = asyncio.Semaphore(self._jobs(stores))
         for stage in ("files", "dirs"):  # every file of a directory before its .dir
             jobs = [j for j in owners if is_dir_oid(j[1].oid) == (stage == "dirs")]
             await asyncio.gather(*self._batches(gate, stores, jobs, owners, sizes, weights))
@@ -557,20 +557,25 @@ class _Engine:
         weights: dict[Job, int],
     ) -> list[Any]:
         tasks = []
-        serial = asyncio.Semaphore(1)
         for name, store in stores.items():
             mine = [j for j in jobs if j[0] == name]
-            lane = serial if self._syscall_bound(store) else gate
+            lane: asyncio.Semaphore | AdaptiveLanes = gate
+            if self._syscall_bound(store):
+                lane = self.lanes.setdefault(name, AdaptiveLanes(self._jobs(stores)))
             for chunk in _chunks(mine, store.batch, weights):
                 tasks.append(
                     self._move(lane if len(chunk) > 1 else gate, store, chunk, owners, sizes)
                 )
         return tasks
 
+    def _jobs(self, stores: dict[str, ObjectStore]) -> int:
+        return self.jobs or min((s.default_jobs for s in stores.values()), default=8)
+
     def _syscall_bound(self, store: ObjectStore) -> bool:
-        """Batches of small files between local disks run one thread at a time: their
-        syscalls are quick, and more threads only add GIL handoffs (see core.data.mounts). A
-        batch with one large file still runs in parallel (it hashes), and so does
+        """Batches of small files between local disks start on one thread and add more
+        only while that makes them faster (core.data.lanes): their syscalls are quick,
+        and more threads usually only add GIL handoffs (see core.data.mounts), but not on
+        every disk. A batch with one large file runs in parallel (it hashes), and so does
         everything on a network file system, or when the user asked for ``-j``."""
         if not isinstance(store, LocalStore) or self.jobs is not None:
             return False
@@ -578,7 +583,7 @@ class _Engine:
 
     async def _move(
         self,
-        gate: asyncio.Semaphore,
+        gate: asyncio.Semaphore | AdaptiveLanes,
         store: ObjectStore,
         chunk: list[Job],
         owners: dict[Job, ExpTransfer],
@@ -608,6 +613,11 @@ class _Engine:
                 counts[1] += outcome
             for ref, (files, nbytes) in advanced.items():  # one board update per batch
                 self.board.advance(ref, files=files, nbytes=nbytes)
+            if isinstance(gate, AdaptiveLanes):
+                gate.record(
+                    sum(counts[0] for counts in advanced.values()),
+                    sum(counts[1] for counts in advanced.values()),
+                )
 
     def _entries_ready(self, job: Job) -> bool:
         entries = self.dirs.get(job) or []
