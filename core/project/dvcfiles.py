@@ -27,6 +27,7 @@ from core.bounded import (
 )
 from core.data.objects import ManifestEntry, check_oid, is_dir_oid, parse_manifest
 from core.errors import ExptuiError, InvalidObjectError, UnsafePathError
+from core.project.plots import DATA_SUFFIXES, IMAGE_SUFFIXES, PlotDef, parse_data, pipeline_plots
 from core.project.templating import ResolvedPipeline, TemplateError, resolve_pipeline
 from core.project.yaml12 import load_yaml12
 from core.workspace.paths import confine
@@ -101,6 +102,7 @@ class ProjectState:
     unresolved: list[str] = field(default_factory=list)
     # Objects whose absence from the local cache hid values: (the output, the object).
     uncached: list[tuple[Output, str]] = field(default_factory=list)
+    plots: list[PlotDef] = field(default_factory=list)  # as declared; points on demand
 
     @property
     def data_size(self) -> int:
@@ -132,6 +134,7 @@ def read_project(files: FileSource, read_cache: CacheReader | None = None) -> Pr
         pipeline = resolve_pipeline(doc, base, read, templated=_may_be_templated(data))
         state.unresolved += [f"{dvcyaml}: {error}" for error in pipeline.errors]
         _declare(pipeline, base, declared)
+        state.plots += pipeline_plots(pipeline.plots, pipeline.stages, base, dvcyaml)
         lock_path = _sibling(dvcyaml, "dvc.lock")
         lock = _load_pipeline_file(files, lock_path, state)
         if lock is not None:
@@ -518,6 +521,78 @@ def _metric_files(
             yield posixpath.join(path, entry.relpath), cached.read(output, entry.md5)
         return
     yield path, cached.file(path)
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image plot: listed with its size (None when only the cache holds it), never
+    read whole."""
+
+    size: int | None
+
+
+def plot_documents(
+    files: FileSource, state: ProjectState, read_cache: CacheReader | None
+) -> dict[str, Any]:
+    """Every file the commit's plots read, by path: parsed data, an :class:`Image`, or
+    an :class:`ExptuiError` saying why not (absent from Git and the local cache, too
+    large, not parseable). From the commit's tree when Git tracks the file, else from
+    the local cache through the outputs (a ``.dir`` manifest for DVCLive's ``dvclive/``)."""
+    scratch = ProjectState(outputs=state.outputs)  # misses recorded here, not in state
+    cached = _CachedFiles(scratch, read_cache)
+    all_paths = list(files.paths())
+    documents: dict[str, Any] = {}
+    sources = dict.fromkeys(s for plot in state.plots for s in plot.sources)
+    for source in sources:
+        for path, data in _plot_files(files, all_paths, cached, source):
+            documents[path] = _plot_document(path, data)
+    return documents
+
+
+def _plot_document(path: str, data: bytes | Image | None) -> Any:
+    if isinstance(data, Image):
+        return data
+    if data is None:
+        return ExptuiError("not in Git and not in the local cache")
+    if path.lower().endswith(IMAGE_SUFFIXES):
+        return Image(len(data))
+    try:
+        return parse_data(path, data)
+    except ExptuiError as exc:
+        return exc
+
+
+def _plot_files(
+    files: FileSource, all_paths: list[str], cached: _CachedFiles, source: str
+) -> Iterator[tuple[str, bytes | Image | None]]:
+    """(path, bytes) of each file ``source`` names: itself, or every data or image file
+    under it when it is a directory (tracked by Git or a cached output)."""
+    wanted = (*DATA_SUFFIXES, *IMAGE_SUFFIXES)
+    data = files.read(source)
+    if data is not None:
+        yield source, data
+        return
+    inside = sorted(p for p in all_paths if p.startswith(source + "/"))
+    if inside:
+        yield from ((p, files.read(p)) for p in inside if p.lower().endswith(wanted))
+        return
+    output = cached.by_path.get(source) or _enclosing_output(source, cached.directories)
+    if output is None or not output.is_dir:
+        yield source, cached.file(source)
+        return
+    entries = cached.manifest(output)
+    if entries is None:
+        yield source, None
+        return
+    inner = source[len(output.path) :].strip("/")
+    for entry in entries:
+        if inner and entry.relpath != inner and not entry.relpath.startswith(inner + "/"):
+            continue
+        path = posixpath.join(output.path, entry.relpath)
+        if path.lower().endswith(IMAGE_SUFFIXES):
+            yield path, Image(None)
+        elif path.lower().endswith(DATA_SUFFIXES):
+            yield path, cached.read(output, entry.md5)
 
 
 class _CachedFiles:

@@ -29,7 +29,8 @@ from core.git.ids import oid, refname
 from core.git.refs import EXPS_PREFIX, ExpRef, is_experiment_namespace, is_sha
 from core.git.refstore import read_namespace
 from core.project.config import DvcConfig, GitRemote, load_dvc_config
-from core.project.dvcfiles import ProjectState, read_project
+from core.project.dvcfiles import ProjectState, plot_documents, read_project
+from core.project.plots import PlotData, resolve
 
 _REV_SUFFIXES = re.compile(r"^(.+?)((?:[~^]\d*)*)$")
 
@@ -381,6 +382,12 @@ class Repository:
             cache = self.cache
             self._states[sha] = read_project(self.files_at(sha), cache.read)
         return self._states[sha]
+
+    def plots(self, sha: str) -> list[PlotData]:
+        """The points of every plot of a commit, as ``dvc plots show`` has them."""
+        state = self.project_state(sha)
+        documents = plot_documents(self.files_at(sha), state, self.cache.read)
+        return [plot for definition in state.plots for plot in resolve(definition, documents)]
 
     # -- experiments ------------------------------------------------------------------
 
