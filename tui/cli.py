@@ -27,6 +27,7 @@ SUBCOMMANDS = (
     "list",
     "show",
     "diff",
+    "plots",
     "push",
     "pull",
     "remove",
@@ -257,6 +258,15 @@ def _build_subcommand_parsers() -> tuple[
     _add_table_formats(differ)
     differ.add_argument("-C", dest="cwd", default=".", help="run as if started in this directory")
 
+    plotter = sub.add_parser("plots", help="the points of DVC plots, like 'dvc plots show'")
+    plotter.add_argument(
+        "revs", nargs="*", help="experiments or commits (default: HEAD and its experiments)"
+    )
+    plot_formats = plotter.add_mutually_exclusive_group()
+    plot_formats.add_argument("--json", action="store_true", help="print the points as JSON")
+    plot_formats.add_argument("--csv", action="store_true", help="print one point per row")
+    plotter.add_argument("-C", dest="cwd", default=".", help="run as if started in this directory")
+
     for verb, text in (
         ("push", "push experiments to a Git remote"),
         ("pull", "pull experiments from a Git remote"),
@@ -416,6 +426,10 @@ def _dispatch(options: argparse.Namespace) -> int:
         from tui.commands import diff_command, show_command
 
         return (show_command if options.command == "show" else diff_command)(options)
+    if options.command == "plots":
+        from tui.commands import plots_command
+
+        return plots_command(options)
     if options.command in ("push", "pull", "remove"):
         from tui.commands import ref_command
 

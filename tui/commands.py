@@ -175,6 +175,35 @@ def diff_command(options: argparse.Namespace) -> int:
     return 0
 
 
+def plots_command(options: argparse.Namespace) -> int:
+    """The points of every plot of the named experiments or commits (default: HEAD's
+    experiments and HEAD itself), as ``dvc plots show/diff`` resolves them."""
+    from tui.plot_text import Revision, plots_csv, plots_json, plots_text
+
+    with Repository.open(options.cwd) as repo:
+        if options.revs:
+            picked = [(arg, _any_commit(repo, arg)[1]) for arg in options.revs]
+        else:
+            groups = group_local(repo, select_baselines(repo))
+            picked = [
+                (name, sha)
+                for group in groups
+                for name, sha in [
+                    (group.label, group.baseline),
+                    *((e.name, e.sha) for e in group.experiments),
+                ]
+                if repo.has_commit(sha)
+            ]
+        revisions = [Revision(name, sha, repo.plots(sha)) for name, sha in picked]
+    if options.json:
+        _emit(plots_json(revisions))
+    elif options.csv:
+        sys.stdout.write(plots_csv(revisions))
+    else:
+        print("\n".join(plots_text(revisions)).rstrip() or "no plots")
+    return 0
+
+
 def _diff_commits(repo: Repository, a_rev: str, b_rev: str | None) -> tuple[str, str]:
     """(old, new): ``a`` then ``b``; with one argument, its baseline then ``a``."""
     a_ref, a_sha = _any_commit(repo, a_rev)
