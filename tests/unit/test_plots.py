@@ -74,3 +74,19 @@ def test_hostile_data_files_are_refused_with_a_reason(path: str, data: bytes, wh
 
 def test_records_with_different_keys_are_left_out_as_dvc_leaves_them() -> None:
     assert datapoints({"a": [{"x": 1}, {"y": 2}], "b": [{"z": 1}]}) == [{"z": 1}]
+
+
+def test_the_terminal_and_csv_views_of_plots() -> None:
+    from core.project.plots import PlotData, Series
+    from tui.plot_text import Revision, plots_csv, plots_text, sparkline
+
+    assert sparkline([1.0, 2.0, 3.0]) == "▁▅█" and sparkline([2.0, 2.0]) == "▅▅"
+    assert len(sparkline([float(i) for i in range(1000)])) == 40
+    series = Series("loss.tsv", "step", "loss", (("0", "1.0"), ("1", "0.5"), ("2", "x")))
+    plot = PlotData("loss.tsv", {}, [series], problems=["a.tsv: \x1b[2J bad"])
+    lines = plots_text([Revision("run\x1b", "a" * 40, [plot])])
+    assert lines[0] == "loss.tsv"
+    assert "loss:" in lines[1] and "0.5" in lines[1] and "3 points" in lines[1]
+    assert "\x1b" not in "\n".join(lines)  # names and problems come from someone's files
+    rows = plots_csv([Revision("run", "a" * 40, [plot])]).splitlines()
+    assert rows[0] == "name,rev,plot,file,x_field,y_field,x,y" and len(rows) == 4
