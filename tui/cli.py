@@ -265,6 +265,9 @@ def _build_subcommand_parsers() -> tuple[
     plot_formats = plotter.add_mutually_exclusive_group()
     plot_formats.add_argument("--json", action="store_true", help="print the points as JSON")
     plot_formats.add_argument("--csv", action="store_true", help="print one point per row")
+    plotter.add_argument(
+        "--no-fetch", action="store_true", help="never fetch plot files from the DVC remote"
+    )
     plotter.add_argument("-C", dest="cwd", default=".", help="run as if started in this directory")
 
     for verb, text in (

@@ -194,7 +194,9 @@ def plots_command(options: argparse.Namespace) -> int:
                 ]
                 if repo.has_commit(sha)
             ]
-        revisions = [Revision(name, sha, repo.plots(sha)) for name, sha in picked]
+        if not options.no_fetch:
+            _fetch_plot_data(repo, [sha for _, sha in picked])
+        revisions = [Revision(name, sha, repo.plots(sha).plots) for name, sha in picked]
     if options.json:
         _emit(plots_json(revisions))
     elif options.csv:
@@ -202,6 +204,17 @@ def plots_command(options: argparse.Namespace) -> int:
     else:
         print("\n".join(plots_text(revisions)).rstrip() or "no plots")
     return 0
+
+
+def _fetch_plot_data(repo: Repository, commits: list[str]) -> None:
+    """Plot files the local cache lacks, from each experiment's DVC remote, as
+    ``dvc plots`` fetches them; what could not be fetched is one line on stderr."""
+    from core.data.values import fetch_plot_data
+
+    if any(repo.plots(sha).uncached for sha in commits):
+        summary = fetch_plot_data(repo, commits).summary
+        if summary:
+            print(f"exptui: {summary}", file=sys.stderr)
 
 
 def _diff_commits(repo: Repository, a_rev: str, b_rev: str | None) -> tuple[str, str]:

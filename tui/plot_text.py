@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.project.plots import PlotData
+from core.project.plots import PlotData, as_number
 from tui.format import format_value, shown
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -85,7 +85,7 @@ def _plot_lines(revision: Revision, plot: PlotData, width: int) -> list[str]:
     name = shown(revision.name).ljust(width)
     lines = []
     for s in plot.series:
-        values = [_number(y) for _, y in s.points]
+        values = [as_number(y) for _, y in s.points]
         numbers = [v for v in values if v is not None]
         last = format_value(numbers[-1]) if numbers else "-"
         label = shown(s.y if len(plot.series) == 1 else f"{s.y} ({s.file})")
@@ -93,16 +93,6 @@ def _plot_lines(revision: Revision, plot: PlotData, width: int) -> list[str]:
     lines += [f"  {name}  image {shown(path)}" for path in plot.images]
     lines += [f"  {name}  {shown(problem)}" for problem in plot.problems]
     return lines
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number == number and abs(number) != float("inf") else None
 
 
 def sparkline(values: Sequence[float], width: int = SPARK_WIDTH) -> str:

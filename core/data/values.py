@@ -24,7 +24,8 @@ from core.data.stores import ObjectKey, Stores, on_stores
 from core.data.transfer import remote_for_commit
 from core.errors import ExptuiError
 from core.project.config import DvcRemote
-from core.project.dvcfiles import ProjectState
+from core.project.dvcfiles import Output, ProjectState
+from core.project.plots import MAX_DATA_BYTES
 from core.project.repo import Repository
 
 MAX_OBJECTS = 2_000  # per call: the values of 1,000 experiments, each a manifest and a file
@@ -38,44 +39,86 @@ class ValueFetch:
     fetched: int = 0
     failed: dict[str, str] = field(default_factory=dict)
     states: dict[str, ProjectState] = field(default_factory=dict)  # re-read, per commit
+    what: str = "values"
 
     @property
     def summary(self) -> str:
         """One line for a note or a toast; empty when nothing failed."""
-        return "; ".join(f"values not fetched from '{r}': {why}" for r, why in self.failed.items())
+        return "; ".join(
+            f"{self.what} not fetched from '{r}': {why}" for r, why in self.failed.items()
+        )
 
 
 def fetch_values(
     repo: Repository, commits: Iterable[str], cancelled: Callable[[], bool] = lambda: False
 ) -> ValueFetch:
     """Fetch what hid the values of ``commits`` and return their states re-read."""
+
+    def missing(sha: str) -> list[tuple[Output, str]]:
+        return repo.project_state(sha).uncached
+
+    def changed(shas: set[str]) -> None:
+        repo.forget_states(shas)
+        for sha in shas:
+            result.states[sha] = repo.project_state(sha)
+
     result = ValueFetch()
+    _fetch_rounds(repo, commits, missing, changed, result, MAX_VALUES_BYTES, cancelled)
+    return result
+
+
+def fetch_plot_data(
+    repo: Repository, commits: Iterable[str], cancelled: Callable[[], bool] = lambda: False
+) -> ValueFetch:
+    """Fetch the plot files ``commits`` read from the cache and it lacks (a remote-only
+    experiment's DVCLive histories), with the plot-data size cap; read the plots again
+    (``Repository.plots``) once it returns."""
+    result = ValueFetch(what="plot data")
+
+    def missing(sha: str) -> list[tuple[Output, str]]:
+        return repo.plots(sha).uncached
+
+    _fetch_rounds(repo, commits, missing, lambda _: None, result, MAX_DATA_BYTES, cancelled)
+    return result
+
+
+def _fetch_rounds(
+    repo: Repository,
+    commits: Iterable[str],
+    missing: Callable[[str], list[tuple[Output, str]]],
+    changed: Callable[[set[str]], None],
+    result: ValueFetch,
+    file_limit: int,
+    cancelled: Callable[[], bool],
+) -> None:
+    """A manifest, then the files it lists: each round asks ``missing`` again."""
     pending = list(dict.fromkeys(commits))
     for _ in range(ROUNDS):
-        wanted, remotes = _wanted(repo, pending, result)
+        wanted, remotes = _wanted(repo, pending, missing, result)
         if not wanted or cancelled():
             break
-        changed = on_stores(remotes.values(), functools.partial(_fetch, repo, wanted, result))
-        if not changed:
+        fetch = functools.partial(_fetch, repo, wanted, result, file_limit)
+        served = on_stores(remotes.values(), fetch)
+        if not served:
             break
-        repo.forget_states(changed)
-        for sha in changed:
-            result.states[sha] = repo.project_state(sha)
-        pending = sorted(changed)
-    return result
+        changed(served)
+        pending = sorted(served)
 
 
 Wanted = dict[str, dict[ObjectKey, set[str]]]  # DVC remote -> object -> commits it serves
 
 
 def _wanted(
-    repo: Repository, commits: list[str], result: ValueFetch
+    repo: Repository,
+    commits: list[str],
+    missing: Callable[[str], list[tuple[Output, str]]],
+    result: ValueFetch,
 ) -> tuple[Wanted, dict[str, DvcRemote]]:
     wanted: Wanted = defaultdict(dict)
     remotes: dict[str, DvcRemote] = {}
     count = 0
     for sha in commits:
-        for output, oid in repo.project_state(sha).uncached:
+        for output, oid in missing(sha):
             try:
                 remote, _ = remote_for_commit(repo, sha, output.remote)
             except ExptuiError as exc:
@@ -90,7 +133,9 @@ def _wanted(
     return wanted, remotes
 
 
-async def _fetch(repo: Repository, wanted: Wanted, result: ValueFetch, stores: Stores) -> set[str]:
+async def _fetch(
+    repo: Repository, wanted: Wanted, result: ValueFetch, file_limit: int, stores: Stores
+) -> set[str]:
     """Each remote's objects, one at a time (there are few, and each is small). A remote
     that cannot be reached is given up on with its reason; an object too large or
     corrupt is skipped with its own."""
@@ -103,7 +148,7 @@ async def _fetch(repo: Repository, wanted: Wanted, result: ValueFetch, stores: S
             result.failed[name] = exc.message if isinstance(exc, ExptuiError) else str(exc)
             continue
         for key in sorted(present):
-            limit = MAX_PIPELINE_BYTES if is_dir_oid(key.oid) else MAX_VALUES_BYTES
+            limit = MAX_PIPELINE_BYTES if is_dir_oid(key.oid) else file_limit
             try:
                 repo.cache.admit_bytes(key, await store.read_small(key, limit))
             except FileNotFoundError:

@@ -533,11 +533,12 @@ class Image:
 
 def plot_documents(
     files: FileSource, state: ProjectState, read_cache: CacheReader | None
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], list[tuple[Output, str]]]:
     """Every file the commit's plots read, by path: parsed data, an :class:`Image`, or
     an :class:`ExptuiError` saying why not (absent from Git and the local cache, too
     large, not parseable). From the commit's tree when Git tracks the file, else from
-    the local cache through the outputs (a ``.dir`` manifest for DVCLive's ``dvclive/``)."""
+    the local cache through the outputs (a ``.dir`` manifest for DVCLive's ``dvclive/``).
+    Also the cache objects found missing, which the DVC remote may have."""
     scratch = ProjectState(outputs=state.outputs)  # misses recorded here, not in state
     cached = _CachedFiles(scratch, read_cache)
     all_paths = list(files.paths())
@@ -546,7 +547,7 @@ def plot_documents(
     for source in sources:
         for path, data in _plot_files(files, all_paths, cached, source):
             documents[path] = _plot_document(path, data)
-    return documents
+    return documents, scratch.uncached
 
 
 def _plot_document(path: str, data: bytes | Image | None) -> Any:

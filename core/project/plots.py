@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import posixpath
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -86,6 +87,17 @@ class PlotData:
             return str(label)
         fields = {s.y for s in self.series}
         return fields.pop() if len(fields) == 1 else "y"
+
+
+def as_number(value: Any) -> float | None:
+    """A point's value as a finite number (CSV cells are text), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 # -- definitions --------------------------------------------------------------------------
@@ -187,7 +199,9 @@ def _series(
     xs = list(_columns(x)) if isinstance(x, Mapping) else []
     series = []
     for index, (y_file, y_field) in enumerate(ys):
-        rows = records.get(y_file, [])
+        if y_file not in records:
+            continue  # not read (a problem says why): no line rather than an empty one
+        rows = records[y_file]
         _check(rows, y_file, y_field)
         if isinstance(x, str):
             x_file, x_field = y_file, x

@@ -12,7 +12,7 @@ import stat
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from dulwich.errors import NotGitRepository
 from dulwich.objects import Commit, ShaFile, Tag, Tree
@@ -29,7 +29,7 @@ from core.git.ids import oid, refname
 from core.git.refs import EXPS_PREFIX, ExpRef, is_experiment_namespace, is_sha
 from core.git.refstore import read_namespace
 from core.project.config import DvcConfig, GitRemote, load_dvc_config
-from core.project.dvcfiles import ProjectState, plot_documents, read_project
+from core.project.dvcfiles import Output, ProjectState, plot_documents, read_project
 from core.project.plots import PlotData, resolve
 
 _REV_SUFFIXES = re.compile(r"^(.+?)((?:[~^]\d*)*)$")
@@ -39,6 +39,14 @@ _REV_SUFFIXES = re.compile(r"^(.+?)((?:[~^]\d*)*)$")
 # 2,000 commits. A commit never changes, and the key keeps repositories apart.
 _SHARED_COMMITS: dict[tuple[str, str], tuple[CommitInfo, bytes]] = {}
 _SHARED_COMMITS_MAX = 50_000
+
+
+class CommitPlots(NamedTuple):
+    """A commit's plots, and the cache objects whose absence left points out (the
+    experiment's DVC remote may have them: ``core.data.values.fetch_plot_data``)."""
+
+    plots: list[PlotData]
+    uncached: list[tuple[Output, str]]
 
 
 @dataclass(frozen=True)
@@ -383,11 +391,12 @@ class Repository:
             self._states[sha] = read_project(self.files_at(sha), cache.read)
         return self._states[sha]
 
-    def plots(self, sha: str) -> list[PlotData]:
+    def plots(self, sha: str) -> CommitPlots:
         """The points of every plot of a commit, as ``dvc plots show`` has them."""
         state = self.project_state(sha)
-        documents = plot_documents(self.files_at(sha), state, self.cache.read)
-        return [plot for definition in state.plots for plot in resolve(definition, documents)]
+        documents, uncached = plot_documents(self.files_at(sha), state, self.cache.read)
+        plots = [plot for definition in state.plots for plot in resolve(definition, documents)]
+        return CommitPlots(plots, uncached)
 
     # -- experiments ------------------------------------------------------------------
 

@@ -178,3 +178,20 @@ def test_a_pull_plan_promises_about_what_the_pull_moves(
     assert abs(plan["bytes_to_move"] - moved) <= 0.01 * moved  # rounding of the mean only
     _, text, _ = run(capsys, "pull", "origin", "alice-drop", "-C", str(fresh_demo), "--dry-run")
     assert "up to date" in text or "≈" not in text  # nothing left to estimate now
+
+
+def test_plots_of_a_peeked_experiment_fetch_its_files_unless_told_not_to(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path
+) -> None:
+    """alice-drop's step history lives in its cached eval/ output, only on the DVC
+    remote: plots fetches it (as dvc plots would), --no-fetch says it is not here."""
+    code, out, _ = run(capsys, "list", "origin", "-A", "--json", "--peek", "-C", str(fresh_demo))
+    sha = next(r["sha"] for r in json.loads(out) if r["name"] == "alice-drop")
+    code, out, _ = run(capsys, "plots", sha, "--no-fetch", "--json", "-C", str(fresh_demo))
+    (plot,) = json.loads(out)[0]["plots"]
+    assert code == 0 and plot["series"] == [] and "not in the local cache" in plot["problems"][0]
+    code, out, err = run(capsys, "plots", sha, "--json", "-C", str(fresh_demo))
+    (plot,) = json.loads(out)[0]["plots"]
+    assert code == 0 and err == "" and not plot["problems"]
+    assert [s["y"] for s in plot["series"]] == ["accuracy", "loss"]
+    assert len(plot["series"][0]["points"]) == 20  # alice-drop trained 20 epochs
