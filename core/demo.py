@@ -72,6 +72,10 @@ stages:
     metrics:
     - metrics.json:
         cache: false
+plots:
+- eval/history.tsv:
+    x: step
+    y: [accuracy, loss]
 """
 DVCIGNORE = """\
 # Add patterns of files dvc should ignore, which could improve

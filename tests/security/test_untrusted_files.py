@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -107,7 +108,7 @@ def test_a_remote_object_that_is_not_a_file_fails_its_pull_without_hanging(
     assert done.returncode == 1, done.stdout + done.stderr
     assert "not a regular file" in done.stderr and "Traceback" not in done.stderr
     causes = [line for line in done.stderr.splitlines() if "not a regular file" in line]
-    assert len(causes) == 1 and "2 objects (" in causes[0]  # one line per cause
+    assert len(causes) == 1 and re.search(r"\d objects \(", causes[0])  # one line per cause
     assert (
         "alice-drop"
         not in subprocess.run(
