@@ -27,6 +27,8 @@ STATES = [
     "error.svg",
     "marked-80x24.svg",
     "compare.svg",
+    "plots-80x24.svg",
+    "plots-overlay.svg",
 ]
 
 

@@ -49,6 +49,7 @@ from core.project.repo import Repository
 from core.redact import redact
 from core.workspace.apply import ApplyResult, has_local_changes
 from tui.format import format_age, format_size, shown
+from tui.keys import live_key
 from tui.query import QueryError, Term, fields, parse, shape, unknown_fields
 from tui.render import share_headline
 from tui.screens.branch_name import BranchName
@@ -57,6 +58,7 @@ from tui.screens.confirm import Confirm, ConfirmRisky
 from tui.screens.confirm_share import ConfirmShare
 from tui.screens.credentials import CredentialScreen
 from tui.screens.detail import DetailScreen
+from tui.screens.plots import PlotsScreen, Wanted
 from tui.screens.remote_picker import RemotePicker
 from tui.view import (
     CommitStates,
@@ -112,6 +114,7 @@ class MainScreen(Screen[None]):
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("s", "sort", "Sort", id="sort"),
         Binding("c", "compare", "Compare", id="compare"),
+        Binding("t", "plots", "Plots", id="plots"),
         Binding("w", "toggle_transfers", "Transfers", show=False, id="transfers"),
         Binding(
             "tab,shift+tab",
@@ -765,6 +768,29 @@ class MainScreen(Screen[None]):
             )
             return
         self.app.push_screen(CompareScreen(*unique))
+
+    def action_plots(self) -> None:
+        """t: the plots of every marked experiment (either pane) overlaid, or of the
+        highlighted one with its baseline dimmed beside it."""
+        marked = self._marked_rows(self.local_tree) + self._marked_rows(self.remote_tree)
+        rows = list({row.key: row for row in marked}.values())
+        wanted = [Wanted(row.exp.name, row.exp.sha) for row in rows if row.info is not None]
+        tree = self.focused_tree
+        row, group = tree.current_row, tree.current_group
+        if not rows and row is not None and row.info is not None:
+            wanted = [Wanted(row.exp.name, row.exp.sha)]
+            if group is not None and group.info is not None:
+                wanted.append(Wanted(f"{group.group.label} (baseline)", group.key, True))
+        if not wanted:
+            refresh = live_key(self, "refresh", "R")
+            self.notify(
+                f"Nothing to plot: highlight or mark experiments ({refresh} peeks at the "
+                "remote's first).",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.app.push_screen(PlotsScreen(self.path, wanted))
 
     def action_details(self) -> None:
         tree = self.focused_tree

@@ -1,0 +1,64 @@
+"""t: DVC plots drawn in the app, for local experiments and for a colleague's not pulled
+yet (its plot files fetched from the DVC remote in the background)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.demo_train import train
+from core.project.repo import Repository
+from tests.helpers import rows, settle, wait_for
+from tui.app import ExptuiApp
+from tui.screens.plots import PlotsScreen
+from tui.widgets.charts import PlotChart
+
+
+def history(sha: str, project: Path) -> list[tuple[str, str]]:
+    """(step, loss) as the demo's training loop logged them for commit ``sha``."""
+    with Repository.open(project) as repo:
+        params = repo.project_state(sha).params["params.yaml"]
+    lines = train(params)["eval/history.tsv"].decode().splitlines()[1:]
+    return [(line.split("\t")[0], line.split("\t")[2]) for line in lines]
+
+
+async def test_a_remote_only_experiments_curves_are_fetched_and_drawn(
+    fresh_demo: Path,
+) -> None:
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        tree = app.main.remote_tree
+        await wait_for(pilot, lambda: "alice-drop" in rows(tree))
+        assert rows(tree)["alice-drop"].data.local.value == "missing"  # type: ignore[union-attr]
+        app.main.action_focus_remote()
+        await pilot.pause()
+        leaves = [leaf for group in tree.root.children for leaf in group.children]
+        tree.move_cursor(next(n for n in leaves if n.data.exp.name == "alice-drop"))  # type: ignore[union-attr]
+        await pilot.pause()
+        await pilot.press("t")
+        assert isinstance(app.screen, PlotsScreen)
+        screen = app.screen
+        await wait_for(pilot, lambda: bool(screen.query(PlotChart)) and not screen.note)
+        (chart,) = screen.query(PlotChart)
+        curves = {c.label: c for c in chart.curves}
+        assert set(curves) == {"alice-drop", "main (baseline)"}
+        assert curves["main (baseline)"].baseline
+        loss = next(s for s in curves["alice-drop"].plot.series if s.y == "loss")
+        sha = rows(tree)["alice-drop"].exp.sha
+        assert list(loss.points) == history(sha, fresh_demo)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, PlotsScreen)
+
+
+async def test_marked_experiments_are_overlaid_one_colour_each(fresh_demo: Path) -> None:
+    app = ExptuiApp(fresh_demo, network=False)
+    async with app.run_test(size=(170, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down", "space", "space", "space", "t")
+        screen = app.screen
+        assert isinstance(screen, PlotsScreen)
+        await wait_for(pilot, lambda: bool(screen.query(PlotChart)))
+        (chart,) = screen.query(PlotChart)
+        assert [c.label for c in chart.curves] == ["big-batch", "brisk-lynx", "long-run"]
+        assert not any(c.baseline for c in chart.curves)
+        assert all(len(c.plot.series) == 2 for c in chart.curves)  # accuracy and loss

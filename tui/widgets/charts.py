@@ -1,0 +1,84 @@
+"""One DVC plot as a terminal chart: every experiment's series overlaid, one colour each.
+
+Drawn by plotext through Textualize's ``textual-plotext`` widget: braille-dot lines and
+points with axes, ticks, labels and a legend, in 256 colours, resized with the terminal.
+Points are DVC's values (CSV cells are text): each becomes a number or is left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from textual_plotext import PlotextPlot
+
+from core.project.plots import PlotData, as_number
+from tui.format import shown
+
+# 256-colour indexes that stay apart on dark and light backgrounds; the baseline is grey.
+COLOURS = (39, 208, 76, 170, 220, 45, 203, 141, 118, 214)
+BASELINE = 244
+SCATTER = ("scatter",)
+MARKERS = ("braille", "•", "+", "x")
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One experiment's version of a plot."""
+
+    label: str
+    plot: PlotData
+    baseline: bool = False  # drawn dimmed, for comparison
+
+
+class PlotChart(PlotextPlot):
+    """The curves of one plot id across experiments."""
+
+    DEFAULT_CSS = """
+    PlotChart { height: 1fr; min-height: 10; }
+    """
+
+    def __init__(self, curves: Sequence[Curve], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.curves = list(curves)
+
+    def on_mount(self) -> None:
+        self.draw()
+
+    def draw(self) -> None:
+        plt = self.plt
+        plt.clear_figure()
+        first = self.curves[0].plot if self.curves else None
+        if first is None:
+            return
+        title = first.props.get("title") or first.id
+        plt.title(shown(str(title)))
+        plt.xlabel(shown(first.x_label))
+        plt.ylabel(shown(first.y_label))
+        scatter = first.props.get("template") in SCATTER
+        colour = iter(COLOURS * 10)
+        # The baseline first, so every experiment's curve is drawn over it. One colour
+        # per experiment; its series (loss, accuracy) differ by marker.
+        for curve in sorted(self.curves, key=lambda c: not c.baseline):
+            several = len(curve.plot.series) > 1
+            tint = BASELINE if curve.baseline else next(colour)
+            for series, marker in zip(curve.plot.series, MARKERS * 10, strict=False):
+                xs, ys = numeric(series.points)
+                if not xs:
+                    continue
+                label = f"{curve.label} {series.y}" if several else curve.label
+                draw = plt.scatter if scatter else plt.plot
+                draw(xs, ys, label=shown(label), color=tint, marker=marker)
+        self.refresh()
+
+
+def numeric(points: Sequence[tuple[object, object]]) -> tuple[list[float], list[float]]:
+    """The points whose x and y both read as finite numbers."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for x, y in points:
+        a, b = as_number(x), as_number(y)
+        if a is not None and b is not None:
+            xs.append(a)
+            ys.append(b)
+    return xs, ys
