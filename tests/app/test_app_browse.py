@@ -15,6 +15,7 @@ from tui.app import ExptuiApp
 from tui.query import QueryError, parse
 from tui.screens.compare import CompareScreen
 from tui.screens.help import HelpScreen
+from tui.screens.plots import PlotsScreen
 from tui.view import ExpRow, flat_params
 from tui.widgets.exp_tree import ExpTree
 from tui.widgets.filter_input import FilterInput
@@ -145,6 +146,11 @@ async def test_range_group_and_clear_marks_then_compare_two(fresh_demo: Path) ->
         assert differ and same
         starts = {line.split()[0] for line in text.splitlines() if line.strip()}
         assert differ <= starts and not (same & starts)  # only what differs, as exp diff
+        await pilot.press("t")  # and their curves, overlaid
+        assert isinstance(app.screen, PlotsScreen)
+        assert [w.label for w in app.screen.wanted] == [first.exp.name, second.exp.name]
+        await pilot.press("escape")
+        assert isinstance(app.screen, CompareScreen)
         await pilot.press("escape")
         assert not isinstance(app.screen, CompareScreen)
 

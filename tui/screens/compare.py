@@ -3,11 +3,15 @@ differs, as ``dvc exp diff`` shows them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.console import Group, RenderableType
 from rich.text import Text
+from textual.binding import Binding
 
 from tui.format import shown
 from tui.keys import live_key
+from tui.screens.plots import PlotsScreen, Wanted
 from tui.screens.reading import ReadingScreen
 from tui.view import ExpRow, flat_metrics, flat_params
 from tui.widgets.detail import compare_values
@@ -39,11 +43,21 @@ def difference(first: ExpRow, second: ExpRow, refresh_key: str = "R") -> Rendera
 
 
 class CompareScreen(ReadingScreen):
-    """Two experiments' differences on the whole screen."""
+    """Two experiments' differences on the whole screen; ``t`` their curves overlaid."""
 
-    def __init__(self, first: ExpRow, second: ExpRow) -> None:
+    BINDINGS = [Binding("t", "plots", "Plots")]
+
+    def __init__(self, first: ExpRow, second: ExpRow, path: Path | None = None) -> None:
         super().__init__()
         self.first, self.second = first, second
+        self.path = path  # the project, for the plots
+
+    def action_plots(self) -> None:
+        rows = [row for row in (self.first, self.second) if row.info is not None]
+        if self.path is not None and rows:
+            self.app.push_screen(
+                PlotsScreen(self.path, [Wanted(row.exp.name, row.exp.sha) for row in rows])
+            )
 
     def body(self) -> RenderableType:
         return difference(self.first, self.second, live_key(self, "refresh", "R"))

@@ -767,7 +767,7 @@ class MainScreen(Screen[None]):
                 markup=False,
             )
             return
-        self.app.push_screen(CompareScreen(*unique))
+        self.app.push_screen(CompareScreen(unique[0], unique[1], path=self.path))
 
     def action_plots(self) -> None:
         """t: the plots of every marked experiment (either pane) overlaid, or of the
