@@ -27,7 +27,14 @@ from core.bounded import (
 )
 from core.data.objects import ManifestEntry, check_oid, is_dir_oid, parse_manifest
 from core.errors import ExptuiError, InvalidObjectError, UnsafePathError
-from core.project.plots import DATA_SUFFIXES, IMAGE_SUFFIXES, PlotDef, parse_data, pipeline_plots
+from core.project.plots import (
+    DATA_SUFFIXES,
+    IMAGE_SUFFIXES,
+    PlotDef,
+    parse_data,
+    pipeline_plots,
+    with_dvc_ids,
+)
 from core.project.templating import ResolvedPipeline, TemplateError, resolve_pipeline
 from core.project.yaml12 import load_yaml12
 from core.workspace.paths import confine
@@ -140,6 +147,7 @@ def read_project(files: FileSource, read_cache: CacheReader | None = None) -> Pr
         if lock is not None:
             state.outputs.extend(_stage_outputs(pipeline, lock, lock_path, state))
     state.outputs.extend(_dvcfile_outputs(files, all_paths, state))
+    state.plots = with_dvc_ids(state.plots)
     cached = _CachedFiles(state, read_cache)
     state.params = _read_params(files, declared, state, cached)
     state.metrics = _read_metrics(files, declared.metrics, all_paths, state, cached)

@@ -21,7 +21,7 @@ import json
 import math
 import posixpath
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -116,6 +116,16 @@ def pipeline_plots(
                 kept = {k: v for k, v in (props or {}).items() if k in PLOT_PROPS}
                 found.append(PlotDef(data, "", kept, (data,)))
     return [plot for plot in found if plot is not None]
+
+
+def with_dvc_ids(plots: list[PlotDef]) -> list[PlotDef]:
+    """Named plots as ``dvc plots show`` names them: by name, or ``<dvc.yaml>::<name>``
+    when another dvc.yaml has a plot of the same name."""
+    names = [p.id for p in plots if p.named]
+    clashing = {name for name in names if names.count(name) > 1}
+    return [
+        replace(p, id=f"{p.config}::{p.id}") if p.named and p.id in clashing else p for p in plots
+    ]
 
 
 def _named(entries: Any) -> Iterator[tuple[str, Mapping[str, Any] | None]]:

@@ -1,6 +1,7 @@
 """Plots read by exptui exactly as real ``dvc plots diff --json`` reads them: DVCLive's
 step histories inside a cached ``dvclive/`` output (one plot per file of a directory
-plot), a named plot with two columns of a Git-tracked CSV, and a stage's output plot."""
+plot), a named plot with two columns of a Git-tracked CSV, a stage's output plot, and a
+nested dvc.yaml whose named plot shares a name with the root's (DVC's ``file::name``)."""
 
 from __future__ import annotations
 
@@ -83,6 +84,12 @@ def test_plot_points_equal_dvc_plots_diff(
     (repo / "params.yaml").write_text("lr: 0.1\n")
     (repo / "train.py").write_text(TRAIN)
     (repo / "dvc.yaml").write_text(DVC_YAML)
+    (repo / "sub").mkdir()  # a nested dvc.yaml: its named plot shares a name with the root's
+    (repo / "sub" / "e.csv").write_text("epoch,precision\n0,0.1\n1,0.2\n")
+    (repo / "sub" / "dvc.yaml").write_text(
+        "plots:\n  - pr:\n      x: epoch\n      y:\n        e.csv: precision\n"
+        "  - e.csv:\n      x: epoch\n"
+    )
     git("add", "-A", cwd=repo)
     git("commit", "-qm", "plots", cwd=repo)
     dvc("exp", "run", "-q", "-n", "fast", "-S", "lr=0.3", cwd=repo)
@@ -103,9 +110,11 @@ def test_plot_points_equal_dvc_plots_diff(
     assert {point[0] for point in mine} == {
         "dvclive/plots/metrics/acc.tsv",
         "dvclive/plots/metrics/train/loss.tsv",
-        "pr",
+        "dvc.yaml::pr",
+        "sub/dvc.yaml::pr",
+        "sub/e.csv",
         "eval.csv",
     }
     out = dvc("plots", "diff", revs["fast"], revs["slow"], "--json", cwd=repo)
     assert mine == dvc_points(json.loads(out)["data"])
-    assert len(mine) == 2 * (6 + 6 + 3 * 2 + 3)
+    assert len(mine) == 2 * (6 + 6 + 3 * 2 + 3 + 2 + 2)
