@@ -76,6 +76,10 @@ plots:
 - eval/history.tsv:
     x: step
     y: [accuracy, loss]
+- eval/predictions.csv:
+    template: confusion
+    x: label
+    y: predicted
 """
 DVCIGNORE = """\
 # Add patterns of files dvc should ignore, which could improve

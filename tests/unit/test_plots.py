@@ -90,3 +90,25 @@ def test_the_terminal_and_csv_views_of_plots() -> None:
     assert "\x1b" not in "\n".join(lines)  # names and problems come from someone's files
     rows = plots_csv([Revision("run", "a" * 40, [plot])]).splitlines()
     assert rows[0] == "name,rev,plot,file,x_field,y_field,x,y" and len(rows) == 4
+
+
+def test_a_confusion_plot_is_a_matrix_of_counts_per_experiment() -> None:
+    import io
+
+    from rich.console import Console
+
+    from core.project.plots import PlotData, Series
+    from tui.widgets.charts import Curve, confusion, is_confusion
+
+    points = (("0", "0"), ("0", "1"), ("1", "1"), ("1", "1"), ("0", "0"), ("0", "0"))
+    plot = PlotData("p.csv", {"template": "confusion"}, [Series("p.csv", "label", "pred", points)])
+    curves = [Curve("run", plot)]
+    assert is_confusion(curves)
+    out = io.StringIO()
+    Console(file=out, width=80, color_system=None).print(confusion(curves))
+    rows = [line.split() for line in out.getvalue().splitlines()]
+    assert rows[0] == ["run"] and ["0", "3", "1"] in rows and ["1", "0", "2"] in rows
+    normalized = PlotData("p.csv", {"template": "confusion_normalized"}, plot.series)
+    out = io.StringIO()
+    Console(file=out, width=80, color_system=None).print(confusion([Curve("run", normalized)]))
+    assert ["0", "0.75", "0.25"] in [line.split() for line in out.getvalue().splitlines()]

@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from core.data.values import fetch_plot_data
@@ -26,7 +27,7 @@ from core.errors import ExptuiError
 from core.project.plots import PlotData
 from core.project.repo import Repository
 from tui.format import format_size, shown
-from tui.widgets.charts import Curve, PlotChart
+from tui.widgets.charts import Curve, PlotChart, confusion, is_confusion
 
 SIDE_BY_SIDE_FROM = 160
 
@@ -50,6 +51,7 @@ class PlotsScreen(ModalScreen[None]):
     PlotsScreen { background: $surface; }
     PlotsScreen #plots-head { height: auto; max-height: 8; padding: 0 1; }
     PlotsScreen #charts { height: 1fr; }
+    PlotsScreen .confusion { width: 1fr; padding: 1 2; }
     """
 
     def __init__(self, path: Path, wanted: Sequence[Wanted]) -> None:
@@ -128,7 +130,13 @@ class PlotsScreen(ModalScreen[None]):
         self.query_one("#plots-head", Static).update(self._head(shown_ids))
         charts = self.query_one("#charts", Horizontal)
         charts.remove_children()
-        charts.mount_all(PlotChart(self.curves[i]) for i in shown_ids if _drawable(self.curves[i]))
+        charts.mount_all(self._chart(i) for i in shown_ids if _drawable(self.curves[i]))
+
+    def _chart(self, plot_id: str) -> Widget:
+        curves = self.curves[plot_id]
+        if is_confusion(curves):
+            return Static(confusion(curves), classes="confusion")
+        return PlotChart(curves)
 
     def _head(self, ids: list[str]) -> Text:
         note = Text(f"\n{shown(self.note)}", style="italic yellow") if self.note else Text()

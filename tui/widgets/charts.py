@@ -7,9 +7,13 @@ Points are DVC's values (CSV cells are text): each becomes a number or is left o
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
 from textual_plotext import PlotextPlot
 
 from core.project.plots import PlotData, as_number
@@ -82,3 +86,40 @@ def numeric(points: Sequence[tuple[object, object]]) -> tuple[list[float], list[
             xs.append(a)
             ys.append(b)
     return xs, ys
+
+
+CONFUSION = ("confusion", "confusion_normalized")
+
+
+def is_confusion(curves: Sequence[Curve]) -> bool:
+    return bool(curves) and curves[0].plot.props.get("template") in CONFUSION
+
+
+def confusion(curves: Sequence[Curve]) -> RenderableType:
+    """DVC's confusion templates as text: per experiment, a matrix of how often each
+    actual class (x) was predicted as each class (y); ``confusion_normalized`` as
+    fractions of each actual class."""
+    normalized = curves[0].plot.props.get("template") == "confusion_normalized"
+    side = Table.grid(padding=(0, 4))
+    side.add_row(*(_matrix(curve, normalized) for curve in curves if curve.plot.series))
+    return side
+
+
+def _matrix(curve: Curve, normalized: bool) -> RenderableType:
+    series = curve.plot.series[0]
+    pairs = Counter((str(x), str(y)) for x, y in series.points)
+    classes = sorted({c for pair in pairs for c in pair})
+    table = Table(box=None, header_style="bold dim")
+    table.add_column("")
+    for name in classes:
+        table.add_column(shown(name), justify="right")
+    for actual in classes:
+        total = sum(pairs[(actual, p)] for p in classes) or 1
+        cells = [
+            f"{pairs[(actual, p)] / total:.2f}" if normalized else str(pairs[(actual, p)])
+            for p in classes
+        ]
+        table.add_row(Text(shown(actual), style="bold dim"), *cells)
+    axes = Text(f"{shown(series.x)} ↓  {shown(series.y)} →", style="dim")
+    style = "dim" if curve.baseline else "bold"
+    return Group(Text(shown(curve.label), style=style, no_wrap=True), axes, table)
