@@ -55,7 +55,7 @@ SHOTS = [
     Shot("filter-80x24.svg", (80, 24), ["slash", *"accuracy>0.8"]),
     Shot("compare.svg", (100, 30), ["down", "space", "space", "c"]),
     Shot("plots-80x24.svg", (80, 24), ["down", "j", "t"]),
-    Shot("plots-overlay.svg", (130, 32), ["down", "space", "space", "space", "t"]),
+    Shot("plots-overlay.svg", (172, 34), ["down", "space", "space", "space", "t"]),
     Shot("transfer.svg", (110, 30), ["down", "space", "space", "space", TRANSFER]),
     Shot("error.svg", (110, 24), [], remote="offline", notifications=True),
 ]

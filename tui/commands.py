@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import shutil
 import sys
 import threading
 from typing import Any
@@ -178,7 +179,7 @@ def diff_command(options: argparse.Namespace) -> int:
 def plots_command(options: argparse.Namespace) -> int:
     """The points of every plot of the named experiments or commits (default: HEAD's
     experiments and HEAD itself), as ``dvc plots show/diff`` resolves them."""
-    from tui.plot_text import Revision, plots_csv, plots_json, plots_text
+    from tui.plot_text import Revision, plots_charts, plots_csv, plots_json, plots_text
 
     with Repository.open(options.cwd) as repo:
         if options.revs:
@@ -202,7 +203,13 @@ def plots_command(options: argparse.Namespace) -> int:
     elif options.csv:
         sys.stdout.write(plots_csv(revisions))
     else:
-        print("\n".join(plots_text(revisions)).rstrip() or "no plots")
+        out = getattr(sys.stdout, "unescaped", sys.stdout)  # plotext's colours pass
+        if out.isatty():
+            columns = shutil.get_terminal_size().columns
+            lines = plots_charts(revisions, columns)
+        else:
+            lines = plots_text(revisions)
+        out.write("\n".join(lines).rstrip() + "\n" if lines else "no plots\n")
     return 0
 
 

@@ -3,8 +3,9 @@
 The JSON is exptui's own documented shape (README, "Plots"): one record per revision,
 ``{"name", "rev", "plots": [{"id", "title", "x_label", "y_label", "series": [{"file",
 "x", "y", "points": [[x, y], ...]}], "images": {path: size}, "problems": [...]}]}``.
-Values are kept as DVC keeps them (CSV and TSV cells are text). On a terminal each
-series is a line with its last value and a sparkline of its trend.
+Values are kept as DVC keeps them (CSV and TSV cells are text). On a terminal each plot
+is drawn as the app draws it; into a pipe each series is a line with its last value and
+a sparkline of its trend.
 """
 
 from __future__ import annotations
@@ -65,6 +66,35 @@ def plots_csv(revisions: Sequence[Revision]) -> str:
                     row = [revision.name, revision.rev, plot.id, s.file, s.x, s.y, x, y]
                     writer.writerow([shown(str(v)) for v in row])
     return out.getvalue()
+
+
+def plots_charts(revisions: Sequence[Revision], width: int, height: int = 20) -> list[str]:
+    """Per plot, the app's chart as terminal text (ANSI colours): every revision's
+    curves overlaid, or its confusion matrices side by side; problems below."""
+    import io
+
+    import plotext
+    from rich.console import Console
+
+    from tui.plot_draw import Curve, confusion, draw_curves, is_confusion
+
+    out: list[str] = []
+    for plot_id in dict.fromkeys(p.id for r in revisions for p in r.plots):
+        curves = [Curve(r.name, p) for r in revisions for p in r.plots if p.id == plot_id]
+        if is_confusion(curves):
+            buffer = io.StringIO()
+            Console(file=buffer, width=width, force_terminal=True).print(confusion(curves))
+            out += [shown(plot_id), buffer.getvalue().rstrip("\n")]
+        elif any(c.plot.series for c in curves):
+            draw_curves(plotext, curves)
+            plotext.theme("clear")
+            plotext.plotsize(width, height)
+            out.append(plotext.build())
+        else:
+            out.append(shown(plot_id))
+        out += [f"  {shown(c.label)}: {shown(why)}" for c in curves for why in c.plot.problems]
+        out.append("")
+    return out
 
 
 def plots_text(revisions: Sequence[Revision]) -> list[str]:

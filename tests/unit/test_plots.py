@@ -98,7 +98,7 @@ def test_a_confusion_plot_is_a_matrix_of_counts_per_experiment() -> None:
     from rich.console import Console
 
     from core.project.plots import PlotData, Series
-    from tui.widgets.charts import Curve, confusion, is_confusion
+    from tui.plot_draw import Curve, confusion, is_confusion
 
     points = (("0", "0"), ("0", "1"), ("1", "1"), ("1", "1"), ("0", "0"), ("0", "0"))
     plot = PlotData("p.csv", {"template": "confusion"}, [Series("p.csv", "label", "pred", points)])
@@ -112,3 +112,18 @@ def test_a_confusion_plot_is_a_matrix_of_counts_per_experiment() -> None:
     out = io.StringIO()
     Console(file=out, width=80, color_system=None).print(confusion([Curve("run", normalized)]))
     assert ["0", "0.75", "0.25"] in [line.split() for line in out.getvalue().splitlines()]
+
+
+def test_a_terminal_gets_the_apps_charts_as_text() -> None:
+    from core.project.plots import PlotData, Series
+    from tui.plot_text import Revision, plots_charts
+
+    loss = Series("h.tsv", "step", "loss", tuple((str(i), str(1 / (i + 1))) for i in range(50)))
+    history = PlotData("h.tsv", {}, [loss])
+    pairs = (("0", "0"), ("1", "1"), ("1", "0"))
+    matrix = PlotData("p.csv", {"template": "confusion"}, [Series("p.csv", "l", "p", pairs)])
+    missing = PlotData("gone.tsv", {}, problems=["gone.tsv: not in Git and not in the cache"])
+    text = "\n".join(plots_charts([Revision("run", "a" * 40, [history, matrix, missing])], 70))
+    assert "run" in text and "loss" in text and any("\u2800" <= c <= "\u28ff" for c in text)
+    assert "p.csv" in text and "l ↓  p →" in text  # the confusion matrix, titled
+    assert "run: gone.tsv: not in Git" in text

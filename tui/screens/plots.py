@@ -27,7 +27,8 @@ from core.errors import ExptuiError
 from core.project.plots import PlotData
 from core.project.repo import Repository
 from tui.format import format_size, shown
-from tui.widgets.charts import Curve, PlotChart, confusion, is_confusion
+from tui.plot_draw import Curve, confusion, is_confusion
+from tui.widgets.charts import PlotChart
 
 SIDE_BY_SIDE_FROM = 160
 
