@@ -81,6 +81,7 @@ def test_plot_points_equal_dvc_plots_diff(
     repo.mkdir()
     git("init", "-q", "-b", "main", cwd=repo)
     dvc("init", "-q", cwd=repo)
+    dvc("remote", "add", "-d", "storage", str(tmp_path / "storage"), cwd=repo)
     (repo / "params.yaml").write_text("lr: 0.1\n")
     (repo / "train.py").write_text(TRAIN)
     (repo / "dvc.yaml").write_text(DVC_YAML)
@@ -118,3 +119,26 @@ def test_plot_points_equal_dvc_plots_diff(
     out = dvc("plots", "diff", revs["fast"], revs["slow"], "--json", cwd=repo)
     assert mine == dvc_points(json.loads(out)["data"])
     assert len(mine) == 2 * (6 + 6 + 3 * 2 + 3 + 2 + 2)
+
+    # A colleague who pulled nothing: the experiments' DVCLive files live only in the DVC
+    # remote, and exptui fetches them to draw the same points.
+    shared = tmp_path / "shared.git"
+    git("init", "-q", "--bare", str(shared), cwd=tmp_path)
+    dvc("exp", "push", str(shared), "fast", "slow", cwd=repo)
+    colleague = tmp_path / "colleague"
+    git("clone", "-q", str(repo), str(colleague), cwd=tmp_path)
+    git("remote", "add", "shared", str(shared), cwd=colleague)
+    assert main(["list", "shared", "--json", "--peek", "-C", str(colleague)]) == 0
+    listed = {r["name"]: r["sha"] for r in json.loads(capsys.readouterr().out)}
+    assert listed == revs
+    assert main(["plots", revs["fast"], revs["slow"], "--json", "-C", str(colleague)]) == 0
+    theirs = set()
+    for record, name in zip(json.loads(capsys.readouterr().out), ("fast", "slow"), strict=True):
+        for plot in record["plots"]:
+            assert not plot["problems"], plot
+            for series in plot["series"]:
+                theirs |= {
+                    (plot["id"], revs[name], series["y"], series["x"], x, y)
+                    for x, y in series["points"]
+                }
+    assert theirs == mine
