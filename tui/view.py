@@ -165,6 +165,30 @@ def read_states(
     return found
 
 
+def read_trends(
+    path: Path, commits: list[str], stopped: Callable[[], bool] = lambda: False
+) -> dict[str, dict[str, list[float]]]:
+    """Per commit, each step metric its plots log (a series' y column) as numbers, from
+    Git or the local cache only: a trend column must not fetch for every row."""
+    from core.project.plots import as_number
+
+    trends: dict[str, dict[str, list[float]]] = {}
+    with Repository.open(path) as repo:
+        for sha in commits:
+            if stopped():
+                break
+            per: dict[str, list[float]] = {}
+            for plot in repo.plots(sha).plots:
+                if str(plot.props.get("template", "")).startswith("confusion"):
+                    continue  # classes, not a metric over steps
+                for series in plot.series:
+                    values = [v for _, y in series.points if (v := as_number(y)) is not None]
+                    if values:
+                        per.setdefault(series.y, values)
+            trends[sha] = per
+    return trends
+
+
 def fetch_row_values(path: Path, cache: CommitStates) -> tuple[dict[str, ProjectState], str]:
     """Phase four, off the UI thread: the values DVC caches (``eval/metrics.json`` in
     ``outs: eval``) that rows lack, fetched from their DVC remotes; the states re-read,

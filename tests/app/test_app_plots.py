@@ -62,3 +62,24 @@ async def test_marked_experiments_are_overlaid_one_colour_each(fresh_demo: Path)
         assert [c.label for c in chart.curves] == ["big-batch", "brisk-lynx", "long-run"]
         assert not any(c.baseline for c in chart.curves)
         assert all(len(c.plot.series) == 2 for c in chart.curves)  # accuracy and loss
+
+
+async def test_a_trend_column_shows_a_step_metrics_sparkline_and_last_value(
+    fresh_demo: Path,
+) -> None:
+    app = ExptuiApp(fresh_demo, network=False)
+    async with app.run_test(size=(130, 32)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("T")  # reads the plots, then shows the first step metric
+        await wait_for(pilot, lambda: app.main.trend_by is not None)
+        assert app.main.trend_by == "accuracy"
+        await pilot.press("T")
+        assert app.main.trend_by == "loss"
+        tree = app.main.local_tree
+        row = rows(tree)["long-run"]
+        label = str(tree.row_label(row))
+        last = history(row.exp.sha, fresh_demo)[-1][1]
+        assert label.rstrip().endswith(last) and any(bar in label for bar in "▁▂▃▄▅▆▇█")
+        assert "loss trend" in str(tree.header())
+        await pilot.press("T")  # and off again
+        assert app.main.trend_by is None and "trend" not in str(tree.header())

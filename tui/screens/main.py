@@ -48,8 +48,9 @@ from core.project.dvcfiles import ProjectState
 from core.project.repo import Repository
 from core.redact import redact
 from core.workspace.apply import ApplyResult, has_local_changes
-from tui.format import format_age, format_size, shown
+from tui.format import format_age, format_size, format_value, shown
 from tui.keys import live_key
+from tui.plot_text import sparkline
 from tui.query import QueryError, Term, fields, parse, shape, unknown_fields
 from tui.render import share_headline
 from tui.screens.branch_name import BranchName
@@ -79,6 +80,7 @@ from tui.view import (
     metric_columns,
     quiet_listing,
     read_states,
+    read_trends,
 )
 from tui.widgets.detail import DetailPanel
 from tui.widgets.exp_tree import ExpTree
@@ -115,6 +117,7 @@ class MainScreen(Screen[None]):
         Binding("s", "sort", "Sort", id="sort"),
         Binding("c", "compare", "Compare", id="compare"),
         Binding("t", "plots", "Plots", id="plots"),
+        Binding("T", "trend", "Trend column", show=False, id="trend"),
         Binding("w", "toggle_transfers", "Transfers", show=False, id="transfers"),
         Binding(
             "tab,shift+tab",
@@ -175,6 +178,13 @@ class MainScreen(Screen[None]):
             super().__init__()
             self.states, self.problem = states, problem
 
+    class TrendsLoaded(Message):
+        """Step metrics per commit, from the plots, for the trend column."""
+
+        def __init__(self, trends: dict[str, dict[str, list[float]]]) -> None:
+            super().__init__()
+            self.trends = trends
+
     class DataStatusLoaded(Message):
         """Where each experiment's data is, for the data badges."""
 
@@ -233,6 +243,8 @@ class MainScreen(Screen[None]):
         self.query_text = ""
         self.terms: list[Term] = []
         self.sort_by: str | None = None
+        self.trends: dict[str, dict[str, list[float]]] | None = None  # None: not read yet
+        self.trend_by: str | None = None  # the step metric of the trend column
         self.fetching_values = False  # phase four: values fetched from DVC remotes
         self.watch_every = WATCH_EVERY
         self.remote_news = ""  # what the last quiet check found changed on the remote
@@ -755,6 +767,52 @@ class MainScreen(Screen[None]):
             f"Sorted by {self.sort_by} (highest first)" if self.sort_by else "Original order",
             timeout=2,
         )
+
+    def action_trend(self) -> None:
+        """T: a column with the next step metric's sparkline and last value (the plots'
+        y columns, read from Git and the local cache in the background), then none."""
+        if self.trends is None:
+            self.trends = {}
+            self.notify("Reading the plots for a trend column…", timeout=2, markup=False)
+            views = [v for v in (self.local, self.remote) if v is not None]
+            shas = [r.exp.sha for v in views for g in v.groups for r in g.rows if r.info]
+            self.load_trends(list(dict.fromkeys(shas)))
+            return
+        names = sorted({name for per in self.trends.values() for name in per})
+        choices: list[str | None] = [*names, None]
+        at = choices.index(self.trend_by) if self.trend_by in choices else -1
+        self.trend_by = choices[(at + 1) % len(choices)]
+        self._show_trend()
+
+    @work(thread=True, exclusive=True, group="trends", exit_on_error=False, description="trends")
+    def load_trends(self, shas: list[str]) -> None:
+        self.post_message(self.TrendsLoaded(read_trends(self.path, shas, _cancelled())))
+
+    def on_main_screen_trends_loaded(self, message: TrendsLoaded) -> None:
+        if not self._alive():
+            return
+        self.trends = message.trends
+        if not any(self.trends.values()):
+            self.notify("No step metrics in these experiments' plots.", markup=False)
+            return
+        self.action_trend()
+
+    def _show_trend(self) -> None:
+        trend = None
+        if self.trend_by is not None and self.trends:
+            series = {
+                sha: per[self.trend_by]
+                for sha, per in self.trends.items()
+                if per.get(self.trend_by)
+            }
+            cells = {
+                sha: f"{sparkline(values, 10):<10} {format_value(values[-1])}"
+                for sha, values in series.items()
+            }
+            trend = (self.trend_by, cells)
+        for tree in (self.local_tree, self.remote_tree):
+            tree.show_trend(trend)
+        self._show_headers()
 
     def action_compare(self) -> None:
         """c: the two marked experiments (from either pane) side by side."""

@@ -29,6 +29,7 @@ AGE_WIDTH = 4
 MIN_VALUE_WIDTH = 6  # a column fits its widest value and its title, within these
 MAX_VALUE_WIDTH = 12
 GAP = "  "  # between metric columns: aligned numbers still read as separate columns
+TREND_WIDTH = 17  # a 10-bar sparkline and the last value
 EAGER_LIMIT = 300  # expand every group when the whole tree is this small
 _DRAWN_LATER = Text()  # a row's stored label: render_label builds the real one
 
@@ -56,8 +57,15 @@ class ExpTree(Tree[NodeData]):
     ExpTree > .exp-tree--name { text-style: bold; }
     ExpTree > .exp-tree--sha { text-style: dim; }
     ExpTree > .exp-tree--age { text-style: italic; }
+    ExpTree > .exp-tree--trend { color: ansi_bright_cyan; }
     """
-    COMPONENT_CLASSES = {"exp-tree--mark", "exp-tree--name", "exp-tree--sha", "exp-tree--age"}
+    COMPONENT_CLASSES = {
+        "exp-tree--mark",
+        "exp-tree--name",
+        "exp-tree--sha",
+        "exp-tree--age",
+        "exp-tree--trend",
+    }
 
     show_sync: var[bool] = var(False)
     """Sync and data badges in front of each name (once a remote is listed)."""
@@ -90,6 +98,7 @@ class ExpTree(Tree[NodeData]):
         self.row_count = 0  # experiments shown (after the app's filter)
         self.formats: dict[str, NumberColumn] = {}  # per metric column, fitted to its rows
         self._row_width: int | None = None  # every row's, until the layout changes
+        self.trend: tuple[str, dict[str, str]] | None = None  # (metric, commit -> cell)
 
     # -- content -------------------------------------------------------------------------
 
@@ -132,6 +141,7 @@ class ExpTree(Tree[NodeData]):
             return self.wanted_columns
         room = self.size.width - self.guide_depth - len(UNMARKED) - (3 if self.show_sync else 0)
         room -= self.name_width + 8 + AGE_WIDTH + 2  # sha, age, scrollbar
+        room -= len(GAP) + TREND_WIDTH if self.trend is not None else 0  # asked for: kept
         fitting: list[str] = []
         for name in self.wanted_columns:
             room -= self.column_width(name) + len(GAP)
@@ -241,6 +251,9 @@ class ExpTree(Tree[NodeData]):
             fitted = self.formats.get(name) or NumberColumn.fit([value])
             shown_value = fitted(value) if value is not None else ""
             parts.append((f"{GAP}{shown_value:>{width}}", ""))
+        if self.trend is not None:
+            cell = self.trend[1].get(row.exp.sha, "")
+            parts.append((f"{GAP}{cell:<{TREND_WIDTH}}", self._part_style("trend")))
         if row.key in self.statuses:
             status, style = self.statuses[row.key]
             parts.append((f" {status}", style))
@@ -254,6 +267,8 @@ class ExpTree(Tree[NodeData]):
         for name in self.columns:
             width = self.column_width(name)
             text.append(f"{GAP}{_clip(shown(name), width):>{width}}")
+        if self.trend is not None:
+            text.append(f"{GAP}{_clip(shown(self.trend[0]) + ' trend', TREND_WIDTH)}")
         text.stylize("bold dim")
         return text
 
@@ -297,7 +312,14 @@ class ExpTree(Tree[NodeData]):
         """The cells of an experiment's label, mark to last column."""
         width = len(UNMARKED) + (3 if self.show_sync else 0) + self.name_width
         width += 8 + 1 + AGE_WIDTH  # " sha", " age"
-        return width + sum(self.column_width(name) + len(GAP) for name in self.columns)
+        width += sum(self.column_width(name) + len(GAP) for name in self.columns)
+        return width + (len(GAP) + TREND_WIDTH if self.trend is not None else 0)
+
+    def show_trend(self, trend: tuple[str, dict[str, str]] | None) -> None:
+        """A column of one step metric's sparkline and last value per row, or none."""
+        self.trend = trend
+        self._row_width = None
+        self._invalidate()
 
     def on_resize(self) -> None:
         self._row_width = None  # the columns that fit may change
