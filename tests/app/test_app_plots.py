@@ -83,3 +83,20 @@ async def test_a_trend_column_shows_a_step_metrics_sparkline_and_last_value(
         assert "loss trend" in str(tree.header())
         await pilot.press("T")  # and off again
         assert app.main.trend_by is None and "trend" not in str(tree.header())
+
+
+async def test_the_details_screen_opens_the_experiments_plots(fresh_demo: Path) -> None:
+    from tui.screens.detail import DetailScreen
+
+    app = ExptuiApp(fresh_demo, network=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down", "enter")
+        assert isinstance(app.screen, DetailScreen)
+        await pilot.press("t")
+        screen = app.screen
+        assert isinstance(screen, PlotsScreen)
+        assert [w.baseline for w in screen.wanted] == [False, True]
+        await wait_for(pilot, lambda: bool(screen.query(PlotChart)))
+        await pilot.press("escape")
+        assert isinstance(app.screen, DetailScreen)

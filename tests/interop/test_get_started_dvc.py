@@ -37,6 +37,36 @@ def test_every_experiment_shows_the_values_dvc_exp_show_shows(dvc: Dvc, get_star
             assert state.warnings == [] and state.unresolved == []
 
 
+def test_plots_equal_dvc_plots_diff_points_and_images(
+    dvc: Dvc, get_started: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The precision-recall curve nested in a JSON object inside the cached eval/, and
+    the image beside it (listed, not drawn), for every experiment."""
+    from tests.interop.test_plots_dvc import dvc_points
+
+    with Repository.open(get_started) as repo:
+        revs = {e.name: e.sha for e in repo.experiments()}
+    assert main(["plots", *revs, "--json", "-C", str(get_started)]) == 0
+    mine, images = set(), set()
+    for record in json.loads(capsys.readouterr().out):
+        for plot in record["plots"]:
+            assert not plot["problems"], plot
+            images |= {(path, revs[record["name"]]) for path in plot["images"]}
+            for series in plot["series"]:
+                mine |= {
+                    (plot["id"], revs[record["name"]], series["y"], series["x"], x, y)
+                    for x, y in series["points"]
+                }
+    data = json.loads(dvc("plots", "diff", *revs.values(), "--json", cwd=get_started))["data"]
+    vega = {k: v for k, v in data.items() if v and v[0]["type"] == "vega"}
+    assert mine == dvc_points(vega) and len(mine) == 11 * len(revs)
+    dvc_images = {
+        (plot_id, rev) for plot_id, renders in data.items() for r in renders
+        if r["type"] == "image" for rev in r["revisions"]
+    }  # fmt: skip
+    assert images == dvc_images == {("eval/importance.png", sha) for sha in revs.values()}
+
+
 def test_a_colleague_sees_the_values_and_gets_the_objects_dvc_would_move(
     dvc: Dvc, get_started: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

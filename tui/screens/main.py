@@ -59,7 +59,7 @@ from tui.screens.confirm import Confirm, ConfirmRisky
 from tui.screens.confirm_share import ConfirmShare
 from tui.screens.credentials import CredentialScreen
 from tui.screens.detail import DetailScreen
-from tui.screens.plots import PlotsScreen, Wanted
+from tui.screens.plots import PlotsScreen, Wanted, beside_baseline
 from tui.screens.remote_picker import RemotePicker
 from tui.view import (
     CommitStates,
@@ -836,9 +836,7 @@ class MainScreen(Screen[None]):
         tree = self.focused_tree
         row, group = tree.current_row, tree.current_group
         if not rows and row is not None and row.info is not None:
-            wanted = [Wanted(row.exp.name, row.exp.sha)]
-            if group is not None and group.info is not None:
-                wanted.append(Wanted(f"{group.group.label} (baseline)", group.key, True))
+            wanted = beside_baseline(row, group)
         if not wanted:
             refresh = live_key(self, "refresh", "R")
             self.notify(
@@ -854,7 +852,7 @@ class MainScreen(Screen[None]):
         tree = self.focused_tree
         row: ExpRow | None = tree.current_row
         if row is not None:
-            self.app.push_screen(DetailScreen(row, tree.current_group, self.clock))
+            self.app.push_screen(DetailScreen(row, tree.current_group, self.clock, self.path))
 
     def action_refresh(self) -> None:
         """R: reload both panes; failed rows' marks from the last batch are cleared too."""

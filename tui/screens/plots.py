@@ -28,6 +28,7 @@ from core.project.plots import PlotData
 from core.project.repo import Repository
 from tui.format import format_size, shown
 from tui.plot_draw import Curve, confusion, is_confusion
+from tui.view import ExpRow, GroupView
 from tui.widgets.charts import PlotChart
 
 SIDE_BY_SIDE_FROM = 160
@@ -40,6 +41,14 @@ class Wanted:
     label: str
     sha: str
     baseline: bool = False
+
+
+def beside_baseline(row: ExpRow, group: GroupView | None) -> list[Wanted]:
+    """One experiment's plots, its baseline's dimmed beside them when it is here."""
+    wanted = [Wanted(row.exp.name, row.exp.sha)]
+    if group is not None and group.info is not None:
+        wanted.append(Wanted(f"{group.group.label} (baseline)", group.key, True))
+    return wanted
 
 
 class PlotsScreen(ModalScreen[None]):
