@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -187,11 +188,17 @@ def test_plots_of_a_peeked_experiment_fetch_its_files_unless_told_not_to(
     remote: plots fetches it (as dvc plots would), --no-fetch says it is not here."""
     code, out, _ = run(capsys, "list", "origin", "-A", "--json", "--peek", "-C", str(fresh_demo))
     sha = next(r["sha"] for r in json.loads(out) if r["name"] == "alice-drop")
+
+    def history(out: str) -> dict[str, Any]:
+        plots = {plot["id"]: plot for plot in json.loads(out)[0]["plots"]}
+        assert set(plots) == {"eval/history.tsv", "eval/predictions.csv"}
+        return plots["eval/history.tsv"]
+
     code, out, _ = run(capsys, "plots", sha, "--no-fetch", "--json", "-C", str(fresh_demo))
-    (plot,) = json.loads(out)[0]["plots"]
+    plot = history(out)
     assert code == 0 and plot["series"] == [] and "not in the local cache" in plot["problems"][0]
     code, out, err = run(capsys, "plots", sha, "--json", "-C", str(fresh_demo))
-    (plot,) = json.loads(out)[0]["plots"]
+    plot = history(out)
     assert code == 0 and err == "" and not plot["problems"]
     assert [s["y"] for s in plot["series"]] == ["accuracy", "loss"]
     assert len(plot["series"][0]["points"]) == 20  # alice-drop trained 20 epochs
