@@ -4,6 +4,7 @@ yet (its plot files fetched from the DVC remote in the background)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from core.demo_train import train
 from core.project.repo import Repository
@@ -21,6 +22,19 @@ def history(sha: str, project: Path) -> list[tuple[str, str]]:
     return [(line.split("\t")[0], line.split("\t")[2]) for line in lines]
 
 
+async def plots_of(app: ExptuiApp, pilot: Any, name: str) -> PlotsScreen:
+    """t on the remote pane's row ``name``: its plots screen."""
+    tree = app.main.remote_tree
+    app.main.action_focus_remote()
+    await pilot.pause()
+    leaves = [leaf for group in tree.root.children for leaf in group.children]
+    tree.move_cursor(next(n for n in leaves if n.data.exp.name == name))  # type: ignore[union-attr]
+    await pilot.pause()
+    await pilot.press("t")
+    assert isinstance(app.screen, PlotsScreen)
+    return app.screen
+
+
 async def test_a_remote_only_experiments_curves_are_fetched_and_drawn(
     fresh_demo: Path,
 ) -> None:
@@ -30,14 +44,7 @@ async def test_a_remote_only_experiments_curves_are_fetched_and_drawn(
         tree = app.main.remote_tree
         await wait_for(pilot, lambda: "alice-drop" in rows(tree))
         assert rows(tree)["alice-drop"].data.local.value == "missing"  # type: ignore[union-attr]
-        app.main.action_focus_remote()
-        await pilot.pause()
-        leaves = [leaf for group in tree.root.children for leaf in group.children]
-        tree.move_cursor(next(n for n in leaves if n.data.exp.name == "alice-drop"))  # type: ignore[union-attr]
-        await pilot.pause()
-        await pilot.press("t")
-        assert isinstance(app.screen, PlotsScreen)
-        screen = app.screen
+        screen = await plots_of(app, pilot, "alice-drop")
         await wait_for(pilot, lambda: bool(screen.query(PlotChart)) and not screen.note)
         (chart,) = screen.query(PlotChart)
         curves = {c.label: c for c in chart.curves}
@@ -59,9 +66,31 @@ async def test_marked_experiments_are_overlaid_one_colour_each(fresh_demo: Path)
         assert isinstance(screen, PlotsScreen)
         await wait_for(pilot, lambda: bool(screen.query(PlotChart)))
         (chart,) = screen.query(PlotChart)
-        assert [c.label for c in chart.curves] == ["big-batch", "brisk-lynx", "long-run"]
-        assert not any(c.baseline for c in chart.curves)
+        labels = [c.label for c in chart.curves]
+        assert labels == ["big-batch", "brisk-lynx", "long-run", "main (baseline)"]
+        assert [c.baseline for c in chart.curves] == [False, False, False, True]
         assert all(len(c.plot.series) == 2 for c in chart.curves)  # accuracy and loss
+
+
+async def test_an_unreachable_dvc_remote_is_said_plainly_on_the_plots_screen(
+    fresh_demo: Path,
+) -> None:
+    """alice-drop's history lives only on the DVC remote: with it unreachable (a port
+    nobody listens on), the screen says which remote could not be read, and why,
+    instead of an empty chart."""
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        tree = app.main.remote_tree
+        await wait_for(pilot, lambda: "alice-drop" in rows(tree))
+        (fresh_demo / ".dvc" / "config.local").write_text(
+            "['remote \"storage\"']\n    url = http://127.0.0.1:9/nowhere\n"
+        )
+        screen = await plots_of(app, pilot, "alice-drop")
+        await wait_for(pilot, lambda: "not fetched from 'storage'" in screen.note)
+        head = str(screen.query_one("#plots-head").render())
+        assert "plot data not fetched from 'storage'" in head
+        assert "alice-drop: eval/history.tsv: not in Git and not in the local cache" in head
 
 
 async def test_a_trend_column_shows_a_step_metrics_sparkline_and_last_value(

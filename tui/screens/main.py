@@ -828,11 +828,15 @@ class MainScreen(Screen[None]):
         self.app.push_screen(CompareScreen(unique[0], unique[1], path=self.path))
 
     def action_plots(self) -> None:
-        """t: the plots of every marked experiment (either pane) overlaid, or of the
-        highlighted one with its baseline dimmed beside it."""
+        """t: the plots of every marked experiment (either pane) overlaid, their common
+        baseline dimmed when they share one; or of the highlighted one beside its own."""
         marked = self._marked_rows(self.local_tree) + self._marked_rows(self.remote_tree)
         rows = list({row.key: row for row in marked}.values())
         wanted = [Wanted(row.exp.name, row.exp.sha) for row in rows if row.info is not None]
+        baselines = {row.exp.ref.baseline for row in rows}
+        shared = self._group(baselines.pop()) if len(baselines) == 1 else None
+        if wanted and shared is not None and shared.info is not None:  # their common one
+            wanted.append(Wanted(f"{shared.group.label} (baseline)", shared.key, True))
         tree = self.focused_tree
         row, group = tree.current_row, tree.current_group
         if not rows and row is not None and row.info is not None:
@@ -847,6 +851,10 @@ class MainScreen(Screen[None]):
             )
             return
         self.app.push_screen(PlotsScreen(self.path, wanted))
+
+    def _group(self, baseline: str) -> GroupView | None:
+        views = [v for v in (self.local, self.remote) if v is not None]
+        return next((g for v in views for g in v.groups if g.key == baseline), None)
 
     def action_details(self) -> None:
         tree = self.focused_tree
