@@ -19,6 +19,7 @@ from tui.screens.plots import PlotsScreen
 from tui.view import ExpRow, flat_params
 from tui.widgets.exp_tree import ExpTree
 from tui.widgets.filter_input import FilterInput
+from tui.widgets.plots_panel import PlotsPanel
 
 
 def shown(tree: ExpTree) -> list[str]:
@@ -146,7 +147,9 @@ async def test_range_group_and_clear_marks_then_compare_two(fresh_demo: Path) ->
         assert differ and same
         starts = {line.split()[0] for line in text.splitlines() if line.strip()}
         assert differ <= starts and not (same & starts)  # only what differs, as exp diff
-        await pilot.press("t")  # and their curves, overlaid
+        (panel,) = app.screen.query(PlotsPanel)  # their curves, overlaid below
+        assert [w.label for w in panel.wanted] == [first.exp.name, second.exp.name]
+        await pilot.press("t")  # and on a screen of their own
         assert isinstance(app.screen, PlotsScreen)
         assert [w.label for w in app.screen.wanted] == [first.exp.name, second.exp.name]
         await pilot.press("escape")

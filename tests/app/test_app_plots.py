@@ -12,6 +12,7 @@ from tests.helpers import rows, settle, wait_for
 from tui.app import ExptuiApp
 from tui.screens.plots import PlotsScreen
 from tui.widgets.charts import PlotChart
+from tui.widgets.plots_panel import PlotsPanel
 
 
 def history(sha: str, project: Path) -> list[tuple[str, str]]:
@@ -121,8 +122,12 @@ async def test_the_details_screen_opens_the_experiments_plots(fresh_demo: Path) 
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         await pilot.press("down", "enter")
-        assert isinstance(app.screen, DetailScreen)
-        await pilot.press("t")
+        details = app.screen
+        assert isinstance(details, DetailScreen)
+        (panel,) = details.query(PlotsPanel)  # the plots under the values
+        await wait_for(pilot, lambda: bool(panel.query(PlotChart)))
+        assert [w.baseline for w in panel.wanted] == [False, True]
+        await pilot.press("t")  # and on a screen of their own
         screen = app.screen
         assert isinstance(screen, PlotsScreen)
         assert [w.baseline for w in screen.wanted] == [False, True]

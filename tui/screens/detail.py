@@ -1,4 +1,5 @@
-"""``enter`` on an experiment: its details on the whole screen, readable at 80x24."""
+"""``enter`` on an experiment: its details on the whole screen, readable at 80x24, with
+its plots below (its baseline's dimmed beside them)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,25 @@ from pathlib import Path
 
 from rich.console import RenderableType
 from textual.binding import Binding
+from textual.widget import Widget
 
 from tui.keys import live_key
-from tui.screens.plots import PlotsScreen, beside_baseline
+from tui.screens.plots import PlotsScreen
 from tui.screens.reading import ReadingScreen
 from tui.view import ExpRow, GroupView
 from tui.widgets.detail import describe
+from tui.widgets.plots_panel import PlotsPanel, beside_baseline
 
 
 class DetailScreen(ReadingScreen):
-    """Full-screen details of one experiment against its baseline; ``t`` its plots."""
+    """Full-screen details of one experiment against its baseline, its plots below
+    (``]``/``[`` step through them; ``t`` shows them on a screen of their own)."""
 
-    BINDINGS = [Binding("t", "plots", "Plots")]
+    BINDINGS = [
+        Binding("t", "plots", "Plots"),
+        Binding("right_square_bracket", "step(1)", "Next plot", show=False),
+        Binding("left_square_bracket", "step(-1)", "Previous plot", show=False),
+    ]
 
     def __init__(
         self,
@@ -31,6 +39,16 @@ class DetailScreen(ReadingScreen):
         super().__init__()
         self.row, self.group, self.clock = row, group, clock
         self.path = path  # the project, for the plots
+
+    def extra(self) -> list[Widget]:
+        """The experiment's plots under its values, its baseline's dimmed beside them."""
+        if self.path is None or self.row.info is None:
+            return []
+        return [PlotsPanel(self.path, beside_baseline(self.row, self.group))]
+
+    def action_step(self, delta: int) -> None:
+        for panel in self.query(PlotsPanel):
+            panel.step(delta)
 
     def action_plots(self) -> None:
         if self.path is None or self.row.info is None:

@@ -59,7 +59,7 @@ from tui.screens.confirm import Confirm, ConfirmRisky
 from tui.screens.confirm_share import ConfirmShare
 from tui.screens.credentials import CredentialScreen
 from tui.screens.detail import DetailScreen
-from tui.screens.plots import PlotsScreen, Wanted, beside_baseline
+from tui.screens.plots import PlotsScreen
 from tui.screens.remote_picker import RemotePicker
 from tui.view import (
     CommitStates,
@@ -86,6 +86,7 @@ from tui.widgets.detail import DetailPanel
 from tui.widgets.exp_tree import ExpTree
 from tui.widgets.filter_input import FilterInput
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.plots_panel import Wanted, beside_baseline
 from tui.widgets.transfer_panel import TransferPanel
 
 Answer = TypeVar("Answer")

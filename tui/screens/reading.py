@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 
@@ -21,14 +22,20 @@ class ReadingScreen(ModalScreen[None]):
     ReadingScreen > VerticalScroll {
         background: $surface; padding: 0 1; scrollbar-size-vertical: 1;
     }
+    ReadingScreen PlotsPanel { height: 24; margin-top: 1; }
     """
 
     def body(self) -> RenderableType:
         raise NotImplementedError
 
+    def extra(self) -> list[Widget]:
+        """Widgets under the text (a details screen's plots), scrolled with it."""
+        return []
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="reading-scroll"):
             yield Static(self.body())
+            yield from self.extra()
         yield Footer()
 
     def action_scroll(self, direction: str) -> None:
