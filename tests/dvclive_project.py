@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import Dvc, dvc_show, git
+from tests.helpers import Dvc, dvc_project, dvc_show, git
 
 DVCLIVE_TRAIN = """\
 import json, os
@@ -27,20 +27,13 @@ class SharedDvclive:
 
 
 def shared_dvclive(dvc: Dvc, root: Path) -> SharedDvclive:
-    repo = root / "project"
-    repo.mkdir()
-    git("init", "-q", "-b", "main", cwd=repo)
-    dvc("init", "-q", cwd=repo)
-    dvc("remote", "add", "-d", "storage", str(root / "storage"), cwd=repo)
-    (repo / "params.yaml").write_text("lr: 0.1\n")
-    (repo / "train.py").write_text(DVCLIVE_TRAIN)
-    (repo / "dvc.yaml").write_text(
+    dvc_yaml = (
         "stages:\n  train:\n    cmd: python train.py\n    params: [lr]\n"
         "    outs: [dvclive]\nmetrics: [dvclive/metrics.json]\n"
         "params: [dvclive/params.yaml]\n"
     )
-    git("add", "-A", cwd=repo)
-    git("commit", "-qm", "dvclive", cwd=repo)
+    files = {"params.yaml": "lr: 0.1\n", "train.py": DVCLIVE_TRAIN, "dvc.yaml": dvc_yaml}
+    repo = dvc_project(dvc, root, files, "dvclive")
     dvc("exp", "run", "-q", "-n", "faster", "-S", "lr=0.25", cwd=repo)
     shared = root / "shared.git"
     git("init", "-q", "--bare", str(shared), cwd=root)

@@ -74,6 +74,22 @@ def git(*args: str, cwd: Path) -> str:
     return done.stdout
 
 
+def dvc_project(dvc: Dvc, root: Path, files: dict[str, str], message: str) -> Path:
+    """``root/project``: a Git repository with DVC initialised, the DVC remote 'storage'
+    at ``root/storage`` as its default, and ``files`` committed (real dvc, real git)."""
+    repo = root / "project"
+    repo.mkdir(parents=True)
+    git("init", "-q", "-b", "main", cwd=repo)
+    dvc("init", "-q", cwd=repo)
+    dvc("remote", "add", "-d", "storage", str(root / "storage"), cwd=repo)
+    for path, text in files.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", message, cwd=repo)
+    return repo
+
+
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
     """Run the CLI with --json; an error exit has no JSON, so its stderr comes back."""
     code = main([*argv, "--json"])

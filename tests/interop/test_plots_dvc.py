@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from core.project.repo import Repository
-from tests.helpers import Dvc, git
+from tests.helpers import Dvc, dvc_project, git
 from tui.cli import main
 
 pytestmark = pytest.mark.dvc
@@ -77,22 +77,18 @@ def dvc_points(data: dict[str, Any]) -> set[tuple[Any, ...]]:
 def test_plot_points_equal_dvc_plots_diff(
     dvc: Dvc, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    repo = tmp_path / "project"
-    repo.mkdir()
-    git("init", "-q", "-b", "main", cwd=repo)
-    dvc("init", "-q", cwd=repo)
-    dvc("remote", "add", "-d", "storage", str(tmp_path / "storage"), cwd=repo)
-    (repo / "params.yaml").write_text("lr: 0.1\n")
-    (repo / "train.py").write_text(TRAIN)
-    (repo / "dvc.yaml").write_text(DVC_YAML)
-    (repo / "sub").mkdir()  # a nested dvc.yaml: its named plot shares a name with the root's
-    (repo / "sub" / "e.csv").write_text("epoch,precision\n0,0.1\n1,0.2\n")
-    (repo / "sub" / "dvc.yaml").write_text(
-        "plots:\n  - pr:\n      x: epoch\n      y:\n        e.csv: precision\n"
-        "  - e.csv:\n      x: epoch\n"
-    )
-    git("add", "-A", cwd=repo)
-    git("commit", "-qm", "plots", cwd=repo)
+    files = {
+        "params.yaml": "lr: 0.1\n",
+        "train.py": TRAIN,
+        "dvc.yaml": DVC_YAML,
+        # a nested dvc.yaml: its named plot shares a name with the root's
+        "sub/e.csv": "epoch,precision\n0,0.1\n1,0.2\n",
+        "sub/dvc.yaml": (
+            "plots:\n  - pr:\n      x: epoch\n      y:\n        e.csv: precision\n"
+            "  - e.csv:\n      x: epoch\n"
+        ),
+    }
+    repo = dvc_project(dvc, tmp_path, files, "plots")
     dvc("exp", "run", "-q", "-n", "fast", "-S", "lr=0.3", cwd=repo)
     dvc("exp", "run", "-q", "-n", "slow", "-S", "lr=0.05", cwd=repo)
     with Repository.open(repo) as opened:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Dvc, dvc_show, git
+from tests.helpers import Dvc, dvc_project, dvc_show, git
 from tui.cli import main
 
 pytestmark = pytest.mark.dvc
@@ -69,18 +69,14 @@ def test_a_nested_dvc_yaml_writing_above_its_directory_is_shared_as_dvc_shares_i
 ) -> None:
     """``a/dvc.yaml`` with ``outs: [../shared/out.txt]``: paths are relative to the
     stage's directory and may climb out of it, as long as they stay in the project."""
-    repo = tmp_path / "project"
-    (repo / "a").mkdir(parents=True)
-    git("init", "-q", "-b", "main", cwd=repo)
-    dvc("init", "-q", cwd=repo)
-    dvc("remote", "add", "-d", "storage", str(tmp_path / "storage"), cwd=repo)
-    (repo / "a" / "params.yaml").write_text("n: 1\n")
-    (repo / "a" / "dvc.yaml").write_text(
-        "stages:\n  make:\n    cmd: mkdir -p ../shared && echo ${n} > ../shared/out.txt\n"
-        "    params: [n]\n    outs: [../shared/out.txt]\n"
-    )
-    git("add", "-A", cwd=repo)
-    git("commit", "-qm", "nested", cwd=repo)
+    files = {
+        "a/params.yaml": "n: 1\n",
+        "a/dvc.yaml": (
+            "stages:\n  make:\n    cmd: mkdir -p ../shared && echo ${n} > ../shared/out.txt\n"
+            "    params: [n]\n    outs: [../shared/out.txt]\n"
+        ),
+    }
+    repo = dvc_project(dvc, tmp_path, files, "nested")
     dvc("exp", "run", "-q", "-n", "two", "-S", "a/params.yaml:n=2", "a/dvc.yaml", cwd=repo)
     shared = tmp_path / "shared.git"
     git("init", "-q", "--bare", str(shared), cwd=tmp_path)
