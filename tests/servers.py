@@ -15,6 +15,7 @@ import asyncio
 import base64
 import contextlib
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -271,13 +272,54 @@ def http_storage(
 
 @dataclass
 class ProxyState:
-    """What a :func:`tcp_proxy` saw: the most connections open at once, and how many
-    requests asked the server to answer ``100 Continue`` before their body."""
+    """What a :func:`tcp_proxy` saw: the most connections open at once, how many requests
+    asked the server to answer ``100 Continue`` before their body, and of each request
+    its method and path, client (User-Agent), signing key id and header names."""
 
     peak: int = 0
     open: int = 0
     expect_continue: int = 0
+    requests: list[SeenRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def clients(self) -> set[str]:
+        """The clients' products: ``object_store``, ``aiobotocore``, ..."""
+        return {request.agent.split("/", 1)[0] for request in self.requests}
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    method: str
+    path: str
+    agent: str
+    key_id: str | None  # from ``Authorization: AWS4-HMAC-SHA256 Credential=KEY/...``
+    headers: frozenset[str]  # lower-case names
+
+
+_REQUEST_LINE = re.compile(rb"^([A-Z]+) (\S+) HTTP/1\.[01]\r\n", re.MULTILINE)
+
+
+def _requests_in(data: bytes) -> list[SeenRequest]:
+    """The requests whose head starts in ``data`` (a relay's chunk; tests send small
+    requests, whose heads arrive whole)."""
+    seen = []
+    for match in _REQUEST_LINE.finditer(data):
+        head = data[match.end() :].split(b"\r\n\r\n", 1)[0].decode("latin-1")
+        fields = {}
+        for line in head.split("\r\n"):
+            name, _, value = line.partition(":")
+            fields[name.strip().lower()] = value.strip()
+        key = re.search(r"Credential=([^/,\s]+)/", fields.get("authorization", ""))
+        seen.append(
+            SeenRequest(
+                match[1].decode(),
+                match[2].decode(),
+                fields.get("user-agent", ""),
+                key[1] if key else None,
+                frozenset(fields),
+            )
+        )
+    return seen
 
 
 @contextmanager
@@ -293,9 +335,10 @@ def tcp_proxy(port: int, latency: float = 0.02) -> Iterator[tuple[int, ProxyStat
     def pump(source: socket.socket, sink: socket.socket, upstream: bool) -> None:
         with contextlib.suppress(OSError):
             while data := source.recv(65536):
-                if upstream and b"expect: 100-continue" in data.lower():
+                if upstream:
                     with state.lock:
-                        state.expect_continue += 1
+                        state.expect_continue += data.lower().count(b"expect: 100-continue")
+                        state.requests.extend(_requests_in(data))
                 if not upstream:
                     time.sleep(latency)
                 sink.sendall(data)

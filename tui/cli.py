@@ -409,13 +409,33 @@ def _run_subcommand(args: list[str]) -> int:
             return _dispatch(options)
     if getattr(options, "verbose", False):
         try:
-            return _dispatch(options)
+            with _core_log_to_stderr():
+                return _dispatch(options)
         except ExptuiError:
             raise
         except Exception:  # -v: where a bug came from, as dvc -v shows it
             traceback.print_exc()
             return EXIT_ERROR
     return _dispatch(options)
+
+
+@contextlib.contextmanager
+def _core_log_to_stderr() -> Iterator[None]:
+    """-v: what core notes along the way (which client serves a remote) goes to stderr,
+    one plain line each."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("exptui")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _dispatch(options: argparse.Namespace) -> int:

@@ -47,7 +47,6 @@ from core.errors import (
     StoreError,
 )
 from core.project.config import DvcRemote
-from core.redact import redact
 
 T = TypeVar("T")
 
@@ -517,7 +516,7 @@ class FsspecStore(ObjectStore):
         # PART_JOBS per file, at most BIG_FILES such files at once.
         self.parts = parts
         self._big_files: asyncio.Semaphore | None = None
-        self._swept = False
+        self.swept = False
 
     def path(self, key: ObjectKey) -> str:
         return f"{self.root}/{key.relpath}"
@@ -616,8 +615,8 @@ class FsspecStore(ObjectStore):
         return self.fs._strip_protocol(path)
 
     async def upload(self, source: Path, key: ObjectKey) -> None:
-        if not self._swept:
-            self._swept = True
+        if not self.swept:
+            self.swept = True
             with contextlib.suppress(Exception):  # housekeeping never fails a push
                 await self.abort_stale_uploads()
         size = source.stat().st_size
@@ -842,7 +841,9 @@ async def open_store(remote: DvcRemote, jobs: int | None = None) -> ObjectStore:
     if scheme == "local":
         return LocalStore(Path(remote.url))
     if scheme == "s3":
-        return await _s3_store(remote, jobs)
+        from core.data.s3 import s3_store
+
+        return await s3_store(remote, jobs)
     if scheme in ("gs", "gcs"):
         return await _gcs_store(remote)
     if scheme in ("ssh", "sftp"):
@@ -869,71 +870,6 @@ async def checked(store: S) -> S:
         await store.close()
         raise
     return store
-
-
-async def _s3_store(remote: DvcRemote, jobs: int | None = None) -> ObjectStore:
-    """s3fs with DVC's options. Two of botocore's defaults cap small-file speed: a pool
-    of 10 connections whatever the concurrency (a proxy saw 11 connections at -j 32), and
-    ``Expect: 100-continue`` on every upload, a round trip per small file before its body
-    goes. The pool is sized to the transfers, and the expect header kept only for bodies
-    large enough for a refusal to be worth waiting for."""
-    import s3fs
-
-    options = remote.options
-    client: dict[str, Any] = {}
-    if options.get("endpointurl"):
-        client["endpoint_url"] = options["endpointurl"]
-    if options.get("region"):
-        client["region_name"] = options["region"]
-    if "ssl_verify" in options:
-        client["verify"] = options["ssl_verify"].lower() not in ("false", "0")
-    kwargs: dict[str, Any] = {
-        "client_kwargs": client,
-        "asynchronous": True,
-        "skip_instance_cache": True,
-    }
-    for ours, theirs in (
-        ("access_key_id", "key"),
-        ("secret_access_key", "secret"),
-        ("session_token", "token"),
-        ("profile", "profile"),
-    ):
-        if options.get(ours):
-            kwargs[theirs] = options[ours]
-    if options.get("allow_anonymous_login", "").lower() == "true":
-        kwargs["anon"] = True
-    timeouts = {
-        "connect_timeout": float(options.get("connect_timeout") or 10),
-        "read_timeout": float(options.get("read_timeout") or 60),
-    }
-    concurrency = jobs or int(options.get("jobs") or 32)
-    kwargs["config_kwargs"] = {
-        **timeouts,
-        "retries": {"max_attempts": 3, "mode": "standard"},
-        "max_pool_connections": max(concurrency + PART_JOBS * BIG_FILES, 10),
-    }
-    fs = s3fs.S3FileSystem(**kwargs)
-    await fs.set_session()
-    _expect_continue_only_for_large_bodies(fs.s3.meta.events)
-    bucket_path = remote.url.removeprefix("s3://")
-    jobs = int(options.get("jobs") or 32)
-    where = remote.shown_url
-    if options.get("endpointurl"):  # name the host that does (or does not) answer
-        where += f" at {redact(options['endpointurl'])}"
-    return await checked(FsspecStore(fs, bucket_path, where, jobs, True, sum(timeouts.values())))
-
-
-def _expect_continue_only_for_large_bodies(events: Any) -> None:
-    from botocore.handlers import add_expect_header
-    from botocore.utils import determine_content_length
-
-    def large_only(model: Any, params: dict[str, Any], **kwargs: Any) -> None:
-        size = determine_content_length(params.get("body"))
-        if size is None or size > PART_SIZE:
-            add_expect_header(model, params, **kwargs)
-
-    events.unregister("before-call.s3", add_expect_header)
-    events.register("before-call.s3", large_only)
 
 
 async def _gcs_store(remote: DvcRemote) -> ObjectStore:
