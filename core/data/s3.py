@@ -12,8 +12,10 @@ botocore's chain of profiles and files, is served by obstore; any other by s3fs.
 choice is logged (``-v`` shows it) and ``EXPTUI_S3_CLIENT=s3fs`` forces s3fs.
 
 Objects larger than one multipart piece go through s3fs even on the fast path: their
-cost is bytes, not requests, and s3fs's bounded parts and the sweep of multipart uploads
-a killed push abandoned (which obstore cannot list) stay as they are.
+cost is bytes, not requests, and s3fs's bounded parts stay as they are, with the sweep of
+multipart uploads a killed push abandoned (obstore cannot list them). Only such objects
+make multipart uploads, so the fast path sweeps when it first moves one; a push of small
+files alone never imports botocore (0.3 s of CPU, and the event loop held meanwhile).
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ import binascii
 import contextlib
 import errno
 import hashlib
+import importlib
 import logging
 import os
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Coroutine, Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -362,7 +365,6 @@ class FastS3Store(ObjectStore):
             retry_config=retry,  # type: ignore[arg-type]
         )
         self._large: asyncio.Task[FsspecStore] | None = None
-        self._sweep: asyncio.Task[None] | None = None
 
     async def _large_store(self) -> FsspecStore:
         """The s3fs store for objects beyond one piece, opened once however many ask."""
@@ -371,9 +373,8 @@ class FastS3Store(ObjectStore):
         return await self._large
 
     async def _open_large_store(self) -> FsspecStore:
-        store = await s3fs_store(self.remote, self.default_jobs)
-        store.swept = True  # this store sweeps once per push, beside the transfer
-        return store
+        await asyncio.to_thread(importlib.import_module, "s3fs")  # not on the event loop
+        return await s3fs_store(self.remote, self.default_jobs)
 
     async def check(self) -> None:
         """Fail once, clearly, when the bucket is missing, the endpoint unreachable or the
@@ -416,14 +417,28 @@ class FastS3Store(ObjectStore):
                 await obstore.head_async(self.store, key.relpath)
                 found.add(key)
 
-        tasks = []
+        listed = [prefix for prefix, wanted in by_prefix.items() if len(wanted) >= LIST_THRESHOLD]
+        existing = await self._existing_prefixes(listed)
+        tasks: list[Coroutine[Any, Any, None]] = []
         for prefix, wanted in by_prefix.items():
-            if len(wanted) >= LIST_THRESHOLD:
-                tasks.append(list_prefix(prefix, wanted))
-            else:
+            if len(wanted) < LIST_THRESHOLD:
                 tasks.extend(probe(key) for key in wanted)
+            elif prefix in existing:
+                tasks.append(list_prefix(prefix, wanted))
         await gather_bounded(tasks, self.default_jobs)
         return found
+
+    async def _existing_prefixes(self, prefixes: list[str]) -> set[str]:
+        """Which 2-hex prefix folders hold anything, one delimited listing per parent: a
+        first push to an empty remote would otherwise list 256 empty prefixes."""
+        import obstore
+
+        existing: set[str] = set()
+        for parent in {prefix.rpartition("/")[0] for prefix in prefixes}:
+            with _as_os_errors():
+                answer = await obstore.list_with_delimiter_async(self.store, parent or None)
+            existing.update(answer["common_prefixes"])
+        return existing
 
     async def find(self, prefix: str) -> list[str]:
         import obstore
@@ -435,21 +450,15 @@ class FastS3Store(ObjectStore):
         return names
 
     async def upload(self, source: Path, key: ObjectKey) -> None:
-        """One PUT (atomic on S3); a larger file through s3fs's bounded parts. The first
-        upload starts the sweep of abandoned multipart uploads beside the transfer."""
+        """One PUT (atomic on S3); a larger file through s3fs's bounded parts (whose first
+        upload sweeps abandoned multipart uploads)."""
         import obstore
 
-        if self._sweep is None:
-            self._sweep = asyncio.ensure_future(self._abort_stale_uploads())
         if source.stat().st_size > PART_SIZE:
             await (await self._large_store()).upload(source, key)
             return
         with _as_os_errors():
             await obstore.put_async(self.store, key.relpath, source, use_multipart=False)
-
-    async def _abort_stale_uploads(self) -> None:
-        with contextlib.suppress(Exception):  # housekeeping never fails a push
-            await self.abort_stale_uploads()
 
     async def abort_stale_uploads(self, now: float | None = None) -> int:
         """As :meth:`FsspecStore.abort_stale_uploads`, through s3fs (obstore cannot list
@@ -499,12 +508,8 @@ class FastS3Store(ObjectStore):
         return f"it holds {meta['size']} bytes, not {size}"
 
     async def close(self) -> None:
-        for task in (self._sweep, self._large):
-            if task is not None and not task.done():
-                with contextlib.suppress(Exception):
-                    await task
         if self._large is not None and not self._large.cancelled():
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception):  # a store that failed to open has no client
                 await (await self._large).close()
 
 

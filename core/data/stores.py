@@ -516,7 +516,7 @@ class FsspecStore(ObjectStore):
         # PART_JOBS per file, at most BIG_FILES such files at once.
         self.parts = parts
         self._big_files: asyncio.Semaphore | None = None
-        self.swept = False
+        self._swept = False
 
     def path(self, key: ObjectKey) -> str:
         return f"{self.root}/{key.relpath}"
@@ -615,8 +615,8 @@ class FsspecStore(ObjectStore):
         return self.fs._strip_protocol(path)
 
     async def upload(self, source: Path, key: ObjectKey) -> None:
-        if not self.swept:
-            self.swept = True
+        if not self._swept:
+            self._swept = True
             with contextlib.suppress(Exception):  # housekeeping never fails a push
                 await self.abort_stale_uploads()
         size = source.stat().st_size

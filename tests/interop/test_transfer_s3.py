@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
 import stat
 import uuid
 from collections.abc import Iterator
@@ -11,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from core.data.stores import ObjectKey, open_store
+from core.data.stores import PART_SIZE, ObjectKey, open_store
 from core.project.config import DvcRemote
 from tests.helpers import exp_objects, git, run_json
 from tests.servers import free_port, moto_s3, s3fs_client, tcp_proxy
@@ -117,10 +119,19 @@ def test_presence_is_answered_for_existing_missing_and_absent_prefixes(s3_endpoi
     assert asyncio.run(ask()) == set(stored)
 
 
+@pytest.mark.parametrize("client", ["s3fs", "auto"])
 def test_a_push_aborts_multipart_uploads_abandoned_on_its_remote(
-    s3_endpoint: str, fresh_demo: Path, capsys: pytest.CaptureFixture[str]
+    client: str,
+    s3_endpoint: str,
+    fresh_demo: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A killed push of a large object leaves its parts on S3, billed, until aborted."""
+    """A killed push of a large object leaves its parts on S3, billed, until aborted.
+    s3fs sweeps on a push's first upload; the fast path on its first upload of an object
+    large enough to be sent in parts (the only kind that leaves parts behind), so a push
+    of small files need not load botocore."""
+    monkeypatch.setenv("EXPTUI_S3_CLIENT", client)
     bucket = f"b-{uuid.uuid4().hex[:12]}"
     s3 = s3fs_client(s3_endpoint)
     s3.call_s3("create_bucket", Bucket=bucket)
@@ -146,6 +157,22 @@ def test_a_push_aborts_multipart_uploads_abandoned_on_its_remote(
     assert asyncio.run(sweep_an_hour_later()) == 0 and len(uploads()) == 2  # not stale yet
     use_s3(fresh_demo, s3_endpoint, bucket)
     assert main(["push", "origin", "quick-test", "-r", "s3", "-C", str(fresh_demo)]) == 0
+    if client == "auto":
+        assert len(uploads()) == 2  # small files only: nothing swept
+        big = tmp_path / "big"
+        big.write_bytes(os.urandom(PART_SIZE + 1))
+
+        async def push_big() -> None:
+            remote = DvcRemote(
+                "s3", f"s3://{bucket}/cache", {**CREDENTIALS, "endpointurl": s3_endpoint}
+            )
+            store = await open_store(remote)
+            try:
+                await store.upload(big, ObjectKey(hashlib.md5(big.read_bytes()).hexdigest()))
+            finally:
+                await store.close()
+
+        asyncio.run(push_big())
     assert set(uploads()) == {other["UploadId"]}  # another tool's, outside this remote: kept
 
 
