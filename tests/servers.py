@@ -324,22 +324,27 @@ def _requests_in(data: bytes) -> list[SeenRequest]:
 
 @contextmanager
 def tcp_proxy(port: int, latency: float = 0.02) -> Iterator[tuple[int, ProxyState]]:
-    """A TCP relay on 127.0.0.1 to ``port`` that delays each answer by ``latency`` (a
-    remote's round trip, so requests overlap as they do over a network); yields (its
-    port, what it saw)."""
+    """A TCP relay on 127.0.0.1 to ``port`` that delays the first bytes of each answer
+    by ``latency``: a remote's round trip per request (and per ``100 Continue``), paid
+    once however many pieces the answer comes in, so requests overlap as they do over a
+    network; yields (its port, what it saw)."""
     state = ProxyState()
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
     stopping = threading.Event()
 
-    def pump(source: socket.socket, sink: socket.socket, upstream: bool) -> None:
+    def pump(
+        source: socket.socket, sink: socket.socket, upstream: bool, asked: threading.Event
+    ) -> None:
         with contextlib.suppress(OSError):
             while data := source.recv(65536):
                 if upstream:
                     with state.lock:
                         state.expect_continue += data.lower().count(b"expect: 100-continue")
                         state.requests.extend(_requests_in(data))
-                if not upstream:
+                    asked.set()
+                elif asked.is_set():  # the first bytes answering what was sent
+                    asked.clear()
                     time.sleep(latency)
                 sink.sendall(data)
         for end in (source, sink):
@@ -352,9 +357,12 @@ def tcp_proxy(port: int, latency: float = 0.02) -> Iterator[tuple[int, ProxyStat
             state.peak = max(state.peak, state.open)
         try:
             with client, socket.create_connection(("127.0.0.1", port)) as server:
-                back = threading.Thread(target=pump, args=(server, client, False), daemon=True)
+                asked = threading.Event()
+                back = threading.Thread(
+                    target=pump, args=(server, client, False, asked), daemon=True
+                )
                 back.start()
-                pump(client, server, True)
+                pump(client, server, True, asked)
                 back.join(timeout=30)
         finally:
             with state.lock:
@@ -479,13 +487,73 @@ def moto_s3() -> Iterator[str]:
         yield url
 
 
-def s3fs_client(endpoint: str) -> Any:
-    """A blocking s3fs filesystem on the moto server (test credentials)."""
+S3RVER_VERSION = "3.7.1"
+
+
+def s3rver_script() -> Path:
+    """s3rver (an S3 API in Node), installed from npm into the test cache on first use."""
+    import fcntl
+
+    from tests.dvc_peer import CACHE_ROOT
+
+    home = CACHE_ROOT / f"s3rver-{S3RVER_VERSION}"
+    script = home / "node_modules" / "s3rver" / "bin" / "s3rver.js"
+    if script.is_file():
+        return script
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not script.is_file():
+            subprocess.run(
+                ["npm", "install", "--no-audit", "--no-fund", f"s3rver@{S3RVER_VERSION}"],
+                cwd=home,
+                check=True,
+                capture_output=True,
+            )
+    return script
+
+
+@contextmanager
+def s3rver(root: Path) -> Iterator[str]:
+    """s3rver on 127.0.0.1 storing under ``root``; yields the endpoint URL. Any
+    well-formed signature is accepted, so every tool's test keys work. Unlike moto's
+    werkzeug server (2-3 ms of CPU per request, one connection per request) it keeps
+    connections alive: a benchmark's S3 rows then measure the clients."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            "node",
+            "--openssl-legacy-provider",
+            str(s3rver_script()),
+            "--directory",
+            str(root),
+            "--address",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--silent",
+            "--allow-mismatched-signatures",
+            "--no-vhost-buckets",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, timeout=30)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def s3fs_client(endpoint: str, key: str = "testing") -> Any:
+    """A blocking s3fs filesystem on a test S3 server (moto takes any key; s3rver only
+    its own, ``S3RVER``)."""
     import s3fs
 
     return s3fs.S3FileSystem(
-        key="testing",
-        secret="testing",
+        key=key,
+        secret=key,
         skip_instance_cache=True,
         client_kwargs={"endpoint_url": endpoint, "region_name": "us-east-1"},
     )

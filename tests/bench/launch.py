@@ -3,7 +3,8 @@
 Linux charges a child's ``ru_maxrss`` with the memory of the process it was forked from
 (the pre-exec copy), so a command forked straight from the benchmark (which hosts the S3
 server) would inherit its size. This small launcher forks it instead and prints
-``{"seconds", "rss_kb", "code"}`` as JSON; the command's output goes to a file.
+``{"seconds", "rss_kb", "cpu", "code"}`` as JSON (``cpu``: its user and system
+seconds); the command's output goes to a file.
 
     python -m tests.bench.launch OUTPUT_FILE COMMAND...
 """
@@ -27,7 +28,8 @@ def main(output: str, argv: list[str]) -> None:
         _, status, usage = os.wait4(pid, 0)
         seconds = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
-    print(json.dumps({"seconds": seconds, "rss_kb": usage.ru_maxrss, "code": code}))
+    cpu = usage.ru_utime + usage.ru_stime
+    print(json.dumps({"seconds": seconds, "rss_kb": usage.ru_maxrss, "cpu": cpu, "code": code}))
 
 
 if __name__ == "__main__":

@@ -2,18 +2,26 @@
 
 Each run copies a fixture twice (one copy per tool, alternating which goes first), points
 each copy at its own bare Git remote and its own DVC remote (a local directory, or a bucket
-on a moto S3 server on 127.0.0.1), and times, as separate processes: push all
+on an S3 server on 127.0.0.1), and times, as separate processes: push all
 experiments, push again (nothing to do), pull all into a fresh clone, pull again, list the
-remote. Floors: ``cp -r`` of exactly the pushed objects (local), and raw concurrent s3fs
-uploads/downloads of them at exptui's S3 concurrency; with nothing to do on S3, a fresh
-process asking s3fs about each object no ``.dir`` vouches for. Peak RSS is each process's own
-``ru_maxrss``. Medians over the runs go to a table on stdout and to ``BENCHMARKS.md``.
+remote. Floors: ``cp -r`` of exactly the pushed objects (local), and raw concurrent
+uploads/downloads of them at exptui's S3 concurrency with s3fs (its pool sized to it) and
+with obstore; with nothing to do on S3, a fresh process asking about each object no
+``.dir`` vouches for. Peak RSS is each process's own ``ru_maxrss``. Medians over the runs
+go to a table on stdout and to ``BENCHMARKS.md``.
+
+The S3 server is s3rver (npm; keeps connections alive, far cheaper per request than
+moto's werkzeug server, which the S3 rows would otherwise measure) behind a relay that
+adds ``--latency`` ms to every answer, as a real remote's round trip does; exptui runs
+twice there, on its chosen client (obstore) and with ``EXPTUI_S3_CLIENT=s3fs``. The relay
+counts requests; CPU per object is the process's user+system time over the objects moved.
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import dataclasses
 import json
 import os
 import platform
@@ -31,12 +39,15 @@ from pathlib import Path
 
 from tests.bench.fixtures import QUICK, Sizes, environment, fixture, run
 from tests.dvc_peer import DVC_VERSION, dvc_executable
-from tests.servers import moto_s3, s3fs_client
+from tests.servers import ProxyState, moto_s3, s3fs_client, s3rver, tcp_proxy
 
 OPS = ("push", "repush", "pull", "repull", "list")
 TOOLS = ("exptui", "dvc")
+S3_TOOLS = ("exptui", "exptui-s3fs", "dvc")
+FLOORS = ("s3fs", "obstore")
 S3_JOBS = 32  # exptui's default for S3, used by the floor too
-KEYS = "    access_key_id = testing\n    secret_access_key = testing\n    region = us-east-1\n"
+S3_KEY = "S3RVER"  # the one key s3rver knows; moto takes any
+KEYS = f"    access_key_id = {S3_KEY}\n    secret_access_key = {S3_KEY}\n    region = us-east-1\n"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -44,6 +55,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 class Sample:
     seconds: float
     rss_mb: float
+    cpu: float = 0.0  # user + system seconds
+    requests: int = 0  # as the S3 relay counted them
 
 
 def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> Sample:
@@ -60,12 +73,20 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> Sample:
         if report["code"]:
             text = Path(output.name).read_text(errors="replace")[-3000:]
             raise RuntimeError(f"{' '.join(argv)} failed ({report['code']}) in {cwd}:\n{text}")
-    return Sample(report["seconds"], report["rss_kb"] / 1024)
+    return Sample(report["seconds"], report["rss_kb"] / 1024, report["cpu"])
+
+
+def timed_s3(argv: list[str], cwd: Path, env: dict[str, str]) -> Sample:
+    """:func:`timed`, with the requests the relay saw meanwhile."""
+    before = len(S3.seen.requests) if S3.seen else 0
+    sample = timed(argv, cwd, env)
+    after = len(S3.seen.requests) if S3.seen else 0
+    return Sample(sample.seconds, sample.rss_mb, sample.cpu, after - before)
 
 
 def command(tool: str, op: str, dvc: str) -> list[str]:
     verb = {"repush": "push", "repull": "pull"}.get(op, op)
-    if tool == "exptui":
+    if tool.startswith("exptui"):
         return [sys.executable, "-m", "tui", verb, "origin", "-A"]
     return [dvc, "exp", verb, "origin", "-A"]
 
@@ -87,7 +108,9 @@ class Copy:
         self.env = environment(work / "site-cache")
         for level in ("global", "system"):
             self.env[f"DVC_{level.upper()}_CONFIG_DIR"] = str(work / f"dvc-{level}")
-        self.env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+        self.env.update(AWS_ACCESS_KEY_ID=S3_KEY, AWS_SECRET_ACCESS_KEY=S3_KEY)
+        if work.name == "exptui-s3fs":
+            self.env["EXPTUI_S3_CLIENT"] = "s3fs"
         if _has_origin(self.project):
             run(["git", "remote", "remove", "origin"], self.project, self.env)
         run(["git", "remote", "add", "origin", str(origin)], self.project, self.env)
@@ -115,17 +138,30 @@ def _has_origin(project: Path) -> bool:
 
 
 class S3:
-    """The moto server shared by the whole benchmark, and fresh buckets on it."""
+    """The S3 server shared by the whole benchmark (reached through the latency relay:
+    ``endpoint``), what the relay saw, and fresh buckets on it."""
 
     endpoint = ""
+    seen: ProxyState | None = None
     _count = 0
 
     @classmethod
     def bucket(cls) -> str:
         cls._count += 1
         name = f"bench-{os.getpid()}-{cls._count}"
-        s3fs_client(cls.endpoint).call_s3("create_bucket", Bucket=name)
+        s3fs_client(cls.endpoint, S3_KEY).call_s3("create_bucket", Bucket=name)
         return name
+
+    @classmethod
+    @contextmanager
+    def serving(cls, server: str, latency_ms: float, root: Path) -> Iterator[None]:
+        with ExitStack() as stack:
+            direct = stack.enter_context(moto_s3() if server == "moto" else s3rver(root))
+            port, cls.seen = stack.enter_context(
+                tcp_proxy(int(direct.rsplit(":", 1)[1]), latency_ms / 1000)
+            )
+            cls.endpoint = f"http://127.0.0.1:{port}"
+            yield
 
 
 def one_run(
@@ -140,6 +176,7 @@ def one_run(
     """Every op for both tools on their own copies; plus the floor for this run."""
     samples: dict[tuple[str, str], Sample] = {}
     copies: dict[str, Copy] = {}
+    measure_one = timed if backend == "local" else timed_s3
     for tool in order:
         remote = str(scratch / tool / "storage") if backend == "local" else f"s3://{S3.bucket()}/c"
         if backend == "local":
@@ -152,35 +189,39 @@ def one_run(
             if in_clone and not copy.clone.exists():
                 copy.make_clone()
             cwd = copy.clone if in_clone else copy.project
-            samples[(tool, op)] = timed(command(tool, op, dvc), cwd, copy.env)
+            samples[(tool, op)] = measure_one(command(tool, op, dvc), cwd, copy.env)
     if "push" in ops:
         samples.update(floors(backend, copies["exptui"], scratch))
     return samples
 
 
 def floors(backend: str, pushed: Copy, scratch: Path) -> dict[tuple[str, str], Sample]:
-    """The same objects moved by the simplest means: cp -r, or raw s3fs at S3_JOBS."""
+    """The same objects moved by the simplest means: cp -r, or raw s3fs (pool sized) and
+    raw obstore at S3_JOBS."""
     env = pushed.env
     if backend == "local":
         sample = timed(["cp", "-r", f"{pushed.remote}/files", str(scratch / "floor")], scratch, env)
         return {("floor", "push"): sample, ("floor", "pull"): sample}
     staged = scratch / "staged"
     _stage_pushed(pushed, staged)
-    target = f"s3://{S3.bucket()}/c"
-    floor = [sys.executable, "-m", "tests.bench.floor"]
-    env = {**env, "PYTHONPATH": str(REPO_ROOT)}
-    put = timed([*floor, "put", str(staged), target, S3.endpoint, str(S3_JOBS)], REPO_ROOT, env)
-    got = scratch / "floor-get"
-    get = timed([*floor, "get", str(got), target, S3.endpoint, str(S3_JOBS)], REPO_ROOT, env)
     asked = scratch / "asked.txt"
     asked.write_text("\n".join(_unvouched(staged)))
-    ask = timed([*floor, "ask", str(asked), target, S3.endpoint, str(S3_JOBS)], REPO_ROOT, env)
-    return {
-        ("floor", "push"): put,
-        ("floor", "pull"): get,
-        ("floor", "repush"): ask,
-        ("floor", "repull"): ask,
-    }
+    env = {**env, "PYTHONPATH": str(REPO_ROOT)}
+    samples = {}
+    for client in FLOORS:
+        target = f"s3://{S3.bucket()}/c"
+
+        def floor(
+            direction: str, local: Path, target: str = target, client: str = client
+        ) -> Sample:
+            argv = [sys.executable, "-m", "tests.bench.floor", direction, str(local), target]
+            return timed_s3([*argv, S3.endpoint, str(S3_JOBS), client], REPO_ROOT, env)
+
+        samples[(f"floor-{client}", "push")] = floor("put", staged)
+        samples[(f"floor-{client}", "pull")] = floor("get", scratch / f"floor-get-{client}")
+        ask = floor("ask", asked)
+        samples[(f"floor-{client}", "repush")] = samples[(f"floor-{client}", "repull")] = ask
+    return samples
 
 
 def _unvouched(objects: Path) -> list[str]:
@@ -197,7 +238,7 @@ def _unvouched(objects: Path) -> list[str]:
 
 def _stage_pushed(pushed: Copy, staged: Path) -> None:
     """Hard links to exactly the objects exptui pushed (read back from the bucket)."""
-    fs = s3fs_client(S3.endpoint)
+    fs = s3fs_client(S3.endpoint, S3_KEY)
     root = pushed.remote.removeprefix("s3://")
     cache = pushed.project / ".dvc" / "cache"
     for name in fs.find(root):
@@ -274,6 +315,45 @@ def table(
     return [*lines, ""]
 
 
+def s3_table(
+    kind: str, results: dict[tuple[str, str], list[Sample]], volume: tuple[int, int], latency: str
+) -> list[str]:
+    """Seconds for exptui (its chosen client, and forced onto s3fs), dvc and both floors;
+    the relay's requests per second and each process's CPU per object."""
+    files, nbytes = volume
+    columns = ("exptui", "exptui-s3fs", "dvc", "floor-s3fs", "floor-obstore")
+    lines = [
+        f"### {kind}, S3 remote ({files:,} objects, {nbytes / 1e6:,.1f} MB; {latency})",
+        "",
+        "| operation | exptui s | exptui on s3fs s | dvc s | exptui/dvc | s3fs floor s "
+        "| obstore floor s | exptui/obstore floor | exptui req/s | CPU ms/object: exptui "
+        "/ exptui on s3fs / dvc / obstore floor | exptui RSS MB | dvc RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for op in OPS:
+        if not results.get(("exptui", op)):
+            continue
+        seconds = {c: median([x.seconds for x in results.get((c, op), [])]) for c in columns}
+        cpu = {c: median([x.cpu for x in results.get((c, op), [])]) for c in columns}
+        requests = median([x.requests for x in results[("exptui", op)]])
+        per_object = " / ".join(
+            f"{cpu[c] * 1000 / files:.2f}" if files else "" for c in columns if c != "floor-s3fs"
+        )
+        shown = {c: f"{v:.2f}" if v == v else "" for c, v in seconds.items()}
+        rss_ours = max(x.rss_mb for x in results[("exptui", op)])
+        rss_dvc = max((x.rss_mb for x in results.get(("dvc", op), [])), default=float("nan"))
+        floor = seconds["floor-obstore"]
+        lines.append(
+            f"| {op} | {shown['exptui']} | {shown['exptui-s3fs']} | {shown['dvc']} "
+            f"| {seconds['exptui'] / seconds['dvc']:.2f} | {shown['floor-s3fs']} "
+            f"| {shown['floor-obstore']} | "
+            + (f"{seconds['exptui'] / floor:.2f}" if floor == floor else "")
+            + f" | {requests / seconds['exptui']:,.0f} | {per_object} "
+            f"| {rss_ours:.0f} | {rss_dvc:.0f} |"
+        )
+    return [*lines, ""]
+
+
 def machine() -> list[str]:
     cpu = next(
         (
@@ -321,9 +401,23 @@ def main(argv: list[str] | None = None) -> int:
         choices=["local", "s3"],
         help="DVC remotes to use (repeatable; default both)",
     )
+    parser.add_argument(
+        "--s3-server",
+        choices=["s3rver", "moto"],
+        default="s3rver",
+        help="the S3 server behind the relay (default s3rver)",
+    )
+    parser.add_argument(
+        "--latency", type=float, default=20.0, help="ms the relay adds to each S3 answer"
+    )
+    parser.add_argument(
+        "--experiments", type=int, help="experiments in the small fixture (default 10)"
+    )
     parser.add_argument("--out", type=Path, help="write the report here (e.g. BENCHMARKS.md)")
     options = parser.parse_args(argv)
     sizes = QUICK if options.quick else Sizes()
+    if options.experiments:
+        sizes = dataclasses.replace(sizes, experiments=options.experiments)
     kinds = options.only or ["small", "large", "refs", "wide"]
     backends = options.backend or ["local", "s3"]
     dvc = str(dvc_executable("s3" if "s3" in backends else ""))
@@ -332,9 +426,11 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(report), flush=True)
     with ExitStack() as stack:
         if "s3" in backends and set(kinds) & {"small", "large"}:
-            S3.endpoint = stack.enter_context(moto_s3())
+            root = stack.enter_context(tempfile.TemporaryDirectory(prefix="exptui-s3-"))
+            stack.enter_context(S3.serving(options.s3_server, options.latency, Path(root)))
+        latency = f"{options.s3_server} + {options.latency:g} ms per answer"
         for kind in kinds:
-            lines = measure(kind, fixture(kind, sizes), backends, options.runs, dvc)
+            lines = measure(kind, fixture(kind, sizes), backends, options.runs, dvc, latency)
             print("\n".join(lines), flush=True)  # each fixture's table as soon as it is done
             report += lines
     text = "\n".join(report) + "\n"
@@ -351,21 +447,27 @@ def _compile_exptui() -> None:
         compileall.compile_dir(REPO_ROOT / package, quiet=1)
 
 
-def measure(kind: str, source: Path, backends: list[str], runs: int, dvc: str) -> list[str]:
+def measure(
+    kind: str, source: Path, backends: list[str], runs: int, dvc: str, latency: str
+) -> list[str]:
     lines: list[str] = []
     if kind in ("small", "large"):
         for backend in backends:
             results: dict[tuple[str, str], list[Sample]] = defaultdict(list)
             volume = (0, 0)
+            tools = TOOLS if backend == "local" else S3_TOOLS
             for i in range(runs):
-                order = TOOLS if i % 2 == 0 else TOOLS[::-1]
+                order = tools[i % len(tools) :] + tools[: i % len(tools)]
                 with _scratch() as scratch:
                     for key, sample in one_run(
                         kind, source, backend, order, scratch, dvc, OPS
                     ).items():
                         results[key].append(sample)
                     volume = _volume(backend, scratch)
-            lines += table(kind, backend, results, volume)
+            if backend == "local":
+                lines += table(kind, backend, results, volume)
+            else:
+                lines += s3_table(kind, results, volume, latency)
     else:
         results = defaultdict(list)
         for i in range(runs):
