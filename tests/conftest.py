@@ -44,8 +44,14 @@ def hermetic_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
         "XDG_DATA_HOME": str(home / "data"),
         "XDG_CONFIG_HOME": str(home / "xdg-config"),  # no user keymap in tests
         "COLUMNS": "200",
+        # No AWS identity, profile or setting of the machine's reaches S3 tests.
+        "AWS_CONFIG_FILE": str(home / "aws" / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws" / "credentials"),
     }
-    saved = {key: os.environ.get(key) for key in overrides}
+    aws = [key for key in os.environ if key.startswith("AWS_") and key not in overrides]
+    saved = {key: os.environ.get(key) for key in [*overrides, *aws]}
+    for key in aws:
+        del os.environ[key]
     os.environ.update(overrides)
     yield
     for key, value in saved.items():

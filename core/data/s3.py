@@ -87,14 +87,24 @@ FAST_OPTIONS = frozenset(
         "sse_kms_key_id",
     }
 )
-# botocore reads these; obstore would not (or not alike), so their presence means s3fs.
-BOTOCORE_ENVIRONMENT = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_S3",
-    "AWS_USE_FIPS_ENDPOINT",
-    "AWS_USE_DUALSTACK_ENDPOINT",
+# obstore reads every AWS_* variable it knows (an AWS_ENDPOINT, AWS_TOKEN or
+# AWS_SERVER_SIDE_ENCRYPTION botocore ignores; an AWS_PROFILE it ignores); only these
+# mean the same to both clients, so any other set sends the remote to s3fs.
+SHARED_ENVIRONMENT = frozenset(
+    {
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_CA_BUNDLE",  # checked apart: only the system's own bundle
+        "AWS_CONFIG_FILE",  # checked apart: a region it may hold
+        "AWS_SHARED_CREDENTIALS_FILE",  # below stated keys, as in botocore's chain
+        "AWS_EC2_METADATA_DISABLED",
+        "AWS_PAGER",
+    }
+)
+PROXY_ENVIRONMENT = (
     "HTTPS_PROXY",
     "https_proxy",
     "HTTP_PROXY",
@@ -209,7 +219,8 @@ def fast_path_refusal(remote: DvcRemote, environment: Mapping[str, str]) -> str 
         return f"option {extra[0]}"
     if not isinstance(ssl_verify(options.get("ssl_verify")), bool):
         return "ssl_verify names a CA bundle"
-    present = [name for name in BOTOCORE_ENVIRONMENT if environment.get(name)]
+    aws = sorted(n for n in environment if n.startswith("AWS_") and n not in SHARED_ENVIRONMENT)
+    present = [*aws, *(name for name in PROXY_ENVIRONMENT if environment.get(name))]
     if present:
         return f"{present[0]} is set"
     bundle = environment.get("AWS_CA_BUNDLE")
@@ -223,8 +234,26 @@ def fast_path_refusal(remote: DvcRemote, environment: Mapping[str, str]) -> str 
     )
     if not (anonymous or keyed or from_environment):
         return "credentials come from botocore's chain (profiles, files, SSO)"
-    regions = (environment.get("AWS_REGION"), environment.get("AWS_DEFAULT_REGION"))
-    if not (options.get("region") or options.get("endpointurl") or any(regions)):
+    if keyed and environment.get("AWS_SESSION_TOKEN") and not options.get("session_token"):
+        return "AWS_SESSION_TOKEN would be sent with the remote's own keys"
+    return _region_refusal(options, environment)
+
+
+def _region_refusal(options: Mapping[str, str], environment: Mapping[str, str]) -> str | None:
+    """The region must be the one botocore would sign for: stated in the remote, or
+    AWS_DEFAULT_REGION (botocore reads no other variable; obstore reads AWS_REGION too,
+    so it may only agree); else botocore may read it from the AWS config file."""
+    if options.get("region"):
+        return None
+    default, other = environment.get("AWS_DEFAULT_REGION"), environment.get("AWS_REGION")
+    if other and other != default:
+        return "AWS_REGION is set (botocore reads AWS_DEFAULT_REGION only)"
+    if default:
+        return None
+    config = environment.get("AWS_CONFIG_FILE") or os.path.expanduser("~/.aws/config")
+    if os.path.exists(config):
+        return f"the region may come from {config}"
+    if not options.get("endpointurl"):
         return "the bucket's region is not stated"
     return None
 

@@ -12,6 +12,7 @@ from core.errors import ConfigError
 from core.project.config import DvcRemote
 
 KEYED = {"access_key_id": "AKIA", "secret_access_key": "s", "region": "eu-west-1"}
+NO_AWS_FILES = {"AWS_CONFIG_FILE": "/nonexistent/aws/config"}  # whatever ~/.aws holds
 
 
 def remote(**options: str) -> DvcRemote:
@@ -21,10 +22,11 @@ def remote(**options: str) -> DvcRemote:
 def test_a_remote_with_stated_keys_and_region_takes_the_fast_path() -> None:
     assert fast_path_refusal(remote(**KEYED), {}) is None
     with_endpoint = remote(access_key_id="a", secret_access_key="b", endpointurl="http://h")
-    assert fast_path_refusal(with_endpoint, {}) is None  # an endpoint needs no region
+    assert fast_path_refusal(with_endpoint, NO_AWS_FILES) is None  # us-east-1 for both
     encrypted = remote(**KEYED, sse="aws:kms", sse_kms_key_id="k", ssl_verify="false")
     assert fast_path_refusal(encrypted, {}) is None
-    environment = {"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b", "AWS_REGION": "r"}
+    environment = {"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}
+    environment |= {"AWS_SESSION_TOKEN": "t", "AWS_DEFAULT_REGION": "r", "AWS_REGION": "r"}
     assert fast_path_refusal(remote(), environment) is None
     assert fast_path_refusal(remote(allow_anonymous_login="True", region="r"), {}) is None
     # A bundle that is the system's own narrows nothing; over plain HTTP none is used.
@@ -61,7 +63,20 @@ def test_options_obstore_cannot_honour_send_the_remote_to_s3fs(option: str) -> N
         ({**KEYED, "ssl_verify": "/etc/ca.pem"}, {}, "ssl_verify names a CA bundle"),
         ({"region": "r"}, {}, "credentials come from botocore's chain"),
         ({"access_key_id": "a", "secret_access_key": "b"}, {}, "region is not stated"),
+        (
+            {"access_key_id": "a", "secret_access_key": "b", "endpointurl": "http://h"},
+            {"AWS_CONFIG_FILE": __file__},  # any file that exists
+            "the region may come from",
+        ),
         (KEYED, {"AWS_PROFILE": "team"}, "AWS_PROFILE is set"),
+        (KEYED, {"AWS_ENDPOINT": "http://elsewhere"}, "AWS_ENDPOINT is set"),  # obstore's
+        (KEYED, {"AWS_SERVER_SIDE_ENCRYPTION": "aws:kms"}, "AWS_SERVER_SIDE_ENCRYPTION"),
+        (KEYED, {"AWS_SESSION_TOKEN": "t"}, "would be sent with the remote's own keys"),
+        (
+            {"access_key_id": "a", "secret_access_key": "b"},
+            {"AWS_REGION": "eu-west-1"},
+            "botocore reads AWS_DEFAULT_REGION only",
+        ),
         (KEYED, {"AWS_CA_BUNDLE": "/ca.pem"}, "AWS_CA_BUNDLE names a CA bundle"),
         (KEYED, {"HTTPS_PROXY": "http://proxy:3128"}, "HTTPS_PROXY is set"),
         (KEYED, {"EXPTUI_S3_CLIENT": "s3fs"}, "EXPTUI_S3_CLIENT=s3fs"),
