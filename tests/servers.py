@@ -293,6 +293,7 @@ class SeenRequest:
     path: str
     agent: str
     key_id: str | None  # from ``Authorization: AWS4-HMAC-SHA256 Credential=KEY/...``
+    bearer: str | None  # from ``Authorization: Bearer TOKEN`` (GCS)
     headers: frozenset[str]  # lower-case names
 
 
@@ -309,26 +310,78 @@ def _requests_in(data: bytes) -> list[SeenRequest]:
         for line in head.split("\r\n"):
             name, _, value = line.partition(":")
             fields[name.strip().lower()] = value.strip()
-        key = re.search(r"Credential=([^/,\s]+)/", fields.get("authorization", ""))
+        auth = fields.get("authorization", "")
+        key = re.search(r"Credential=([^/,\s]+)/", auth)
         seen.append(
             SeenRequest(
                 match[1].decode(),
                 match[2].decode(),
                 fields.get("user-agent", ""),
                 key[1] if key else None,
+                bearer[1] if (bearer := re.match(r"Bearer (\S+)", auth)) else None,
                 frozenset(fields),
             )
         )
     return seen
 
 
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that is its own CA, and its key: (cert, key) PEM files.
+    Trusting the certificate file as a CA bundle is what trusting a private CA means."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "exptui test CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert, key_file = folder / "cert.pem", folder / "key.pem"
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert, key_file
+
+
 @contextmanager
-def tcp_proxy(port: int, latency: float = 0.02) -> Iterator[tuple[int, ProxyState]]:
+def tcp_proxy(
+    port: int, latency: float = 0.02, tls: tuple[Path, Path] | None = None
+) -> Iterator[tuple[int, ProxyState]]:
     """A TCP relay on 127.0.0.1 to ``port`` that delays the first bytes of each answer
     by ``latency``: a remote's round trip per request (and per ``100 Continue``), paid
     once however many pieces the answer comes in, so requests overlap as they do over a
-    network; yields (its port, what it saw)."""
+    network; yields (its port, what it saw). With ``tls`` (cert, key) it speaks HTTPS
+    to its clients (plain to ``port``)."""
+    import ssl
+
     state = ProxyState()
+    context = None
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
     stopping = threading.Event()
@@ -356,6 +409,12 @@ def tcp_proxy(port: int, latency: float = 0.02) -> Iterator[tuple[int, ProxyStat
             state.open += 1
             state.peak = max(state.peak, state.open)
         try:
+            if context is not None:
+                try:
+                    client = context.wrap_socket(client, server_side=True)
+                except (OSError, ssl.SSLError):
+                    client.close()  # a client that refused our certificate
+                    return
             with client, socket.create_connection(("127.0.0.1", port)) as server:
                 asked = threading.Event()
                 back = threading.Thread(

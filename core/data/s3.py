@@ -422,7 +422,7 @@ class FastS3Store(ObjectStore):
                 "Check the endpoint and network (or raise read_timeout), then retry.",
             ) from exc
         except Exception as exc:
-            raise _store_error(self.description, self.bucket, exc) from exc
+            raise _store_error(self.remote.name, self.description, self.bucket, exc) from exc
 
     async def present(self, keys: Collection[ObjectKey]) -> set[ObjectKey]:
         """Prefixes holding several wanted keys are listed (one request per thousand
@@ -566,6 +566,13 @@ def _as_os_errors() -> Iterator[None]:
         raise OSError(errno.EIO, _reason(exc)) from exc
 
 
+def _refused_certificate(text: str) -> str | None:
+    """Why rustls refused the server's certificate (``UnknownIssuer``, ``Expired``, ...),
+    if that is what failed: obstore reports it as a failure to send the request."""
+    found = re.search(r"InvalidCertificate\(\s*(?:Other\(\s*OtherError\(\s*)?(\w+)", text)
+    return found[1] if found else None
+
+
 def _reason(exc: BaseException) -> str:
     """What went wrong, in the server's words where it gave some: obstore's messages
     hold the request's URL, its retries and a multi-line debug dump."""
@@ -576,6 +583,9 @@ def _reason(exc: BaseException) -> str:
     status = re.search(r"status code: (\d{3}[^:\n]{0,40})", text)
     if status:
         return f"HTTP {status[1].strip()}"
+    refused = _refused_certificate(text)
+    if refused:
+        return f"TLS certificate not trusted ({refused})"
     if "error sending request" in text:
         return "error sending request (cannot connect)"
     return text.strip().split("\n", 1)[0].strip()[:300]
@@ -586,8 +596,16 @@ def _unreachable(exc: BaseException) -> bool:
     return "error sending request" in text or "timed out" in text
 
 
-def _store_error(description: str, bucket: str, exc: BaseException) -> StoreError:
+def _store_error(name: str, description: str, bucket: str, exc: BaseException) -> StoreError:
     text = _reason(exc)
+    refused = _refused_certificate(str(exc))
+    if refused:
+        return StoreError(
+            f"DVC remote '{description}' presented a TLS certificate that is not trusted "
+            f"({refused}).",
+            f"Name its CA bundle with 'dvc remote modify --local {name} ssl_verify PATH' "
+            "(false skips the check).",
+        )
     if "NoSuchBucket" in str(exc):
         return StoreError(
             f"Bucket '{bucket}' of DVC remote '{description}' does not exist.",

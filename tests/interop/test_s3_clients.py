@@ -19,7 +19,7 @@ from core.data.s3 import CLIENT_VARIABLE
 from core.data.stores import ObjectKey, open_store
 from core.project.config import DvcRemote
 from tests.helpers import Dvc, exp_objects, git, run_json
-from tests.servers import SeenRequest, moto_s3, s3fs_client, tcp_proxy
+from tests.servers import SeenRequest, moto_s3, s3fs_client, self_signed_certificate, tcp_proxy
 from tui.cli import main
 
 KEYS = {"access_key_id": "testing", "secret_access_key": "testing", "region": "us-east-1"}
@@ -263,3 +263,35 @@ def test_dvc_reads_what_the_fast_path_wrote_and_the_reverse(
     code, pulled = run_json(capsys, "pull", "origin", "quick-test", "-r", "s3", "-C", str(clone))
     assert code == 0 and pulled["success"] == ["quick-test"], pulled
     same_cache(fresh_demo, clone, exp_objects(fresh_demo, "quick-test"))
+
+
+def test_ssl_verify_as_dvc_reads_it_a_bundle_true_or_false(
+    s3_endpoint: str,
+    bucket: str,
+    fresh_demo: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An HTTPS endpoint with a private CA: ``ssl_verify`` naming the CA's bundle is
+    trusted (through s3fs, which trusts that bundle alone, as botocore does), the default
+    refuses it in one line, and ``false`` skips the check (through obstore)."""
+    certificate = self_signed_certificate(tmp_path)
+    other = f"b-{uuid.uuid4().hex[:12]}"
+    s3fs_client(s3_endpoint).call_s3("create_bucket", Bucket=other)
+    push = ["push", "origin", "quick-test", "-r", "s3", "-v", "-C", str(fresh_demo)]
+    with tcp_proxy(int(s3_endpoint.rsplit(":", 1)[1]), 0, tls=certificate) as (port, seen):
+        endpoint = f"https://127.0.0.1:{port}"
+        configure(fresh_demo, bucket, endpoint, **KEYS)
+        assert main(push) == 1
+        refused = capsys.readouterr().err.strip().splitlines()[-1]
+        assert "presented a TLS certificate that is not trusted" in refused, refused
+        configure(fresh_demo, bucket, endpoint, **KEYS, ssl_verify=str(certificate[0]))
+        assert main(push) == 0
+        assert "s3fs (ssl_verify names a CA bundle)" in capsys.readouterr().err
+        through_bundle = clients(object_requests(seen.requests, "PUT"))
+        configure(fresh_demo, other, endpoint, **KEYS, ssl_verify="false")
+        assert main(push) == 0
+        assert "DVC remote 's3': obstore" in capsys.readouterr().err
+    assert through_bundle == {"aiobotocore"}
+    unchecked = [r for r in object_requests(seen.requests, "PUT") if other in r.path]
+    assert unchecked and clients(unchecked) == {"object_store"}
