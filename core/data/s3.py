@@ -8,8 +8,9 @@ per request: about 2 ms of client CPU (hooks, request building, signing) where o
 (Rust's object_store) spends 0.4 ms, so thousands of small objects are paced by the
 client instead of the network. A remote whose options obstore honours, with credentials
 and region stated (in the remote or the ``AWS_*`` environment) rather than found through
-botocore's chain of profiles and files, is served by obstore; any other by s3fs. The
-choice is logged (``-v`` shows it) and ``EXPTUI_S3_CLIENT=s3fs`` forces s3fs.
+botocore's chain of profiles and files, and no environment variable the two clients read
+differently, is served by obstore; any other by s3fs (:func:`fast_path_refusal` says
+why). The choice is logged (``-v`` shows it) and ``EXPTUI_S3_CLIENT=s3fs`` forces s3fs.
 
 Objects larger than one multipart piece go through s3fs even on the fast path: their
 cost is bytes, not requests, and s3fs's bounded parts stay as they are, with the sweep of
@@ -219,6 +220,9 @@ def fast_path_refusal(remote: DvcRemote, environment: Mapping[str, str]) -> str 
         return f"option {extra[0]}"
     if not isinstance(ssl_verify(options.get("ssl_verify")), bool):
         return "ssl_verify names a CA bundle"
+    bucket = remote.url.removeprefix("s3://").split("/", 1)[0]
+    if "." in bucket and not options.get("endpointurl"):
+        return "a bucket name with dots (botocore addresses it by path on AWS)"
     aws = sorted(n for n in environment if n.startswith("AWS_") and n not in SHARED_ENVIRONMENT)
     present = [*aws, *(name for name in PROXY_ENVIRONMENT if environment.get(name))]
     if present:

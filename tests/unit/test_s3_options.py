@@ -16,7 +16,8 @@ NO_AWS_FILES = {"AWS_CONFIG_FILE": "/nonexistent/aws/config"}  # whatever ~/.aws
 
 
 def remote(**options: str) -> DvcRemote:
-    return DvcRemote("storage", "s3://bucket/cache", dict(options))
+    url = options.pop("url", "s3://bucket/cache")
+    return DvcRemote("storage", url, {"url": url, **options})
 
 
 def test_a_remote_with_stated_keys_and_region_takes_the_fast_path() -> None:
@@ -69,6 +70,7 @@ def test_options_obstore_cannot_honour_send_the_remote_to_s3fs(option: str) -> N
             "the region may come from",
         ),
         (KEYED, {"AWS_PROFILE": "team"}, "AWS_PROFILE is set"),
+        ({**KEYED, "url": "s3://my.bucket/cache"}, {}, "a bucket name with dots"),
         (KEYED, {"AWS_ENDPOINT": "http://elsewhere"}, "AWS_ENDPOINT is set"),  # obstore's
         (KEYED, {"AWS_SERVER_SIDE_ENCRYPTION": "aws:kms"}, "AWS_SERVER_SIDE_ENCRYPTION"),
         (KEYED, {"AWS_SESSION_TOKEN": "t"}, "would be sent with the remote's own keys"),
