@@ -413,11 +413,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--experiments", type=int, help="experiments in the small fixture (default 10)"
     )
+    parser.add_argument(
+        "--files", type=int, help="files per experiment in the small fixture (default 2,000)"
+    )
     parser.add_argument("--out", type=Path, help="write the report here (e.g. BENCHMARKS.md)")
     options = parser.parse_args(argv)
     sizes = QUICK if options.quick else Sizes()
     if options.experiments:
         sizes = dataclasses.replace(sizes, experiments=options.experiments)
+    if options.files:
+        sizes = dataclasses.replace(sizes, files=options.files)
     kinds = options.only or ["small", "large", "refs", "wide"]
     backends = options.backend or ["local", "s3"]
     dvc = str(dvc_executable("s3" if "s3" in backends else ""))
