@@ -284,6 +284,11 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def spread(values: list[float]) -> str:
+    """`` (min-max)`` over the runs, when there was more than one."""
+    return f" ({min(values):.2f}-{max(values):.2f})" if len(values) > 1 else ""
+
+
 def table(
     kind: str, backend: str, results: dict[tuple[str, str], list[Sample]], volume: tuple[int, int]
 ) -> list[str]:
@@ -308,7 +313,7 @@ def table(
         rss_ours = max(s.rss_mb for s in results[("exptui", op)])
         rss_dvc = max((s.rss_mb for s in results.get(("dvc", op), [])), default=float("nan"))
         lines.append(
-            f"| {op} | {ours:.2f} | {dvc:.2f} | {ours / dvc:.2f} | "
+            f"| {op} | {ours:.2f}{spread(mine)} | {dvc:.2f}{spread(theirs)} | {ours / dvc:.2f} | "
             + (f"{base:.2f} | {ours / base:.2f}" if floor else " | ")
             + f" | {rate} | {mbs} | {rss_ours:.0f} | {rss_dvc:.0f} |"
         )
