@@ -282,10 +282,6 @@ class ProxyState:
     requests: list[SeenRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def clients(self) -> set[str]:
-        """The clients' products: ``object_store``, ``aiobotocore``, ..."""
-        return {request.agent.split("/", 1)[0] for request in self.requests}
-
 
 @dataclass(frozen=True)
 class SeenRequest:
