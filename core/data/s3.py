@@ -26,21 +26,20 @@ import base64
 import binascii
 import contextlib
 import errno
+import functools
 import hashlib
 import importlib
 import logging
 import os
 import re
-from collections import defaultdict
-from collections.abc import Collection, Coroutine, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from core.data.objects import CHUNK
 from core.data.stores import (
     BIG_FILES,
-    LIST_THRESHOLD,
     PART_JOBS,
     PART_SIZE,
     READ_ONLY,
@@ -49,7 +48,7 @@ from core.data.stores import (
     ObjectStore,
     check_within,
     checked,
-    gather_bounded,
+    present_by_prefix,
 )
 from core.errors import ConfigError, StoreError
 from core.project.config import DvcRemote
@@ -429,58 +428,53 @@ class FastS3Store(ObjectStore):
             raise _store_error(self.remote.name, self.description, self.bucket, exc) from exc
 
     async def present(self, keys: Collection[ObjectKey]) -> set[ObjectKey]:
-        """Prefixes holding several wanted keys are listed (one request per thousand
-        objects); the rest are asked one HEAD each."""
         import obstore
 
-        by_prefix: dict[str, list[ObjectKey]] = defaultdict(list)
-        for key in keys:
-            by_prefix[key.relpath.rsplit("/", 1)[0]].append(key)
-        found: set[ObjectKey] = set()
-
-        async def list_prefix(prefix: str, wanted: list[ObjectKey]) -> None:
-            names: set[str] = set()
-            with _as_os_errors():
+        async def listed(prefix: str) -> set[str]:
+            async def names() -> set[str]:
+                found: set[str] = set()
                 async for batch in obstore.list(self.store, f"{prefix}/", chunk_size=1000):
-                    names.update(entry["path"] for entry in batch)
-            found.update(key for key in wanted if key.relpath in names)
+                    found.update(entry["path"] for entry in batch)
+                return found
 
-        async def probe(key: ObjectKey) -> None:
-            with contextlib.suppress(FileNotFoundError), _as_os_errors():
-                await obstore.head_async(self.store, key.relpath)
-                found.add(key)
+            return await _retrying(names)
 
-        listed = [prefix for prefix, wanted in by_prefix.items() if len(wanted) >= LIST_THRESHOLD]
-        existing = await self._existing_prefixes(listed)
-        tasks: list[Coroutine[Any, Any, None]] = []
-        for prefix, wanted in by_prefix.items():
-            if len(wanted) < LIST_THRESHOLD:
-                tasks.extend(probe(key) for key in wanted)
-            elif prefix in existing:
-                tasks.append(list_prefix(prefix, wanted))
-        await gather_bounded(tasks, self.default_jobs)
-        return found
+        async def exists(key: ObjectKey) -> bool:
+            try:
+                await _retrying(lambda: obstore.head_async(self.store, key.relpath))
+            except FileNotFoundError:
+                return False
+            return True
+
+        return await present_by_prefix(
+            keys, listed, exists, self._existing_prefixes, self.default_jobs
+        )
 
     async def _existing_prefixes(self, prefixes: list[str]) -> set[str]:
         """Which 2-hex prefix folders hold anything, one delimited listing per parent: a
         first push to an empty remote would otherwise list 256 empty prefixes."""
-        import obstore
 
         existing: set[str] = set()
-        for parent in {prefix.rpartition("/")[0] for prefix in prefixes}:
-            with _as_os_errors():
-                answer = await obstore.list_with_delimiter_async(self.store, parent or None)
+        for parent in {prefix.rpartition("/")[0] or None for prefix in prefixes}:
+            answer = await _retrying(functools.partial(self._delimited, parent))
             existing.update(answer["common_prefixes"])
         return existing
+
+    async def _delimited(self, parent: str | None) -> Any:
+        import obstore
+
+        return await obstore.list_with_delimiter_async(self.store, parent)
 
     async def find(self, prefix: str) -> list[str]:
         import obstore
 
-        names: list[str] = []
-        with _as_os_errors():
+        async def names() -> list[str]:
+            found: list[str] = []
             async for batch in obstore.list(self.store, prefix.strip("/") or None):
-                names.extend(entry["path"] for entry in batch)
-        return names
+                found.extend(entry["path"] for entry in batch)
+            return found
+
+        return await _retrying(names)
 
     async def upload(self, source: Path, key: ObjectKey) -> None:
         """One PUT (atomic on S3); a larger file through s3fs's bounded parts (whose first
@@ -490,8 +484,9 @@ class FastS3Store(ObjectStore):
         if source.stat().st_size > PART_SIZE:
             await (await self._large_store()).upload(source, key)
             return
-        with _as_os_errors():
-            await obstore.put_async(self.store, key.relpath, source, use_multipart=False)
+        await _retrying(
+            lambda: obstore.put_async(self.store, key.relpath, source, use_multipart=False)
+        )
 
     async def abort_stale_uploads(self, now: float | None = None) -> int:
         """As :meth:`FsspecStore.abort_stale_uploads`, through s3fs (obstore cannot list
@@ -505,35 +500,41 @@ class FastS3Store(ObjectStore):
 
         if size is not None and size > PART_SIZE:
             return await (await self._large_store()).download(key, target, size)
-        digest = hashlib.md5(usedforsecurity=False)
-        with _as_os_errors(), open(target, "wb") as sink:
-            answer = await obstore.get_async(self.store, key.relpath)
-            async for chunk in answer.stream(min_chunk_size=CHUNK):
-                digest.update(chunk)
-                sink.write(chunk)
+
+        async def fetch() -> str:
+            digest = hashlib.md5(usedforsecurity=False)
+            with open(target, "wb") as sink:  # from the start on each attempt
+                answer = await obstore.get_async(self.store, key.relpath)
+                async for chunk in answer.stream(min_chunk_size=CHUNK):
+                    digest.update(chunk)
+                    sink.write(chunk)
+            return digest.hexdigest()
+
+        digest = await _retrying(fetch)
         os.chmod(target, READ_ONLY)
-        return digest.hexdigest()
+        return digest
 
     async def read_small(self, key: ObjectKey, limit: int) -> bytes:
         """At most ``limit + 1`` bytes are kept, whatever the object's size (a ranged read
         of an empty object is refused by S3, so the stream is cut instead)."""
         import obstore
 
-        data = bytearray()
-        with _as_os_errors():
+        async def fetch() -> bytes:
+            data = bytearray()
             answer = await obstore.get_async(self.store, key.relpath)
             async for chunk in answer.stream(min_chunk_size=min(CHUNK, limit + 1)):
                 data += chunk
                 if len(data) > limit:
                     break
-        return check_within(bytes(data[: limit + 1]), limit, key)
+            return bytes(data[: limit + 1])
+
+        return check_within(await _retrying(fetch), limit, key)
 
     async def verify(self, key: ObjectKey, size: int) -> str | None:
         """Checked by size (a HEAD), as :meth:`FsspecStore.verify` does."""
         import obstore
 
-        with _as_os_errors():
-            meta = await obstore.head_async(self.store, key.relpath)
+        meta = await _retrying(lambda: obstore.head_async(self.store, key.relpath))
         if meta["size"] == size:
             return None
         with contextlib.suppress(Exception):
@@ -544,6 +545,25 @@ class FastS3Store(ObjectStore):
         if self._large is not None and not self._large.cancelled():
             with contextlib.suppress(Exception):  # a store that failed to open has no client
                 await (await self._large).close()
+
+
+T = TypeVar("T")
+ATTEMPTS = 3
+
+
+async def _retrying(action: Callable[[], Awaitable[T]]) -> T:
+    """``action``'s result, its obstore errors as OS errors; a connection that failed
+    (object_store does not retry every such failure: a server closing a kept-alive
+    connection, seen under a 503 storm) is tried again, up to :data:`ATTEMPTS` times."""
+    for attempt in range(ATTEMPTS):
+        try:
+            with _as_os_errors():
+                return await action()
+        except ConnectionError:
+            if attempt == ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.2 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 @contextlib.contextmanager

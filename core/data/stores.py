@@ -559,34 +559,21 @@ class FsspecStore(ObjectStore):
             ) from exc
 
     async def present(self, keys: Collection[ObjectKey]) -> set[ObjectKey]:
-        """List the 2-hex prefixes that hold many wanted keys; probe the others singly.
-        A listing is roughly 20x cheaper per object than a HEAD on S3 (DVC_FORMAT §9)."""
-        by_prefix: dict[str, list[ObjectKey]] = defaultdict(list)
-        for key in keys:
-            by_prefix[key.relpath.rsplit("/", 1)[0]].append(key)
-        found: set[ObjectKey] = set()
+        root = self._strip(self.root).rstrip("/") + "/"
 
-        async def list_prefix(prefix: str, wanted: list[ObjectKey]) -> None:
+        async def listed(prefix: str) -> set[str]:
             try:
-                names = set(await self._run(self.fs._find(f"{self.root}/{prefix}/")))
+                names = await self._run(self.fs._find(f"{self.root}/{prefix}/"))
             except FileNotFoundError:
-                return
-            found.update(k for k in wanted if self._strip(self.path(k)) in names)
+                return set()
+            return {name[len(root) :] for name in names if name.startswith(root)}
 
-        async def probe(key: ObjectKey) -> None:
-            if await self._run(self.fs._exists(self.path(key))):
-                found.add(key)
+        async def exists(key: ObjectKey) -> bool:
+            return bool(await self._run(self.fs._exists(self.path(key))))
 
-        listed = [prefix for prefix, wanted in by_prefix.items() if len(wanted) >= LIST_THRESHOLD]
-        existing = await self._existing_prefixes(listed)
-        tasks: list[Coroutine[Any, Any, None]] = []
-        for prefix, wanted in by_prefix.items():
-            if len(wanted) < LIST_THRESHOLD:
-                tasks.extend(probe(k) for k in wanted)
-            elif prefix in existing:
-                tasks.append(list_prefix(prefix, wanted))
-        await gather_bounded(tasks, self.default_jobs)
-        return found
+        return await present_by_prefix(
+            keys, listed, exists, self._existing_prefixes, self.default_jobs
+        )
 
     async def _existing_prefixes(self, prefixes: list[str]) -> set[str]:
         """Which of the 2-hex prefix folders exist, one listing per parent (``files/md5``).
@@ -764,6 +751,42 @@ class SSHStore(FsspecStore):
         if stack is not None:
             with contextlib.suppress(Exception):
                 await self._run(stack.aclose())
+
+
+async def present_by_prefix(
+    keys: Collection[ObjectKey],
+    listed: Callable[[str], Awaitable[set[str]]],
+    exists: Callable[[ObjectKey], Awaitable[bool]],
+    existing_prefixes: Callable[[list[str]], Awaitable[set[str]]],
+    jobs: int,
+) -> set[ObjectKey]:
+    """Which ``keys`` an object store holds: the 2-hex prefixes holding many wanted keys
+    are listed (``listed`` gives the relative paths under one), but only those that exist
+    at all; the others are probed singly. A listing is roughly 20x cheaper per object
+    than a HEAD on S3 (DVC_FORMAT §9)."""
+    by_prefix: dict[str, list[ObjectKey]] = defaultdict(list)
+    for key in keys:
+        by_prefix[key.relpath.rsplit("/", 1)[0]].append(key)
+    found: set[ObjectKey] = set()
+
+    async def list_prefix(prefix: str, wanted: list[ObjectKey]) -> None:
+        names = await listed(prefix)
+        found.update(key for key in wanted if key.relpath in names)
+
+    async def probe(key: ObjectKey) -> None:
+        if await exists(key):
+            found.add(key)
+
+    many = [prefix for prefix, wanted in by_prefix.items() if len(wanted) >= LIST_THRESHOLD]
+    existing = await existing_prefixes(many)
+    tasks: list[Coroutine[Any, Any, None]] = []
+    for prefix, wanted in by_prefix.items():
+        if len(wanted) < LIST_THRESHOLD:
+            tasks.extend(probe(key) for key in wanted)
+        elif prefix in existing:
+            tasks.append(list_prefix(prefix, wanted))
+    await gather_bounded(tasks, jobs)
+    return found
 
 
 async def gather_bounded(tasks: list[Any], limit: int) -> None:
