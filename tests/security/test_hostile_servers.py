@@ -111,7 +111,8 @@ def flaky_s3(endpoint: str, fail: int, of: int) -> Iterator[str]:
                 self.send_response(503)
                 self.send_header("Content-Length", str(len(error)))
                 self.end_headers()
-                self.wfile.write(error)
+                if self.command != "HEAD":  # a HEAD answer has no body (HTTP; S3 sends none)
+                    self.wfile.write(error)
                 return
             upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
             headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
