@@ -1,13 +1,16 @@
 """What the local pane shows, loaded off the UI thread: groups, rows and their details.
 
-Loading is two-phase so the first screen is fast: refs and commit headers first (one ref
-scan, one small object per experiment), then params/metrics/outputs group by group.
+Loading is two-phase so the first screen is fast: refs first (one ref scan), with the
+commit headers of the first rows shown and of the baselines (their order), then every
+commit's header and params/metrics/outputs. Reading 10,000 commit headers took a second
+before the first screen; the rows need only their ref to be drawn and sorted.
 Each phase opens its own :class:`core.project.repo.Repository`, so dulwich objects never cross
 threads.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,19 +35,23 @@ from core.project.listing import BaselineGroup, group_local
 from core.project.repo import CommitInfo, Experiment, Repository
 from core.redact import redact
 
+LocalRefs = Mapping[ExpRef, str]
 MAX_METRIC_COLUMNS = 3
+HEADERS_AT_ONCE = 300  # headers read before the first screen: a tree this small opens fully
 
 
 @dataclass
 class ExpRow:
-    """One experiment as a row: ref, commit header (None for a remote commit not peeked
-    yet), details once loaded, and its sync state against the chosen Git remote."""
+    """One experiment as a row: ref, commit header (None until read, or for a remote
+    commit not peeked yet), details once loaded, and its sync state against the chosen
+    Git remote. ``present``: the commit is in the local object store."""
 
     exp: Experiment
     info: CommitInfo | None
     state: ProjectState | None = None
     sync: SyncState | None = None
     data: DataStatus | None = None
+    present: bool = True
     _flat: tuple[ProjectState, dict[str, object]] | None = field(
         default=None, repr=False, compare=False
     )
@@ -89,6 +96,10 @@ class LocalView:
     def count(self) -> int:
         return sum(len(g.rows) for g in self.groups)
 
+    def refs(self) -> LocalRefs:
+        """Every row's ref and commit: the remote pane compares against them."""
+        return {row.exp.ref: row.exp.sha for group in self.groups for row in group.rows}
+
 
 def flat_metrics(state: ProjectState) -> dict[str, object]:
     """Metrics of every file flattened to dotted keys; the file name is dropped when unique."""
@@ -111,9 +122,18 @@ def load_groups(path: Path) -> LocalView:
         groups = []
         for group in group_local(repo, BaselineSelection(None)):
             info = repo.commit(group.baseline) if repo.has_commit(group.baseline) else None
-            rows = [ExpRow(exp, repo.commit(exp.sha)) for exp in group.experiments]
+            rows = [ExpRow(exp, None) for exp in group.experiments]
             groups.append(GroupView(group, info, rows))
+        read_first_headers(repo, groups)
         return LocalView(repo.root, groups, list(repo.skipped_refs))
+
+
+def read_first_headers(repo: Repository, groups: list[GroupView]) -> None:
+    """The commit headers of the first :data:`HEADERS_AT_ONCE` rows in display order (the
+    ones a first screen can show: HEAD's group opens first); phase two reads the rest."""
+    rows = (row for group in groups for row in group.rows if row.present)
+    for row in itertools.islice(rows, HEADERS_AT_ONCE):
+        row.info = repo.commit(row.exp.sha)
 
 
 class CommitStates:
@@ -141,27 +161,38 @@ def commits_to_read(groups: list[GroupView]) -> list[str]:
     """The commits phase two reads: baselines and experiments whose commit we have.
     Taken by the worker that built the rows, before it hands them to the UI thread."""
     commits = [g.key for g in groups if g.info is not None]
-    commits += [r.exp.sha for g in groups for r in g.rows if r.info is not None]
+    commits += [r.exp.sha for g in groups for r in g.rows if r.present]
     return list(dict.fromkeys(commits))
 
 
-def read_states(
+@dataclass
+class Details:
+    """What phase two read, by commit: headers the first screen did without, and params,
+    metrics and outputs."""
+
+    headers: dict[str, CommitInfo] = field(default_factory=dict)
+    states: dict[str, ProjectState] = field(default_factory=dict)
+
+
+def read_details(
     path: Path,
     commits: list[str],
     cache: CommitStates,
     stopped: Callable[[], bool] = lambda: False,
-) -> dict[str, ProjectState]:
-    """Phase two, for either pane, off the UI thread: params, metrics and outputs per
-    commit, as plain values for a message. Ends early once ``stopped`` (the app quit):
-    10,000 commits took seconds, and the process waited for them after ``q``."""
-    found: dict[str, ProjectState] = {}
+) -> Details:
+    """Phase two, for either pane, off the UI thread: each commit's header and its
+    params, metrics and outputs, as plain values for a message. Ends early once
+    ``stopped`` (the app quit): 10,000 commits took seconds, and the process waited for
+    them after ``q``."""
+    found = Details()
     with Repository.open(path) as repo:
         for sha in commits:
             if stopped():
                 break
+            found.headers[sha] = repo.commit(sha)
             state = cache.get(sha)
-            found[sha] = state if state is not None else repo.project_state(sha)
-    cache.add(found)
+            found.states[sha] = state if state is not None else repo.project_state(sha)
+    cache.add(found.states)
     return found
 
 
@@ -206,13 +237,17 @@ def fetch_row_values(path: Path, cache: CommitStates) -> tuple[dict[str, Project
     return fetched.states, fetched.summary
 
 
-def apply_states(groups: list[GroupView], states: Mapping[str, ProjectState]) -> None:
-    """On the UI thread: fill the rows whose commit ``states`` has (any pane's)."""
+def apply_details(groups: list[GroupView], details: Details) -> None:
+    """On the UI thread: fill the rows whose commit ``details`` has (any pane's)."""
+    states = details.states
     for group in groups:
         if group.info is not None and group.key in states:
             group.state = states[group.key]
         for row in group.rows:
-            if row.info is not None and row.exp.sha in states:
+            if not row.present:
+                continue
+            row.info = row.info or details.headers.get(row.exp.sha)
+            if row.exp.sha in states:
                 row.state = states[row.exp.sha]
 
 
@@ -249,12 +284,12 @@ def git_remote_names(path: Path) -> list[tuple[str, str]]:
         return [(r.name, redact(r.url)) for r in repo.git_remotes()]
 
 
-def cached_remote(path: Path, name: str) -> RemoteView | None:
+def cached_remote(path: Path, name: str, local: LocalRefs | None = None) -> RemoteView | None:
     """The last listing saved on disk, shown at once (and offline) while we refresh."""
     with Repository.open(path) as repo:
         spec = resolve_remote(repo, name)
         listing = load_listing(repo, spec)
-        return None if listing is None else _remote_view(repo, listing, fresh=False)
+        return None if listing is None else _remote_view(repo, listing, False, local)
 
 
 def fetch_listing(
@@ -277,17 +312,22 @@ def quiet_listing(path: Path, name: str) -> RemoteListing | None:
         return None
 
 
-def listing_view(path: Path, listing: RemoteListing, error: str | None) -> RemoteView:
+def listing_view(
+    path: Path, listing: RemoteListing, error: str | None, local: LocalRefs | None = None
+) -> RemoteView:
     """The remote pane's rows for a fresh listing :func:`fetch_listing` returned."""
     with Repository.open(path) as repo:
-        view = _remote_view(repo, listing, fresh=True)
+        view = _remote_view(repo, listing, True, local)
         view.error = error
         return view
 
 
-def _remote_view(repo: Repository, listing: RemoteListing, fresh: bool) -> RemoteView:
-    """Phase one of the remote pane (headers only; :func:`read_states` reads details)."""
-    sync = {ref.ref: entry.state for ref, entry in compare(repo, listing).items()}
+def _remote_view(
+    repo: Repository, listing: RemoteListing, fresh: bool, local: LocalRefs | None
+) -> RemoteView:
+    """Phase one of the remote pane (refs; :func:`read_details` reads the rest)."""
+    entries = compare(repo, listing, local)
+    sync = {ref.ref: entry.state for ref, entry in entries.items()}
     head = repo.head_sha()
     by_baseline: dict[str, list[ExpRef]] = {}
     for ref in listing.refs:
@@ -301,10 +341,11 @@ def _remote_view(repo: Repository, listing: RemoteListing, fresh: bool) -> Remot
             sha = listing.refs[ref]
             exp = Experiment(ref, sha)
             group.experiments.append(exp)
-            info = repo.commit(sha) if repo.has_commit(sha) else None
-            view.rows.append(ExpRow(exp, info, sync=sync.get(ref.ref)))
+            present = entries[ref].local_sha == sha or repo.has_commit(sha)
+            view.rows.append(ExpRow(exp, None, sync=sync.get(ref.ref), present=present))
         groups.append(view)
     groups.sort(key=lambda g: (not g.group.is_head, -(g.info.timestamp if g.info else 0)))
+    read_first_headers(repo, groups)
     return RemoteView(listing.remote, listing, groups, sync, fresh)
 
 

@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -126,9 +127,13 @@ def sync_state(repo: Repository, local: str | None, remote: str | None) -> SyncS
     return SyncState.DIVERGED  # including a remote SHA we have not peeked yet
 
 
-def compare(repo: Repository, listing: RemoteListing) -> dict[ExpRef, SyncEntry]:
-    """A sync entry for every experiment seen on either side."""
-    local = {exp.ref: exp.sha for exp in repo.experiments()}
+def compare(
+    repo: Repository, listing: RemoteListing, local: Mapping[ExpRef, str] | None = None
+) -> dict[ExpRef, SyncEntry]:
+    """A sync entry for every experiment seen on either side; ``local``: the local refs
+    when the caller has just read them (10,000 loose refs take a third of a second)."""
+    if local is None:
+        local = {exp.ref: exp.sha for exp in repo.experiments()}
     entries = {}
     for ref in sorted(set(local) | set(listing.refs)):
         local_sha, remote_sha = local.get(ref), listing.refs.get(ref)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 
 def test_reading_details_stops_once_the_app_has_quit(demo_dir: Path) -> None:
     """After q the process waited for every commit's details (seconds at 10,000): the
     reading now ends at the next commit once its worker is cancelled."""
-    from tui.view import CommitStates, commits_to_read, load_groups, read_states
+    from tui.view import CommitStates, commits_to_read, load_groups, read_details
 
     commits = commits_to_read(load_groups(demo_dir).groups)
     asked: list[int] = []
@@ -17,6 +19,24 @@ def test_reading_details_stops_once_the_app_has_quit(demo_dir: Path) -> None:
         asked.append(1)
         return len(asked) > 2
 
-    states = read_states(demo_dir, commits, CommitStates(), stopped_after_two)
-    assert len(commits) > 3 and len(states) == 2
-    assert len(read_states(demo_dir, commits, CommitStates())) == len(commits)
+    details = read_details(demo_dir, commits, CommitStates(), stopped_after_two)
+    assert len(commits) > 3 and len(details.states) == 2
+    assert len(read_details(demo_dir, commits, CommitStates()).states) == len(commits)
+
+
+def test_the_first_screen_reads_only_the_first_rows_commit_headers(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """10,000 commit headers took a second before the first screen showed a row: phase
+    one reads those of the first rows shown, phase two the rest, and the rows get them."""
+    import tui.view as view
+
+    monkeypatch.setattr(view, "HEADERS_AT_ONCE", 2)
+    local = view.load_groups(demo_dir)
+    rows = [row for group in local.groups for row in group.rows]
+    assert len(rows) > 2 and all(row.present for row in rows)
+    assert [row.info is not None for row in rows] == [True, True] + [False] * (len(rows) - 2)
+    details = view.read_details(demo_dir, view.commits_to_read(local.groups), view.CommitStates())
+    view.apply_details(local.groups, details)
+    assert all(row.info is not None and row.info.sha == row.exp.sha for row in rows)
+    assert all(row.state is not None for row in rows)

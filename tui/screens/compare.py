@@ -60,7 +60,7 @@ class CompareScreen(ReadingScreen):
         self.path = path  # the project, for the plots
 
     def _wanted(self) -> list[Wanted]:
-        rows = [row for row in (self.first, self.second) if row.info is not None]
+        rows = [row for row in (self.first, self.second) if row.present]
         return [Wanted(row.exp.name, row.exp.sha) for row in rows] if self.path else []
 
     def extra(self) -> list[Widget]:

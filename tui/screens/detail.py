@@ -42,7 +42,7 @@ class DetailScreen(ReadingScreen):
 
     def extra(self) -> list[Widget]:
         """The experiment's plots under its values, its baseline's dimmed beside them."""
-        if self.path is None or self.row.info is None:
+        if self.path is None or not self.row.present:
             return []
         return [PlotsPanel(self.path, beside_baseline(self.row, self.group))]
 
@@ -51,7 +51,7 @@ class DetailScreen(ReadingScreen):
             panel.step(delta)
 
     def action_plots(self) -> None:
-        if self.path is None or self.row.info is None:
+        if self.path is None or not self.row.present:
             return
         self.app.push_screen(PlotsScreen(self.path, beside_baseline(self.row, self.group)))
 

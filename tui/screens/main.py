@@ -63,11 +63,13 @@ from tui.screens.plots import PlotsScreen
 from tui.screens.remote_picker import RemotePicker
 from tui.view import (
     CommitStates,
+    Details,
     ExpRow,
     GroupView,
+    LocalRefs,
     LocalView,
     RemoteView,
-    apply_states,
+    apply_details,
     cached_remote,
     commits_to_read,
     default_remote,
@@ -79,7 +81,7 @@ from tui.view import (
     load_groups,
     metric_columns,
     quiet_listing,
-    read_states,
+    read_details,
     read_trends,
 )
 from tui.widgets.detail import DetailPanel
@@ -157,12 +159,13 @@ class MainScreen(Screen[None]):
             self.view = view
 
     class DetailsLoaded(Message):
-        """Phase two of a pane: params, metrics and outputs per commit, read off the UI
-        thread. ``final`` is False for a cached remote listing a fresh one will replace."""
+        """Phase two of a pane: headers, params, metrics and outputs per commit, read off
+        the UI thread. ``final`` is False for a cached remote listing a fresh one will
+        replace."""
 
-        def __init__(self, pane: str, states: dict[str, ProjectState], final: bool = True) -> None:
+        def __init__(self, pane: str, details: Details, final: bool = True) -> None:
             super().__init__()
-            self.pane, self.states, self.final = pane, states, final
+            self.pane, self.details, self.final = pane, details, final
 
     class RemoteMoved(Message):
         """A quiet check found the remote's experiments changed since the pane's listing."""
@@ -252,6 +255,7 @@ class MainScreen(Screen[None]):
         self.transfers_hidden = False
         self.ready_panes: set[str] = set()  # panes whose details are in: see _pane_ready
         self.local_listed = threading.Event()  # the local pane's rows are read (or failed)
+        self.local_refs: LocalRefs | None = None  # what they were: the remote pane compares
         self.remote_shown = threading.Event()  # the remote pane has rows (or never will)
         self.local_detailed = threading.Event()  # the local pane's details are in
         self.states = CommitStates()  # parsed commits, shared by the loading workers
@@ -314,15 +318,16 @@ class MainScreen(Screen[None]):
     def load_local(self) -> None:
         try:
             view = load_groups(self.path)
+            self.local_refs = view.refs()
         finally:
             self.local_listed.set()
         commits = commits_to_read(view.groups)  # before the rows go to the UI thread
         self.post_message(self.LocalLoaded(view))
         # Details after the remote pane's rows: the first screen is both panes' rows.
         self.remote_shown.wait(timeout=FIRST_SCREEN_WAIT)
-        states = read_states(self.path, commits, self.states, _cancelled())
+        details = read_details(self.path, commits, self.states, _cancelled())
         self.local_detailed.set()
-        self.post_message(self.DetailsLoaded("local", states))
+        self.post_message(self.DetailsLoaded("local", details))
 
     def on_main_screen_local_loaded(self, message: LocalLoaded) -> None:
         if not self._alive():
@@ -373,7 +378,8 @@ class MainScreen(Screen[None]):
         self.fetching_values = False
         self._update_status()
         if message.states:
-            self.on_main_screen_details_loaded(self.DetailsLoaded("values", message.states, False))
+            details = Details(states=message.states)
+            self.on_main_screen_details_loaded(self.DetailsLoaded("values", details, False))
         if message.problem:
             self.notify(message.problem, severity="warning", markup=False)
 
@@ -391,6 +397,8 @@ class MainScreen(Screen[None]):
         self._show_cursor_details()
 
     def _apply_data(self) -> None:
+        if not self.data_status:
+            return  # none yet: the first screen's 10,000 rows need no visit
         for view in (self.local, self.remote):
             for group in view.groups if view else []:
                 for row in group.rows:
@@ -402,7 +410,7 @@ class MainScreen(Screen[None]):
         self._fields = None  # rows or their details changed
         for view in (self.local, self.remote):  # a commit's state is the same in any pane
             if view is not None:
-                apply_states(view.groups, message.states)
+                apply_details(view.groups, message.details)
         if message.final:
             self._pane_ready(message.pane)
         if self.terms or self.sort_by:
@@ -436,24 +444,24 @@ class MainScreen(Screen[None]):
         # 2 s of the first screen).
         self.local_listed.wait(timeout=FIRST_SCREEN_WAIT)
         stopped = _cancelled()  # checked between steps: the process waits for this thread
-        cached = None if stopped() else cached_remote(self.path, name)
+        cached = None if stopped() else cached_remote(self.path, name, self.local_refs)
         if cached is not None:
             commits = commits_to_read(cached.groups)
             self.post_message(self.RemoteLoaded(cached))
-            states = read_states(self.path, commits, self.states, stopped)
-            self.post_message(self.DetailsLoaded("remote", states, final=not self.network))
+            details = read_details(self.path, commits, self.states, stopped)
+            self.post_message(self.DetailsLoaded("remote", details, final=not self.network))
         elif not self.network:
-            self.post_message(self.DetailsLoaded("remote", {}))
+            self.post_message(self.DetailsLoaded("remote", Details()))
         if self.network and not stopped():
             listing, error = fetch_listing(self.path, name, prompt=self._ask_credentials)
             if stopped():
                 return
-            view = listing_view(self.path, listing, error)
+            view = listing_view(self.path, listing, error, self.local_refs)
             commits = commits_to_read(view.groups)
             self.post_message(self.RemoteLoaded(view))
             self.local_detailed.wait(timeout=FIRST_SCREEN_WAIT)  # then reuse its states
-            states = read_states(self.path, commits, self.states, stopped)
-            self.post_message(self.DetailsLoaded("remote", states))
+            details = read_details(self.path, commits, self.states, stopped)
+            self.post_message(self.DetailsLoaded("remote", details))
 
     def _watch_remote(self) -> None:
         """Every ``watch_every`` seconds, when nothing else talks to the remote: one quiet
@@ -776,7 +784,7 @@ class MainScreen(Screen[None]):
             self.trends = {}
             self.notify("Reading the plots for a trend column…", timeout=2, markup=False)
             views = [v for v in (self.local, self.remote) if v is not None]
-            shas = [r.exp.sha for v in views for g in v.groups for r in g.rows if r.info]
+            shas = [r.exp.sha for v in views for g in v.groups for r in g.rows if r.present]
             self.load_trends(list(dict.fromkeys(shas)))
             return
         names = sorted({name for per in self.trends.values() for name in per})
@@ -833,14 +841,14 @@ class MainScreen(Screen[None]):
         baseline dimmed when they share one; or of the highlighted one beside its own."""
         marked = self._marked_rows(self.local_tree) + self._marked_rows(self.remote_tree)
         rows = list({row.key: row for row in marked}.values())
-        wanted = [Wanted(row.exp.name, row.exp.sha) for row in rows if row.info is not None]
+        wanted = [Wanted(row.exp.name, row.exp.sha) for row in rows if row.present]
         baselines = {row.exp.ref.baseline for row in rows}
         shared = self._group(baselines.pop()) if len(baselines) == 1 else None
         if wanted and shared is not None and shared.info is not None:  # their common one
             wanted.append(Wanted(f"{shared.group.label} (baseline)", shared.key, True))
         tree = self.focused_tree
         row, group = tree.current_row, tree.current_group
-        if not rows and row is not None and row.info is not None:
+        if not rows and row is not None and row.present:
             wanted = beside_baseline(row, group)
         if not wanted:
             refresh = live_key(self, "refresh", "R")
@@ -874,6 +882,7 @@ class MainScreen(Screen[None]):
         self.states = CommitStates()  # what a batch changed (pulled data, say) is read anew
         self.ready_panes.clear()
         self.local_listed.clear()
+        self.local_refs = None
         self.remote_shown.clear()
         self.local_detailed.clear()
         self.load_local()
@@ -920,7 +929,9 @@ class MainScreen(Screen[None]):
     def _marked_rows(self, tree: ExpTree) -> list[ExpRow]:
         """A pane's marked rows, in display order, including any a filter hides now."""
         view = self.local if tree is self.local_tree else self.remote
-        groups = view.groups if view is not None else []
+        if not tree.marked or view is None:
+            return []
+        groups = view.groups
         return [row for group in groups for row in group.rows if row.key in tree.marked]
 
     def _targets(self, tree: ExpTree) -> list[ExpRef]:

@@ -47,7 +47,7 @@ def describe(
         age = format_age(max(0.0, now - info.timestamp))
         head.add_row("created", Text(f"{iso_time(info.timestamp, info.tz_offset)} ({age} ago)"))
     parts: list[RenderableType] = [head]
-    if info is None:
+    if not row.present:
         parts.append(
             Text(
                 f"\nnot fetched yet: {refresh_key} refreshes the remote and peeks at it",

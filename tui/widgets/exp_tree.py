@@ -8,7 +8,8 @@ here, never markup, so an experiment called ``exp[bold]`` shows as typed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 from rich.style import Style
 from rich.text import Text
@@ -20,7 +21,7 @@ from textual.widgets.tree import TreeNode
 
 from tui.badges import badge, data_badge
 from tui.format import NumberColumn, format_age, shown
-from tui.view import ExpRow, GroupView
+from tui.view import HEADERS_AT_ONCE, ExpRow, GroupView
 
 NodeData = ExpRow | GroupView
 MARKED, UNMARKED = "● ", "○ "
@@ -30,7 +31,7 @@ MIN_VALUE_WIDTH = 6  # a column fits its widest value and its title, within thes
 MAX_VALUE_WIDTH = 12
 GAP = "  "  # between metric columns: aligned numbers still read as separate columns
 TREND_WIDTH = 17  # a 10-bar sparkline and the last value
-EAGER_LIMIT = 300  # expand every group when the whole tree is this small
+EAGER_LIMIT = HEADERS_AT_ONCE  # expand every group when the whole tree is this small
 _DRAWN_LATER = Text()  # a row's stored label: render_label builds the real one
 
 
@@ -66,6 +67,8 @@ class ExpTree(Tree[NodeData]):
         "exp-tree--age",
         "exp-tree--trend",
     }
+
+    _batched = False  # nodes being added: one invalidation at the end (set before __init__ runs)
 
     show_sync: var[bool] = var(False)
     """Sync and data badges in front of each name (once a remote is listed)."""
@@ -114,11 +117,12 @@ class ExpTree(Tree[NodeData]):
             self.cursor_node.data.key if self.cursor_node and self.cursor_node.data else None
         )
         self.clear()
-        for group in groups:
-            node = self.root.add(self.group_label(group), data=group, allow_expand=True)
-            if eager or group.group.is_head:
-                self._fill(node)
-                node.expand()
+        with self._adding():
+            for group in groups:
+                node = self.root.add(self.group_label(group), data=group, allow_expand=True)
+                if eager or group.group.is_head:
+                    self._fill(node)
+                    node.expand()
         self._fit_columns()
         self.cursor_line = 0
         if here is not None:  # a reload keeps the cursor on the same row
@@ -215,8 +219,27 @@ class ExpTree(Tree[NodeData]):
     def _fill(self, node: TreeNode[NodeData]) -> None:
         if node.children or not isinstance(node.data, GroupView):
             return
-        for row in node.data.rows:
-            node.add_leaf(_DRAWN_LATER, data=row)
+        with self._adding():
+            for row in node.data.rows:
+                node.add_leaf(_DRAWN_LATER, data=row)
+
+    @contextmanager
+    def _adding(self) -> Iterator[None]:
+        """Add many nodes, then invalidate the tree once: each ``add`` invalidates it, and
+        marking the widget dirty 10,000 times was half a second of a large first screen."""
+        if self._batched:
+            yield
+            return
+        self._batched = True
+        try:
+            yield
+        finally:
+            self._batched = False
+            self._invalidate()
+
+    def _invalidate(self) -> None:
+        if not self._batched:
+            super()._invalidate()
 
     def group_label(self, group: GroupView) -> Text:
         count = len(group.rows)
@@ -235,7 +258,7 @@ class ExpTree(Tree[NodeData]):
 
     def _row_parts(self, row: ExpRow) -> list[tuple[str, str | Style]]:
         """The label's (text, style) pieces: assembled when drawn, measured for width."""
-        age = format_age(max(0.0, self.clock() - row.info.timestamp)) if row.info else "?"
+        age = _age(row, self.clock())
         parts: list[tuple[str, str | Style]] = []
         if self.show_sync:
             parts.append(badge(row.sync))
@@ -426,6 +449,13 @@ class ExpTree(Tree[NodeData]):
     def toggle_group(self, node: TreeNode[NodeData]) -> None:
         self._fill(node)
         node.toggle()
+
+
+def _age(row: ExpRow, now: float) -> str:
+    """The row's age; "…" while its header is being read, "?" for a commit not here."""
+    if row.info is not None:
+        return format_age(max(0.0, now - row.info.timestamp))
+    return "…" if row.present else "?"
 
 
 def _clip(text: str, width: int) -> str:
