@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from dulwich.refs import check_ref_format
 
@@ -64,9 +65,10 @@ class ExpRef:
                 "Experiment refs need the 40-hex SHA of their baseline commit.",
             )
 
-    @property
+    @cached_property
     def ref(self) -> str:
-        """The full ref, e.g. ``refs/exps/94/bf0ff0.../exp-1``."""
+        """The full ref, e.g. ``refs/exps/94/bf0ff0.../exp-1`` (kept: the app keys every
+        row by it, tens of thousands of times per screen)."""
         return f"{self.baseline_prefix}/{self.name}"
 
     @property

@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -85,9 +86,10 @@ class GitRemoteSpec:
     def display(self) -> str:
         return self.name or self.shown_url
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """A filesystem- and ref-safe key for caches and peek refs (never a secret)."""
+        """A filesystem- and ref-safe key for caches and peek refs (never a secret); kept,
+        as every peeked experiment's ref name starts with it."""
         raw = self.name or self.shown_url
         return re.sub(r"[^A-Za-z0-9._-]+", "_", raw).strip("._") or "remote"
 
