@@ -80,6 +80,10 @@ class ExpRef:
     def parse(cls, ref: str | bytes) -> ExpRef:
         """Parse a full experiment ref, refusing every shape DVC refuses."""
         text = ref.decode("utf-8", "surrogateescape") if isinstance(ref, bytes) else ref
+        if _is_plain_exp_ref(text):  # nearly every ref: one match instead of four checks
+            parsed = cls(text[10:12] + text[13:51], text[52:])
+            parsed.__dict__["ref"] = text  # what ``ref`` would rebuild (behind a lock)
+            return parsed
         parts = text.split("/")
         if len(parts) != 5 or parts[:2] != ["refs", "exps"] or not parts[4]:
             raise InvalidRefError(
@@ -120,9 +124,18 @@ def _is_git_ref_name(full: str) -> bool:
     name = raw.rsplit(b"/", 1)[-1]
     if len(name) > MAX_NAME_BYTES:
         return False
-    if _PLAIN_EXP_REF.fullmatch(full) and not full.endswith(".lock"):
+    if _is_plain_exp_ref(full):
         return True  # a subset of what Git accepts, checked without a loop per byte
     return bool(check_ref_format(refname(raw)))
+
+
+def _is_plain_exp_ref(full: str) -> bool:
+    """The common shape (ASCII, so its length is its size in bytes), which Git accepts."""
+    return (
+        _PLAIN_EXP_REF.fullmatch(full) is not None
+        and not full.endswith(".lock")
+        and len(full) <= len(EXPS_PREFIX) + 42 + MAX_NAME_BYTES
+    )
 
 
 def describe_skipped(refs: list[str], where: str) -> str:

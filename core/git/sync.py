@@ -135,7 +135,9 @@ def compare(
     if local is None:
         local = {exp.ref: exp.sha for exp in repo.experiments()}
     entries = {}
-    for ref in sorted(set(local) | set(listing.refs)):
+    # Sorted by a key: the dataclass's own ordering compares in Python, a fifth of
+    # listing 100,000 refs.
+    for ref in sorted(set(local) | set(listing.refs), key=lambda r: (r.baseline, r.name)):
         local_sha, remote_sha = local.get(ref), listing.refs.get(ref)
         entries[ref] = SyncEntry(
             ref, local_sha, remote_sha, sync_state(repo, local_sha, remote_sha)
@@ -218,7 +220,7 @@ def save_listing(repo: Repository, listing: RemoteListing) -> None:
     }
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as stream:
-        json.dump(payload, stream, indent=1)
+        stream.write(json.dumps(payload))  # one shot: json.dump encodes in Python (0.5 s)
     os.replace(tmp, path)
 
 

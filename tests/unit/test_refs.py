@@ -118,6 +118,22 @@ def test_name_validation_agrees_with_git_check_ref_format(name: str) -> None:
     assert accepted == expected, f"{full!r}: exptui {accepted}, git {expected}"
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(NAME_ALPHABET, min_size=0, max_size=8).map("".join))
+def test_parsing_a_listed_ref_agrees_with_git_check_ref_format(name: str) -> None:
+    """Property: a listed ref parses exactly when git accepts it (plain names take a
+    shortcut that must give the same verdict and the same parts)."""
+    full = f"refs/exps/{B[:2]}/{B[2:]}/{name}"
+    expected = bool(name) and "/" not in name and git_accepts(full)
+    try:
+        ref = ExpRef.parse(full)
+    except InvalidRefError:
+        assert not expected, f"{full!r}: refused, git accepts it"
+        return
+    assert expected, f"{full!r}: parsed, git refuses it"
+    assert (ref.baseline, ref.name, ref.ref) == (B, name, full)
+
+
 def test_baseline_must_be_a_full_sha() -> None:
     with pytest.raises(InvalidRefError, match="full baseline"):
         ExpRef("abc", "x")
