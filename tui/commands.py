@@ -97,13 +97,14 @@ def list_remote_command(options: argparse.Namespace) -> int:
         for ref in refs:
             shown = listing.refs[ref] if options.sha_only else ref.name
             by_label.setdefault(repo.baseline_label(ref.baseline), []).append(shown)
+        lines: list[str] = []  # one write: each goes through the escaping stream
         for label, names in by_label.items():
-            if options.name_only or options.sha_only:
-                print(*names, sep="\n")
-                continue
-            print(f"{label}:")
-            for name in names:
-                print(f"\t{name}")
+            if not (options.name_only or options.sha_only):
+                lines.append(f"{label}:")
+                names = [f"\t{name}" for name in names]
+            lines += names
+        if lines:
+            print("\n".join(lines))
     return 0
 
 
