@@ -268,3 +268,24 @@ def each(items: Iterable[T]) -> list[T]:
     found = list(items)
     assert found, "expected at least one item to check"
     return found
+
+
+def crowd_remote(bare: Path, count: int) -> str:
+    """Add ``count`` experiment refs to a bare repository, all at the commit of one it
+    has, as one packed-refs file (what ``git pack-refs`` leaves): 100,000 refs in a
+    second. Returns their baseline."""
+    packed = bare / "packed-refs"
+    lines = packed.read_text().splitlines()[1:] if packed.exists() else []
+    known = {name: sha for sha, _, name in (line.partition(" ") for line in lines)}
+    exps = bare / "refs" / "exps"
+    for loose in exps.rglob("*"):
+        if loose.is_file():
+            known[f"refs/{loose.relative_to(bare / 'refs').as_posix()}"] = loose.read_text().strip()
+    name, sha = next((n, s) for n, s in sorted(known.items()) if n.startswith("refs/exps/"))
+    baseline = "".join(name.split("/")[2:4])
+    prefix = f"refs/exps/{baseline[:2]}/{baseline[2:]}"
+    packed_names = {n: s for n, s in known.items() if not (bare / n).is_file()}
+    packed_names.update({f"{prefix}/crowd-{i:06d}": sha for i in range(count)})
+    body = "".join(f"{s} {n}\n" for n, s in sorted(packed_names.items()))
+    packed.write_text("# pack-refs with: peeled fully-peeled sorted \n" + body)
+    return baseline
