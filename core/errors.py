@@ -134,6 +134,10 @@ class TransferCancelled(ExptuiError):
     """The user cancelled; nothing partial is visible and a re-run resumes."""
 
 
+class Stopped(ExptuiError):
+    """The caller stopped a long read (the app quit while loading); nothing was written."""
+
+
 def describe(error: BaseException) -> str:
     """One line for any failure, the same in the CLI and the app."""
     return " ".join(part for part in explain(error) if part)

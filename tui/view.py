@@ -34,6 +34,7 @@ from core.project.dvcfiles import ProjectState, flatten
 from core.project.listing import BaselineGroup, group_local
 from core.project.repo import CommitInfo, Experiment, Repository
 from core.redact import redact
+from core.stopping import Stop, checked, never
 
 LocalRefs = Mapping[ExpRef, str]
 MAX_METRIC_COLUMNS = 3
@@ -284,22 +285,24 @@ def git_remote_names(path: Path) -> list[tuple[str, str]]:
         return [(r.name, redact(r.url)) for r in repo.git_remotes()]
 
 
-def cached_remote(path: Path, name: str, local: LocalRefs | None = None) -> RemoteView | None:
+def cached_remote(
+    path: Path, name: str, local: LocalRefs | None = None, stopped: Stop = never
+) -> RemoteView | None:
     """The last listing saved on disk, shown at once (and offline) while we refresh."""
     with Repository.open(path) as repo:
         spec = resolve_remote(repo, name)
         listing = load_listing(repo, spec)
-        return None if listing is None else _remote_view(repo, listing, False, local)
+        return None if listing is None else _remote_view(repo, listing, False, local, stopped)
 
 
 def fetch_listing(
-    path: Path, name: str, prompt: CredentialPrompt | None = None
+    path: Path, name: str, prompt: CredentialPrompt | None = None, stopped: Stop = never
 ) -> tuple[RemoteListing, str | None]:
     """List the remote (one advertisement), peek at what we lack, save the listing. The
     second value says why peeking failed (the listing itself is still fresh)."""
     with Repository.open(path) as repo:
         spec = resolve_remote(repo, name)
-        return refresh(repo, Connection(repo, spec, prompt=prompt))
+        return refresh(repo, Connection(repo, spec, prompt=prompt), stopped=stopped)
 
 
 def quiet_listing(path: Path, name: str) -> RemoteListing | None:
@@ -313,17 +316,25 @@ def quiet_listing(path: Path, name: str) -> RemoteListing | None:
 
 
 def listing_view(
-    path: Path, listing: RemoteListing, error: str | None, local: LocalRefs | None = None
+    path: Path,
+    listing: RemoteListing,
+    error: str | None,
+    local: LocalRefs | None = None,
+    stopped: Stop = never,
 ) -> RemoteView:
     """The remote pane's rows for a fresh listing :func:`fetch_listing` returned."""
     with Repository.open(path) as repo:
-        view = _remote_view(repo, listing, True, local)
+        view = _remote_view(repo, listing, True, local, stopped)
         view.error = error
         return view
 
 
 def _remote_view(
-    repo: Repository, listing: RemoteListing, fresh: bool, local: LocalRefs | None
+    repo: Repository,
+    listing: RemoteListing,
+    fresh: bool,
+    local: LocalRefs | None,
+    stopped: Stop = never,
 ) -> RemoteView:
     """Phase one of the remote pane (refs; :func:`read_details` reads the rest)."""
     entries = compare(repo, listing, local)
@@ -337,7 +348,7 @@ def _remote_view(
         info = repo.commit(baseline) if repo.has_commit(baseline) else None
         group = BaselineGroup(baseline, repo.baseline_label(baseline), baseline == head)
         view = GroupView(group, info)
-        for ref in sorted(refs, key=lambda r: r.name):
+        for ref in checked(sorted(refs, key=lambda r: r.name), stopped):
             sha = listing.refs[ref]
             exp = Experiment(ref, sha)
             group.experiments.append(exp)

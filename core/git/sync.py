@@ -22,12 +22,13 @@ from pathlib import Path
 from dulwich.objects import Commit, ObjectID
 from dulwich.refs import Ref
 
-from core.errors import ExptuiError
+from core.errors import ExptuiError, Stopped
 from core.git.ids import oid, refname
 from core.git.refs import ExpRef, is_experiment_namespace, is_sha
 from core.git.refstore import read_namespace
 from core.git.transport import Connection, GitRemoteSpec
 from core.project.repo import Repository
+from core.stopping import Stop, checked, never
 
 PEEK_NAMESPACE = "refs/exptui/peek"
 # Ancestry walks stop at commits this much older than the candidate ancestor, so a
@@ -69,11 +70,11 @@ class SyncEntry:
     state: SyncState
 
 
-def list_remote(conn: Connection) -> RemoteListing:
+def list_remote(conn: Connection, stopped: Stop = never) -> RemoteListing:
     """One advertisement; DVC's private namespaces and malformed refs are left out."""
     refs: dict[ExpRef, str] = {}
     skipped: list[str] = []
-    for raw, sha in conn.ls_refs(b"refs/exps/").items():
+    for raw, sha in checked(conn.ls_refs(b"refs/exps/").items(), stopped):
         name = raw.decode("utf-8", "surrogateescape")
         if not is_experiment_namespace(name):
             continue
@@ -153,13 +154,17 @@ def peek_ref(spec: GitRemoteSpec, ref: ExpRef) -> str:
 
 
 def peek(
-    repo: Repository, conn: Connection, listing: RemoteListing, prune: bool = True
+    repo: Repository,
+    conn: Connection,
+    listing: RemoteListing,
+    prune: bool = True,
+    stopped: Stop = never,
 ) -> list[ExpRef]:
     """Fetch the commits of remote experiments we lack (one fetch) and keep them under
     ``refs/exptui/peek/``. With ``prune`` (for a whole listing, not a selection), peek refs
     of this remote that the listing no longer has are dropped. Returns the refs whose
-    commits are now readable locally."""
-    missing = {sha for sha in listing.refs.values() if not repo.has_commit(sha)}
+    commits are now readable locally. ``stopped`` is looked at until the fetch starts."""
+    missing = {sha for sha in checked(listing.refs.values(), stopped) if not repo.has_commit(sha)}
     if missing:
         conn.fetch(repo.git, lambda refs, depth=None: sorted(oid(s) for s in missing))
     prefix = f"{PEEK_NAMESPACE}/{conn.spec.key}/"
@@ -187,16 +192,19 @@ def peek(
 
 
 def refresh(
-    repo: Repository, conn: Connection, with_peek: bool = True
+    repo: Repository, conn: Connection, with_peek: bool = True, stopped: Stop = never
 ) -> tuple[RemoteListing, str | None]:
     """List the remote, remember the listing on disk, and peek at what we lack. A failed
-    peek does not lose the listing: its reason comes back as the second value."""
-    listing = list_remote(conn)
+    peek does not lose the listing: its reason comes back as the second value.
+    ``stopped``: raise :class:`~core.errors.Stopped` between steps and while reading."""
+    listing = list_remote(conn, stopped)
     save_listing(repo, listing)
     if not with_peek:
         return listing, None
     try:
-        peek(repo, conn, listing)
+        peek(repo, conn, listing, stopped=stopped)
+    except Stopped:
+        raise
     except ExptuiError as exc:
         return listing, f"could not peek: {exc.message}"
     return listing, None

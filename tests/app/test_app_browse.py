@@ -252,3 +252,34 @@ async def test_the_command_palette_runs_actions_by_name(fresh_demo: Path) -> Non
         await pilot.press("enter")
         await pilot.pause()
         assert app.main.sort_by == "accuracy"
+
+
+async def test_a_huge_group_shows_a_page_of_rows_and_enter_shows_the_next(
+    fresh_demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group of 100,000 rows added to the tree at once held the app for seconds (q
+    too): a group adds a page at a time, its last line says how many are left."""
+    import tui.widgets.exp_tree as exp_tree
+
+    monkeypatch.setattr(exp_tree, "ROW_PAGE", 2)
+    app = ExptuiApp(fresh_demo, network=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        tree = app.main.local_tree
+        head = tree.root.children[0]
+        assert isinstance(head.data, exp_tree.GroupView) and len(head.data.rows) == 6
+        assert len(shown(tree)) == 2 + 2  # the HEAD group's first page, v1.0's 2 rows
+        last = head.children[-1]
+        assert str(last.label) == "… 4 more: enter shows 2, / filters"
+        tree.move_cursor(last)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert [str(n.label) for n in head.children if not isinstance(n.data, ExpRow)] == [
+            "… 2 more: enter shows 2, / filters"
+        ]
+        assert tree.cursor_node is not None and isinstance(tree.cursor_node.data, ExpRow)
+        assert len(shown(tree)) == 4 + 2
+        assert "8 local" in status_text(app)  # counts every row, shown or not
+        await pilot.press("slash", *"wide", "enter")  # a filter finds rows of any page
+        await settle(app, pilot)
+        assert shown(tree) == ["wide-net"]

@@ -8,7 +8,7 @@ import os
 import time
 from pathlib import Path
 
-from tests.helpers import each, exptui_in_a_terminal
+from tests.helpers import crowd_remote, each, exptui_in_a_terminal
 
 COLUMNS, LINES = 80, 24
 
@@ -34,3 +34,17 @@ def test_hanging_up_the_terminal_ends_the_app(fresh_demo: Path) -> None:
         os.close(term.fd)  # what sshd does when the connection drops
         term.fd = os.open(os.devnull, os.O_RDONLY)
         assert term.exit_code(timeout=15) == 129  # its own exit, not killed by the signal
+
+
+def test_q_quits_while_100000_remote_refs_load(fresh_demo: Path) -> None:
+    """100,000 refs on the remote: q pressed while they are listed, peeked and laid out
+    ended the app only once every loading step had finished (seconds; a wait for the
+    other pane's rows took its whole timeout). Each step now stops between refs."""
+    crowd_remote(fresh_demo.parent / "origin.git", 100_000)
+    with exptui_in_a_terminal(str(fresh_demo), "--no-mouse") as term:
+        term.wait_for("local in 2 baselines")  # up, the remote still loading
+        started = time.monotonic()
+        term.keys(b"q")
+        assert term.exit_code(timeout=10) == 0
+        took = time.monotonic() - started
+    assert took < 3, f"q took {took:.1f} s to end the app"

@@ -8,6 +8,7 @@ messages; only handlers on the UI thread change rows and widgets.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from core import porcelain
 from core.data.datastate import DataStatus
-from core.errors import ExptuiError, TransferCancelled, explain
+from core.errors import ExptuiError, Stopped, TransferCancelled, explain
 from core.git.exchange import RefResult, Status
 from core.git.refs import ExpRef, describe_skipped
 from core.git.sync import SyncState
@@ -85,7 +86,7 @@ from tui.view import (
     read_trends,
 )
 from tui.widgets.detail import DetailPanel
-from tui.widgets.exp_tree import ExpTree
+from tui.widgets.exp_tree import ExpTree, MoreRows
 from tui.widgets.filter_input import FilterInput
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.plots_panel import Wanted, beside_baseline
@@ -290,6 +291,13 @@ class MainScreen(Screen[None]):
         if self.network:
             self.set_interval(self.watch_every, self._watch_remote)
 
+    def on_unmount(self) -> None:
+        """Wake the loading threads waiting on each other: the process waits for them
+        before it ends, and a wait for rows that will never come lasted its whole
+        timeout after q."""
+        for event in (self.local_listed, self.remote_shown, self.local_detailed):
+            event.set()
+
     def _alive(self) -> bool:
         """False while the app tears down: workers may still deliver late messages."""
         return self.is_mounted and bool(self.query("#local-tree"))
@@ -444,7 +452,11 @@ class MainScreen(Screen[None]):
         # 2 s of the first screen).
         self.local_listed.wait(timeout=FIRST_SCREEN_WAIT)
         stopped = _cancelled()  # checked between steps: the process waits for this thread
-        cached = None if stopped() else cached_remote(self.path, name, self.local_refs)
+        with contextlib.suppress(Stopped):  # the app quit: nothing was written
+            self._load_remote(name, stopped)
+
+    def _load_remote(self, name: str, stopped: Callable[[], bool]) -> None:
+        cached = None if stopped() else cached_remote(self.path, name, self.local_refs, stopped)
         if cached is not None:
             commits = commits_to_read(cached.groups)
             self.post_message(self.RemoteLoaded(cached))
@@ -453,10 +465,8 @@ class MainScreen(Screen[None]):
         elif not self.network:
             self.post_message(self.DetailsLoaded("remote", Details()))
         if self.network and not stopped():
-            listing, error = fetch_listing(self.path, name, prompt=self._ask_credentials)
-            if stopped():
-                return
-            view = listing_view(self.path, listing, error, self.local_refs)
+            listing, error = fetch_listing(self.path, name, self._ask_credentials, stopped)
+            view = listing_view(self.path, listing, error, self.local_refs, stopped)
             commits = commits_to_read(view.groups)
             self.post_message(self.RemoteLoaded(view))
             self.local_detailed.wait(timeout=FIRST_SCREEN_WAIT)  # then reuse its states
@@ -627,6 +637,8 @@ class MainScreen(Screen[None]):
         tree = event.control
         if isinstance(event.node.data, GroupView) and isinstance(tree, ExpTree):
             tree.toggle_group(event.node)  # type: ignore[arg-type]
+        elif isinstance(event.node.data, MoreRows) and isinstance(tree, ExpTree):
+            tree.show_more(event.node)  # type: ignore[arg-type]
         else:
             self.action_details()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
@@ -23,7 +24,24 @@ from tui.badges import badge, data_badge
 from tui.format import NumberColumn, format_age, shown
 from tui.view import HEADERS_AT_ONCE, ExpRow, GroupView
 
-NodeData = ExpRow | GroupView
+
+@dataclass(frozen=True)
+class MoreRows:
+    """The last line of a group shown in part: how many rows are not in the tree yet."""
+
+    group: GroupView
+    shown: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.group.key}#more"
+
+    @property
+    def left(self) -> int:
+        return len(self.group.rows) - self.shown
+
+
+NodeData = ExpRow | GroupView | MoreRows
 MARKED, UNMARKED = "● ", "○ "
 NAME_WIDTH = 16
 AGE_WIDTH = 4
@@ -32,6 +50,7 @@ MAX_VALUE_WIDTH = 12
 GAP = "  "  # between metric columns: aligned numbers still read as separate columns
 TREND_WIDTH = 17  # a 10-bar sparkline and the last value
 EAGER_LIMIT = HEADERS_AT_ONCE  # expand every group when the whole tree is this small
+ROW_PAGE = 2000  # rows a group adds to the tree at a time: the Tree redraws every line
 _DRAWN_LATER = Text()  # a row's stored label: render_label builds the real one
 
 
@@ -219,9 +238,35 @@ class ExpTree(Tree[NodeData]):
     def _fill(self, node: TreeNode[NodeData]) -> None:
         if node.children or not isinstance(node.data, GroupView):
             return
+        self._add_page(node, node.data, 0)
+
+    def _add_page(self, node: TreeNode[NodeData], group: GroupView, start: int) -> None:
+        """Rows ``start`` to ``start + ROW_PAGE`` of a group, then a line saying how many
+        are left. Textual's Tree lays out every line again on each change, so a group of
+        100,000 rows added at once held the app (and q) for seconds, and again each time
+        values arrived; a filter (/) finds any row whatever the page."""
+        end = start + ROW_PAGE
         with self._adding():
-            for row in node.data.rows:
+            for row in group.rows[start:end]:
                 node.add_leaf(_DRAWN_LATER, data=row)
+            if end < len(group.rows):
+                more = MoreRows(group, end)
+                node.add_leaf(self._more_label(more), data=more)
+
+    def _more_label(self, more: MoreRows) -> Text:
+        page = min(ROW_PAGE, more.left)
+        return Text(f"… {more.left} more: enter shows {page}, / filters", style="dim italic")
+
+    def show_more(self, node: TreeNode[NodeData]) -> None:
+        """enter on a group's last line: its next page of rows, the cursor staying there."""
+        more, parent = node.data, node.parent
+        if not isinstance(more, MoreRows) or parent is None:
+            return
+        line = self.cursor_line
+        with self._adding():
+            node.remove()
+            self._add_page(parent, more.group, more.shown)
+        self.cursor_line = line
 
     @contextmanager
     def _adding(self) -> Iterator[None]:
@@ -441,7 +486,7 @@ class ExpTree(Tree[NodeData]):
         node = self.cursor_node
         if node is None:
             return
-        if isinstance(node.data, ExpRow) and node.parent is not None:
+        if not isinstance(node.data, GroupView) and node.parent is not None:
             self.move_cursor(node.parent)
             node = node.parent
         node.collapse()
