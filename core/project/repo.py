@@ -173,6 +173,7 @@ class Repository:
         self._configs: dict[str | None, DvcConfig] = {}
         self.trees = TreeCache(git)
         self._commits: dict[str, tuple[CommitInfo, bytes]] = {}
+        self._present: set[str] = set()  # commits has_commit found (objects never go away)
         self._objects = os.fsdecode(git.object_store.path)
 
     @classmethod
@@ -313,14 +314,17 @@ class Repository:
         """Loose objects first, by their file alone: DVC writes experiment commits loose,
         dulwich's ``contains_loose`` reads and parses the whole object, and its pack
         lookup re-lists the pack directory on every miss."""
-        if sha in self._commits or (self._objects, sha) in _SHARED_COMMITS:
+        if sha in self._present or sha in self._commits or (self._objects, sha) in _SHARED_COMMITS:
             return True
         key = oid(sha)
         store = self.git.object_store
-        if is_sha(sha) and os.path.exists(self._loose_path(sha)):
+        if (is_sha(sha) and os.path.exists(self._loose_path(sha))) or (
+            # The full check last: it also looks in alternates (clones made with --shared).
+            store.contains_packed(key) or key in store
+        ):
+            self._present.add(sha)  # asked again per ref: 100,000 refs to a packed commit
             return True
-        # The full check last: it also looks in alternates (clones made with --shared).
-        return bool(store.contains_packed(key) or key in store)
+        return False
 
     def commit(self, sha: str) -> CommitInfo:
         return self._read_commit(sha)[0]
