@@ -22,7 +22,7 @@ from textual.widgets.tree import TreeNode
 
 from tui.badges import badge, data_badge
 from tui.format import NumberColumn, format_age, shown
-from tui.view import HEADERS_AT_ONCE, ExpRow, GroupView
+from tui.view import HEADERS_AT_ONCE, ExpRow, GroupView, distinct_states
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,8 @@ class ExpTree(Tree[NodeData]):
         """Each metric column's precision and width from every row it holds (drawn or
         not, so scrolling never changes them): one pass when values arrive, not per row."""
         self._row_width = None
-        rows = [r for g in self.root.children if isinstance(g.data, GroupView) for r in g.data.rows]
+        groups = [g.data for g in self.root.children if isinstance(g.data, GroupView)]
+        rows = distinct_states(row for group in groups for row in group.rows)
         self.formats = {
             name: NumberColumn.fit(row.metric(name) for row in rows) for name in self.wanted_columns
         }
