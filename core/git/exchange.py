@@ -19,7 +19,8 @@ from dulwich.refs import Ref
 
 from core.errors import ExptuiError, UnknownExperimentError
 from core.git.ids import oid, refname
-from core.git.refs import EXEC_APPLY, ExpRef
+from core.git.refs import EXEC_APPLY, EXPS_PREFIX, ExpRef
+from core.git.refstore import read_namespace
 from core.git.select import resolve_names, select_baselines
 from core.git.sync import RemoteListing, SyncState, peek, sync_state
 from core.git.transport import Connection, GitRemoteSpec
@@ -46,6 +47,7 @@ class Status(str, Enum):
 
 
 _MOVES = (Action.CREATE, Action.FAST_FORWARD, Action.FORCE, Action.DELETE)
+PACKED_FROM = 100  # new refs a pull writes as one packed-refs file rather than loose files
 HELD = "its data is incomplete, so its ref was not moved (--allow-missing moves it anyway)"
 Force = bool | Collection[ExpRef]
 """``True`` forces every diverged ref; a collection forces only those (the app's per-row
@@ -371,6 +373,8 @@ def _move_local_refs(repo: Repository, plan: RefPlan, hold: Collection[ExpRef]) 
 
 def _swap_planned_refs(repo: Repository, plan: RefPlan, hold: Collection[ExpRef]) -> RefResult:
     result = RefResult(plan)
+    creations = [u for u in plan.updates if u.action is Action.CREATE and u.ref not in hold]
+    created = _create_packed(repo, creations) if len(creations) >= PACKED_FROM else {}
     for update in plan.updates:
         if update.ref in hold and update.action in _MOVES:
             result.outcomes.append(RefOutcome(update, Status.INCOMPLETE, HELD))
@@ -379,13 +383,26 @@ def _swap_planned_refs(repo: Repository, plan: RefPlan, hold: Collection[ExpRef]
             status = Status.UP_TO_DATE if update.action is Action.UP_TO_DATE else Status.DIVERGED
             result.outcomes.append(RefOutcome(update, status))
             continue
-        ok = _swap_local_ref(repo, update.ref.ref, update.old_sha, update.new_sha)
+        ok = created.get(update.ref)
+        if ok is None:
+            ok = _swap_local_ref(repo, update.ref.ref, update.old_sha, update.new_sha)
         result.outcomes.append(
             RefOutcome(update, Status.SUCCESS)
             if ok
             else RefOutcome(update, Status.REJECTED, "the local ref changed meanwhile")
         )
     return result
+
+
+def _create_packed(repo: Repository, creations: list[RefUpdate]) -> dict[ExpRef, bool]:
+    """Many new refs in one packed-refs write, as ``git clone`` leaves them: dulwich
+    writes and fsyncs one loose file per ref, and 100,000 pulled refs took minutes.
+    A name that exists by now is refused, as ``add_if_new`` would (read under DVC's
+    lock, which ``dvc exp`` takes to write these refs too)."""
+    existing = read_namespace(repo.git, EXPS_PREFIX)
+    fresh = {u.ref: u.new_sha for u in creations if u.ref.ref not in existing and u.new_sha}
+    repo.git.refs.add_packed_refs({refname(ref.ref): oid(sha) for ref, sha in fresh.items()})
+    return {u.ref: u.ref in fresh for u in creations}
 
 
 def run_remove_local(repo: Repository, plan: RefPlan) -> RefResult:

@@ -133,3 +133,30 @@ def test_exptui_pull_fills_the_cache_so_dvc_applies_offline(
     )
     dvc("exp", "apply", "exp-d", cwd=twins["exptui"])
     assert "up to date" in dvc("status", cwd=twins["exptui"])
+
+
+def test_many_pulled_refs_go_into_packed_refs_that_git_and_dvc_read(
+    dvc: Dvc, fresh_demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pull creating 100,000 refs wrote and fsynced a loose file per ref (minutes);
+    from ops.PACKED_FROM on, new refs are one packed-refs write, which git and dvc read
+    as any other refs, and the next pull finds up to date."""
+    from tests.helpers import crowd_remote
+
+    count = ops.PACKED_FROM + 50
+    baseline = crowd_remote(fresh_demo.parent / "origin.git", count)
+    pull = ["pull", "origin", "-A", "--no-cache", "-C", str(fresh_demo)]
+    assert main(pull) == 3  # the demo's big-batch diverged on purpose; the rest moves
+    capsys.readouterr()
+    prefix = f"refs/exps/{baseline[:2]}/{baseline[2:]}/crowd-"
+    listed = git("for-each-ref", "--format=%(refname)", f"{prefix}*", cwd=fresh_demo).split()
+    assert len(listed) == count and listed[0] == f"{prefix}000000"
+    assert not (fresh_demo / ".git" / listed[0]).exists()  # packed, not loose
+    assert prefix + "000000" in (fresh_demo / ".git" / "packed-refs").read_text()
+    rows = dvc_list(dvc("exp", "list", "-A", cwd=fresh_demo))  # 'sha7 [name]'
+    names = {row.rsplit("[", 1)[-1].rstrip("]") for _, row in rows}
+    assert {f"crowd-{i:06d}" for i in range(count)} <= names
+    assert main([*pull, "--json"]) == 3
+    again = json.loads(capsys.readouterr().out)
+    assert not again["success"] and again["diverged"] == ["big-batch"]
+    assert {f"crowd-{i:06d}" for i in range(count)} <= set(again["up_to_date"])
