@@ -280,6 +280,11 @@ async def test_a_huge_group_shows_a_page_of_rows_and_enter_shows_the_next(
         assert tree.cursor_node is not None and isinstance(tree.cursor_node.data, ExpRow)
         assert len(shown(tree)) == 4 + 2
         assert "8 local" in status_text(app)  # counts every row, shown or not
+        here = tree.cursor_node.data.key
+        await pilot.press("R")  # a reload pages the group in again up to the cursor's row
+        await settle(app, pilot)
+        assert tree.cursor_node is not None and tree.cursor_node.data is not None
+        assert tree.cursor_node.data.key == here
         await pilot.press("slash", *"wide", "enter")  # a filter finds rows of any page
         await settle(app, pilot)
         assert shown(tree) == ["wide-net"]

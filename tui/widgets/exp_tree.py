@@ -152,9 +152,25 @@ class ExpTree(Tree[NodeData]):
 
     def _move_to(self, key: str) -> None:
         self._restoring = None
+        self._page_in(key)
         for node in self._all_nodes():
             if node.data is not None and node.data.key == key:
                 self.move_cursor(node)
+                return
+
+    def _page_in(self, key: str) -> None:
+        """Add the pages of an open group up to the row ``key``, so a reload returns the
+        cursor to a row past the first page (it went back to the top)."""
+        for group in self.root.children:
+            last = group.children[-1] if group.children else None
+            if last is None or not isinstance(last.data, MoreRows):
+                continue
+            keys = [row.key for row in last.data.group.rows]
+            if key in keys:
+                end = keys.index(key) + 1
+                while isinstance(last.data, MoreRows) and last.data.shown < end:
+                    self.show_more(last)
+                    last = group.children[-1]
                 return
 
     @property
