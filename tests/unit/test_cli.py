@@ -204,3 +204,18 @@ def test_the_shell_completes_verbs_options_remotes_and_experiments(
     )
     assert done.returncode == 0, done.stderr
     assert {word.strip() for word in answer.read_text().splitlines()} == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [[], [{}], [{"a": [1, {"b": "x\ny"}], "é": None}, [], 2.5, "s"], {"k": [1, 2]}, "x"],
+)
+def test_json_output_is_json_dump_indented_whatever_it_is_written_in(
+    value: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A list is written an item at a time (each write is escaped, and 100,000 items as
+    json.dump's tokens took 100 s): the text is still exactly json.dumps(indent=2)."""
+    from tui.commands import _emit
+
+    _emit(value)
+    assert capsys.readouterr().out == json.dumps(value, indent=2, ensure_ascii=False) + "\n"
