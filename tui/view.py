@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -182,7 +182,7 @@ def read_details(
     path: Path,
     commits: list[str],
     cache: CommitStates,
-    stopped: Callable[[], bool] = lambda: False,
+    stopped: Stop = never,
 ) -> Details:
     """Phase two, for either pane, off the UI thread: each commit's header and its
     params, metrics and outputs, as plain values for a message. Ends early once
@@ -201,7 +201,7 @@ def read_details(
 
 
 def read_trends(
-    path: Path, commits: list[str], stopped: Callable[[], bool] = lambda: False
+    path: Path, commits: list[str], stopped: Stop = never
 ) -> dict[str, dict[str, list[float]]]:
     """Per commit, each step metric its plots log (a series' y column) as numbers, from
     Git or the local cache only: a trend column must not fetch for every row."""

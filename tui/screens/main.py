@@ -48,6 +48,7 @@ from core.progress import ProgressBoard
 from core.project.dvcfiles import ProjectState
 from core.project.repo import Repository
 from core.redact import redact
+from core.stopping import Stop
 from core.workspace.apply import ApplyResult, has_local_changes
 from tui.format import format_age, format_size, format_value, shown
 from tui.keys import live_key
@@ -455,7 +456,7 @@ class MainScreen(Screen[None]):
         with contextlib.suppress(Stopped):  # the app quit: nothing was written
             self._load_remote(name, stopped)
 
-    def _load_remote(self, name: str, stopped: Callable[[], bool]) -> None:
+    def _load_remote(self, name: str, stopped: Stop) -> None:
         cached = None if stopped() else cached_remote(self.path, name, self.local_refs, stopped)
         if cached is not None:
             commits = commits_to_read(cached.groups)
@@ -1345,7 +1346,7 @@ def error_text(error: BaseException | None) -> str:
     return "\n".join(shown(redact(part)) for part in (cause, hint) if part)
 
 
-def _cancelled() -> Callable[[], bool]:
+def _cancelled() -> Stop:
     """Whether the calling thread worker was cancelled (its screen closed: the app quit)."""
     worker = get_current_worker()
     return lambda: worker.is_cancelled
