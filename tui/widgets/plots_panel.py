@@ -26,7 +26,6 @@ from core.project.repo import Repository
 from tui.format import format_size, shown
 from tui.plot_draw import Curve, confusion, is_confusion
 from tui.view import ExpRow, GroupView
-from tui.widgets.charts import PlotChart
 
 SIDE_BY_SIDE_FROM = 160
 
@@ -140,6 +139,8 @@ class PlotsPanel(Vertical):
         curves = self.curves[plot_id]
         if is_confusion(curves):
             return Static(confusion(curves), classes="confusion")
+        from tui.widgets.charts import PlotChart  # plotext: loaded with the first chart
+
         return PlotChart(curves)
 
     def _head(self, ids: list[str]) -> Text:
