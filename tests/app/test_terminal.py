@@ -8,6 +8,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import crowd_remote, each, exptui_in_a_terminal
 
 COLUMNS, LINES = 80, 24
@@ -48,3 +50,21 @@ def test_q_quits_while_100000_remote_refs_load(fresh_demo: Path) -> None:
         assert term.exit_code(timeout=10) == 0
         took = time.monotonic() - started
     assert took < 3, f"q took {took:.1f} s to end the app"
+
+
+@pytest.mark.parametrize("after", [0.0, 0.5])
+def test_a_terminal_lost_during_exit_still_ends_the_app(fresh_demo: Path, after: float) -> None:
+    """q, then the SSH connection drops (at once, or half a second later) while 10,000
+    remote rows load: the shutdown could wait forever on the dead terminal (seen 2 of 2
+    times, the process left at 15-30% CPU). It must be gone within 2 s of the drop."""
+    crowd_remote(fresh_demo.parent / "origin.git", 10_000)
+    with exptui_in_a_terminal(str(fresh_demo), "--no-mouse") as term:
+        term.wait_for("local in 2 baselines")
+        term.keys(b"q")
+        time.sleep(after)
+        os.close(term.fd)  # what sshd does when the connection drops
+        term.fd = os.open(os.devnull, os.O_RDONLY)
+        dropped = time.monotonic()
+        assert term.exit_code(timeout=15) is not None, "the app outlived its terminal"
+        took = time.monotonic() - dropped
+    assert took < 2, f"the app took {took:.1f} s to end after its terminal went away"
