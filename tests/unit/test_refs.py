@@ -23,6 +23,24 @@ def test_parse_and_format_round_trip() -> None:
     assert ExpRef.parse(REF.encode()) == ref
 
 
+_NAMES = st.sampled_from(["exp-1", "exp-2", "a.b", "ü"])
+_BASELINES = st.sampled_from([B, "0" * 40, B[:-1] + "e"])
+
+
+@given(_BASELINES, _NAMES, _BASELINES, _NAMES)
+def test_refs_are_equal_and_hash_alike_exactly_when_baseline_and_name_are(
+    b1: str, n1: str, b2: str, n2: str
+) -> None:
+    """Refs key the app's dicts by their full name: equality and hashing must still be
+    those of the (baseline, name) pair, however each ref was made."""
+    one, other = ExpRef(b1, n1), ExpRef.parse(ExpRef(b2, n2).ref)
+    assert (one == other) is ((b1, n1) == (b2, n2))
+    assert (one != other) is ((b1, n1) != (b2, n2))
+    assert (len({one, other}) == 1) is ((b1, n1) == (b2, n2))
+    assert (one < other) is ((b1, n1) < (b2, n2))
+    assert one != (b1, n1)
+
+
 @pytest.mark.parametrize(
     "bad",
     [
