@@ -182,3 +182,36 @@ def test_commits_in_packs_are_found_and_read(tmp_path: Path) -> None:
         assert repo.has_commit(first) and repo.has_commit(second)
         assert repo.commit(second).parents == (first,)
         assert not repo.has_commit("0" * 40)
+
+
+def test_packed_refs_are_read_line_by_line_whatever_the_names_contain(tmp_path: Path) -> None:
+    """packed-refs is searched for the namespace, not split: only lines that are a whole
+    lowercase SHA, a space and a name under the prefix count, wherever they are."""
+    first, second = make_project(tmp_path / "p")
+    path = tmp_path / "p"
+    exps = f"refs/exps/{first[:2]}/{first[2:]}"
+    (path / ".git" / "packed-refs").write_bytes(
+        "# pack-refs with: peeled fully-peeled sorted\n"
+        f"{first} refs/heads/packed\n"
+        f"{first} refs/heads/odd refs/exps/{first[:2]}/{first[2:]}/inside\n"
+        f"{second} refs/tags/v1\n^{first}\n"
+        f"{second} {exps}/kept\n"
+        f"{second.upper()} {exps}/upper\n"
+        f"{second[:39]} {exps}/short\n"
+        f"x{second} {exps}/long\n"
+        f"{first} {exps}/crlf\r\n"
+        f"{first} {exps}/last-without-newline".encode()
+    )
+    with Repository.open(path) as repo:
+        found = read_namespace(repo.git, "refs/exps/")
+        heads = read_namespace(repo.git, "refs/heads/")
+    assert found == {
+        f"{exps}/kept": second,
+        f"{exps}/crlf": first,
+        f"{exps}/last-without-newline": first,
+    }
+    assert heads == {
+        "refs/heads/main": second,
+        "refs/heads/packed": first,
+        f"refs/heads/odd {exps}/inside": first,
+    }
