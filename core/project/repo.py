@@ -415,7 +415,7 @@ class Repository:
                 found.append(Experiment(ExpRef.parse(full), sha))
             except ExptuiError:
                 self.skipped_refs.append(full)
-        return sorted(found, key=lambda e: (e.baseline, e.name))
+        return sorted(found, key=lambda e: e.ref.ref)  # the (baseline, name) order
 
     # -- configuration ----------------------------------------------------------------
 
