@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -215,3 +217,23 @@ def test_packed_refs_are_read_line_by_line_whatever_the_names_contain(tmp_path: 
         "refs/heads/packed": first,
         f"refs/heads/odd {exps}/inside": first,
     }
+
+
+def test_a_fifo_among_the_loose_refs_is_skipped_not_waited_on(tmp_path: Path) -> None:
+    """A loose ref is opened without waiting: a FIFO in ``refs/exps`` (a path remote
+    on a shared disk can hold anything) hung the listing forever on its open."""
+    first, _ = make_project(tmp_path / "p")
+    path = tmp_path / "p"
+    kept = add_exp(path, first, "kept")
+    os.mkfifo(path / ".git" / "refs" / "exps" / "fifo")
+    found: dict[str, str] = {}
+
+    def read() -> None:
+        with Repository.open(path) as repo:
+            found.update(read_namespace(repo.git, "refs/exps/"))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    assert not reader.is_alive(), "reading the refs waited on a FIFO"
+    assert found == {kept: first}
