@@ -98,7 +98,8 @@ def list_remote_command(options: argparse.Namespace) -> int:
             print(f"exptui: {describe_skipped(listing.skipped, where)}", file=sys.stderr)
         if options.json:
             if not options.no_fetch:
-                readable = [listing.refs[r] for r in refs if repo.has_commit(listing.refs[r])]
+                present = repo.present_commits(listing.refs[r] for r in refs)
+                readable = [listing.refs[r] for r in refs if listing.refs[r] in present]
                 fetch_listed_values(repo, readable)
             _emit([_remote_record(repo, listing, ref, states[ref].state.value) for ref in refs])
             return 0

@@ -355,6 +355,7 @@ def _remote_view(
     by_baseline: dict[str, list[ExpRef]] = {}
     for ref in listing.refs:
         by_baseline.setdefault(ref.baseline, []).append(ref)
+    present = repo.present_commits(listing.refs.values())
     groups = []
     for baseline, refs in by_baseline.items():
         info = repo.commit(baseline) if repo.has_commit(baseline) else None
@@ -364,8 +365,7 @@ def _remote_view(
             sha = listing.refs[ref]
             exp = Experiment(ref, sha)
             group.experiments.append(exp)
-            present = entries[ref].local_sha == sha or repo.has_commit(sha)
-            view.rows.append(ExpRow(exp, None, sync=sync.get(ref.ref), present=present))
+            view.rows.append(ExpRow(exp, None, sync=sync.get(ref.ref), present=sha in present))
         groups.append(view)
     groups.sort(key=lambda g: (not g.group.is_head, -(g.info.timestamp if g.info else 0)))
     read_first_headers(repo, groups)

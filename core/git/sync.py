@@ -169,7 +169,8 @@ def peek(
     ``refs/exptui/peek/``. With ``prune`` (for a whole listing, not a selection), peek refs
     of this remote that the listing no longer has are dropped. Returns the refs whose
     commits are now readable locally. ``stopped`` is looked at until the fetch starts."""
-    missing = {sha for sha in checked(listing.refs.values(), stopped) if not repo.has_commit(sha)}
+    shas = set(checked(listing.refs.values(), stopped))
+    missing = shas - repo.present_commits(shas)
     if missing:
         conn.fetch(repo.git, lambda refs, depth=None: sorted(oid(s) for s in missing))
     prefix = f"{PEEK_NAMESPACE}/{conn.spec.key}/"
@@ -182,10 +183,11 @@ def peek(
     for full in existing if prune else []:
         if full.decode("utf-8", "surrogateescape") not in wanted:
             changes[refname(full)] = None
+    unfetched = missing - repo.present_commits(missing)  # a server refusing unadvertised SHAs
     readable = []
     for ref, sha in listing.refs.items():
-        if sha in missing and not repo.has_commit(sha):
-            continue  # the fetch did not bring it (a server that refuses unadvertised SHAs)
+        if sha in unfetched:
+            continue
         name = refname(peek_ref(conn.spec, ref))
         if existing.get(name) != sha.encode():
             changes[name] = oid(sha)

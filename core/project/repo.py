@@ -39,6 +39,8 @@ _REV_SUFFIXES = re.compile(r"^(.+?)((?:[~^]\d*)*)$")
 # 2,000 commits. A commit never changes, and the key keeps repositories apart.
 _SHARED_COMMITS: dict[tuple[str, str], tuple[CommitInfo, bytes]] = {}
 _SHARED_COMMITS_MAX = 50_000
+# Up to this many unknown commits, one by one is cheaper than listing directories.
+_ONE_BY_ONE = 8
 
 
 class CommitPlots(NamedTuple):
@@ -314,17 +316,59 @@ class Repository:
         """Loose objects first, by their file alone: DVC writes experiment commits loose,
         dulwich's ``contains_loose`` reads and parses the whole object, and its pack
         lookup re-lists the pack directory on every miss."""
-        if sha in self._present or sha in self._commits or (self._objects, sha) in _SHARED_COMMITS:
+        if self._known(sha):
             return True
+        if not is_sha(sha):
+            return False  # not a full commit id: dulwich raised on one that is not hex
         key = oid(sha)
         store = self.git.object_store
-        if (is_sha(sha) and os.path.exists(self._loose_path(sha))) or (
+        if os.path.exists(self._loose_path(sha)) or (
             # The full check last: it also looks in alternates (clones made with --shared).
             store.contains_packed(key) or key in store
         ):
             self._present.add(sha)  # asked again per ref: 100,000 refs to a packed commit
             return True
         return False
+
+    def present_commits(self, shas: Iterable[str]) -> set[str]:
+        """Which of ``shas`` this repository has, for many at once. One by one, each
+        miss re-listed the pack directory twice and stat'ed three paths (150 us): a
+        remote's 10,000 experiments not pulled yet were 1.5 s of its first listing.
+        Here each loose directory involved is listed once and the packs' indexes are
+        looked up in memory; what is still unknown and could be elsewhere (alternates)
+        gets the object store's full check."""
+        wanted = set(shas)
+        found = {sha for sha in wanted if self._known(sha)}
+        unknown = {sha for sha in wanted - found if is_sha(sha)}
+        if len(unknown) <= _ONE_BY_ONE:
+            return found | {sha for sha in unknown if self.has_commit(sha)}
+        store = self.git.object_store
+        here = self._loose_among(unknown)
+        packs = store.packs  # the pack directory, listed once
+        here |= {sha for sha in unknown - here if any(oid(sha) in pack for pack in packs)}
+        if store.alternates:  # borrowed objects (clones made with --shared)
+            here |= {sha for sha in unknown - here if oid(sha) in store}
+        self._present |= here
+        return found | here
+
+    def _known(self, sha: str) -> bool:
+        """Found or read before, by this repository or another on the same objects."""
+        shared = (self._objects, sha) in _SHARED_COMMITS
+        return shared or sha in self._present or sha in self._commits
+
+    def _loose_among(self, shas: set[str]) -> set[str]:
+        """The loose objects among ``shas``: one listing per two-hex directory."""
+        by_folder: dict[str, list[str]] = {}
+        for sha in shas:
+            by_folder.setdefault(sha[:2], []).append(sha)
+        found: set[str] = set()
+        for folder, group in by_folder.items():
+            try:
+                names = set(os.listdir(os.path.join(self._objects, folder)))
+            except OSError:
+                continue  # no loose object with this prefix
+            found.update(sha for sha in group if sha[2:] in names)
+        return found
 
     def commit(self, sha: str) -> CommitInfo:
         return self._read_commit(sha)[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 from pathlib import Path
 
@@ -237,3 +238,32 @@ def test_a_fifo_among_the_loose_refs_is_skipped_not_waited_on(tmp_path: Path) ->
     reader.join(timeout=10)
     assert not reader.is_alive(), "reading the refs waited on a FIFO"
     assert found == {kept: first}
+
+
+def test_many_commits_are_found_at_once_loose_packed_and_borrowed(tmp_path: Path) -> None:
+    """``present_commits`` (a remote's thousands of experiments at once) agrees with git
+    on each: loose, packed, in a repository borrowed from by a ``--shared`` clone, or
+    absent."""
+    packed = make_project(tmp_path / "p", commits=6)
+    origin = tmp_path / "p"
+    git("gc", "-q", "--prune=now", cwd=origin)  # these six now live in a pack
+    git("clone", "-q", "--shared", str(origin), "clone", cwd=tmp_path)
+    clone = tmp_path / "clone"
+    (clone / ".dvc").mkdir(exist_ok=True)
+    loose = []
+    for i in range(6):
+        (clone / "params.yaml").write_text(f"loose: {i}\n")
+        git("commit", "-q", "-am", f"l{i}", cwd=clone)
+        loose.append(git("rev-parse", "HEAD", cwd=clone).strip())
+    absent = [f"{i:040x}" for i in range(1, 7)] + [packed[0][:-1] + "x", "HEAD"]
+    asked = packed + loose + absent
+    with Repository.open(clone) as repo:
+        one_by_one = {sha for sha in asked if repo.has_commit(sha)}
+    with Repository.open(clone) as repo:
+        at_once = repo.present_commits(asked)
+    assert at_once == one_by_one == set(packed + loose)
+    with Repository.open(origin) as repo:  # packed, no alternates to fall back on
+        assert repo.present_commits(asked) == set(packed)
+    for sha in asked:  # git agrees on each
+        known = subprocess.run(["git", "cat-file", "-e", sha], cwd=clone).returncode == 0
+        assert known is (sha in at_once) or sha == "HEAD", sha
