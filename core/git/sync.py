@@ -172,7 +172,7 @@ def peek(
     shas = set(checked(listing.refs.values(), stopped))
     missing = shas - repo.present_commits(shas)
     if missing:
-        conn.fetch(repo.git, lambda refs, depth=None: sorted(oid(s) for s in missing))
+        conn.fetch_commits(repo, missing)
     prefix = f"{PEEK_NAMESPACE}/{conn.spec.key}/"
     wanted = {peek_ref(conn.spec, ref): sha for ref, sha in listing.refs.items()}
     existing = {

@@ -16,7 +16,7 @@ import shlex
 import socket
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from dulwich.client import (
-    FetchPackResult,
     GitClient,
     HTTPUnauthorized,
     LocalGitClient,
@@ -49,6 +48,7 @@ from core.errors import (
     UnreachableRemoteError,
 )
 from core.git.ids import oid
+from core.git.localcopy import copy_commits
 from core.git.refstore import read_namespace
 from core.project.repo import Repository
 from core.redact import redact
@@ -215,10 +215,21 @@ class Connection:
             lambda c, p: c.send_pack(p.encode(), update_refs, generate_pack_data), "push"
         )
 
-    def fetch(self, target: BaseRepo, determine_wants: DetermineWantsFunc) -> FetchPackResult:
-        return self._call(
+    def fetch_commits(self, repo: Repository, shas: Collection[str]) -> None:
+        """The commits ``shas`` (and what they need) into ``repo``: from a path remote
+        by walking its objects (see ``core.git.localcopy``), from a server by one fetch
+        of exactly these."""
+        if self.is_local:
+            with _translated_errors(self.spec, "fetch"), Repo(self._path) as remote:
+                copy_commits(remote, repo, shas)
+            return
+
+        def wants(refs: Mapping[Ref, ObjectID], depth: int | None = None) -> list[ObjectID]:
+            return sorted(oid(sha) for sha in shas)
+
+        self._call(
             lambda c, p: c.fetch(
-                p.encode(), target, determine_wants=determine_wants, ref_prefix=[b"refs/exps/"]
+                p.encode(), repo.git, determine_wants=wants, ref_prefix=[b"refs/exps/"]
             ),
             "fetch",
         )
