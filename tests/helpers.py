@@ -19,7 +19,7 @@ import subprocess
 import sys
 import termios
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
@@ -218,13 +218,14 @@ def _drain(fd: int) -> None:
 
 
 @contextmanager
-def exptui_in_a_terminal(*args: str) -> Iterator[Terminal]:
+def exptui_in_a_terminal(*args: str, env: Mapping[str, str] | None = None) -> Iterator[Terminal]:
+    """exptui on an 80x24 xterm pty, in ``env`` (this process's by default)."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: an 80x24 xterm, then exptui
         fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
-        env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": ""}
-        env.pop("COLUMNS", None)
-        os.execvpe(sys.executable, [sys.executable, "-m", "tui", *args], env)
+        xterm = {**(os.environ if env is None else env), "TERM": "xterm-256color", "COLORTERM": ""}
+        xterm.pop("COLUMNS", None)
+        os.execvpe(sys.executable, [sys.executable, "-m", "tui", *args], xterm)
     terminal = Terminal(pid, fd)
     try:
         yield terminal

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.bench.fixtures import QUICK, Sizes, environment, fixture, run
+from tests.bench.keys import PAUSE, key_latencies
 from tests.dvc_peer import DVC_VERSION, dvc_executable
 from tests.servers import ProxyState, moto_s3, s3fs_client, s3rver, tcp_proxy
 
@@ -490,9 +491,18 @@ def measure(
         lines += table(kind, "Git", results, (0, 0))
         with _scratch() as scratch:
             screens = first_screen(source, scratch, runs)
+            copy = Copy(source, scratch / "keys", str(scratch / "unused"))
+            env = {**copy.env, "PYTHONPATH": str(REPO_ROOT)}
+            keys = key_latencies(copy.project, env)
+        worst = sorted(keys)
         lines += [
             f"App first screen ({kind}): median {median(screens):.2f} s over {runs} "
             f"runs ({', '.join(f'{t:.2f}' for t in screens)}).",
+            "",
+            f"Keys while it loads ({kind}, 80x24 pty, a key every {PAUSE * 1000:.0f} ms "
+            f"from the first rows): median {median(keys):.0f} ms, 90th percentile "
+            f"{worst[len(worst) * 9 // 10]:.0f} ms, worst {worst[-1]:.0f} ms over "
+            f"{len(keys)} keys.",
             "",
         ]
     return lines
