@@ -593,8 +593,10 @@ class MainScreen(Screen[None]):
     def _refresh_trees(self) -> None:
         columns = self._columns()
         for tree in (self.local_tree, self.remote_tree):
-            tree.wanted_columns = columns
-            tree.refresh_labels()
+            if tree.wanted_columns != columns:
+                tree.wanted_columns = columns  # its watcher relabels: not twice
+            else:
+                tree.refresh_labels()
         self._show_headers()
 
     def _show_headers(self) -> None:
