@@ -16,11 +16,13 @@ a path.
 
 from __future__ import annotations
 
+import stat
 import zlib
 from collections.abc import Collection
 
 from dulwich.errors import ChecksumMismatch, ObjectFormatException
 from dulwich.objects import S_ISGITLINK, Commit, ObjectID, ShaFile, Tag, Tree
+from dulwich.pack import full_unpacked_object
 from dulwich.repo import Repo
 
 from core.errors import RemoteError
@@ -32,38 +34,61 @@ def copy_commits(source: Repo, target: Repository, wanted: Collection[str]) -> i
     """Copy ``wanted`` commits from ``source`` with every object they need that
     ``target`` lacks, as one pack. A wanted commit ``source`` does not have is left out
     (the caller sees it still missing); any other gap raises :class:`RemoteError` with
-    nothing written. Returns how many objects were copied."""
+    nothing written. Returns how many objects were copied.
+
+    Memory stays flat: the walk reads commits and trees only (a blob's kind is known
+    from its tree entry), and the pack is written from a stream that reads each object
+    once more, checked again; a failure there aborts the pack."""
     roots = {oid(sha) for sha in wanted}
-    new: list[ShaFile] = []
+    copied, absent, needed = _walk(source, target, roots)
+    if absent - roots or absent & needed:  # something a copied object points at
+        raise _broken(f"object {min(absent - roots or absent & needed).decode()} is missing")
+    if copied:
+        stream = (full_unpacked_object(_read_present(source, sha)) for sha in copied)
+        target.git.object_store.add_pack_data(len(copied), stream)
+    return len(copied)
+
+
+def _walk(
+    source: Repo, target: Repository, roots: set[ObjectID]
+) -> tuple[list[ObjectID], set[ObjectID], set[ObjectID]]:
+    """Breadth first from ``roots``, asking ``target`` a level at a time which objects it
+    has: what to copy, what ``source`` lacks, and what copied objects point at."""
+    copied: list[ObjectID] = []
     absent: set[ObjectID] = set()
+    needed: set[ObjectID] = set()
+    blobs: set[ObjectID] = set()
     seen: set[ObjectID] = set()
     frontier = set(roots)
-    while frontier:  # breadth first: what this repository has is asked level by level
+    while frontier:
         seen |= frontier
         here = target.present_commits(sha.decode("ascii") for sha in frontier)  # any object
-        found = []
-        for sha in frontier:
+        following: set[ObjectID] = set()
+        for sha in sorted(frontier):
             if sha.decode("ascii") in here:
+                continue
+            if sha in blobs:
+                copied.append(sha)  # read when the pack is written
                 continue
             obj = _read(source, sha)
             if obj is None:
                 absent.add(sha)
-            else:
-                found.append(obj)
-        new += found
-        frontier = {ref for obj in found for ref in _references(obj)} - seen
-    needed = {ref for obj in new for ref in _references(obj)}
-    if absent - roots or absent & needed:  # something a copied object points at
-        raise _broken(f"object {min(absent - roots or absent & needed).decode()} is missing")
-    if new:
-        target.git.object_store.add_objects([(obj, None) for obj in new])
-    return len(new)
+                continue
+            copied.append(sha)
+            refs, tree_blobs = _references(obj)
+            needed.update(refs)
+            blobs.update(tree_blobs)
+            following.update(refs)
+        frontier = following - seen
+    return copied, absent, needed
 
 
 def _read(source: Repo, sha: ObjectID) -> ShaFile | None:
-    """One object of the remote (None if it has none), checked to be what its id says."""
+    """One object of the remote (None if it has none), parsed from its raw bytes so that
+    its id is hashed from them (a pack's index could name other bytes), then checked."""
     try:
-        obj = source.object_store[sha]
+        type_num, raw = source.object_store.get_raw(sha)
+        obj = ShaFile.from_raw_string(type_num, raw)
         valid = obj.id == sha
         _references(obj)  # parses a commit's or tree's fields
     except KeyError:
@@ -77,6 +102,13 @@ def _read(source: Repo, sha: ObjectID) -> ShaFile | None:
     return obj
 
 
+def _read_present(source: Repo, sha: ObjectID) -> ShaFile:
+    obj = _read(source, sha)
+    if obj is None:  # removed from the remote since the walk
+        raise _broken(f"object {sha.decode()} is missing")
+    return obj
+
+
 def _broken(problem: str) -> RemoteError:
     return RemoteError(
         f"The path remote's repository is broken: {problem}.",
@@ -84,13 +116,15 @@ def _broken(problem: str) -> RemoteError:
     )
 
 
-def _references(obj: ShaFile) -> list[ObjectID]:
-    """The objects ``obj`` needs: a commit's tree and parents, a tree's entries (not
-    submodule commits, which live in another repository), a tag's target."""
+def _references(obj: ShaFile) -> tuple[list[ObjectID], list[ObjectID]]:
+    """The objects ``obj`` needs, and which of them are blobs (by their tree entry's
+    mode): a commit's tree and parents, a tree's entries (not submodule commits, which
+    live in another repository), a tag's target."""
     if isinstance(obj, Commit):
-        return [obj.tree, *obj.parents]
+        return [obj.tree, *obj.parents], []
     if isinstance(obj, Tree):
-        return [entry.sha for entry in obj.iteritems() if not S_ISGITLINK(entry.mode)]
+        entries = [e for e in obj.iteritems() if not S_ISGITLINK(e.mode)]
+        return [e.sha for e in entries], [e.sha for e in entries if not stat.S_ISDIR(e.mode)]
     if isinstance(obj, Tag):
-        return [obj.object[1]]
-    return []
+        return [obj.object[1]], []
+    return [], []

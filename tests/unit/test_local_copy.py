@@ -9,6 +9,9 @@ import zlib
 from pathlib import Path
 
 import pytest
+from dulwich.object_format import SHA1
+from dulwich.objects import Blob
+from dulwich.pack import write_pack_index, write_pack_objects
 from dulwich.repo import Repo
 
 from core.errors import RemoteError
@@ -74,11 +77,12 @@ def test_the_copy_is_what_git_needs_and_nothing_twice(tmp_path: Path) -> None:
         assert copy_commits(remote, repo, exps) == 0
 
 
-def test_a_tree_missing_under_a_wanted_commit_stops_the_copy(tmp_path: Path) -> None:
+@pytest.mark.parametrize("gone", ["^{tree}", ":src/model1.py"])  # read, or only looked up
+def test_an_object_missing_under_a_wanted_commit_stops_the_copy(tmp_path: Path, gone: str) -> None:
     origin, local, exps = make_pair(tmp_path)
-    tree = git("rev-parse", f"{exps[1]}^{{tree}}", cwd=origin).strip()
-    loose(origin, tree).unlink()
-    broken = pytest.raises(RemoteError, match=f"broken: object {tree} is missing")
+    missing = git("rev-parse", f"{exps[1]}{gone}", cwd=origin).strip()
+    loose(origin, missing).unlink()
+    broken = pytest.raises(RemoteError, match=f"broken: object {missing} is missing")
     with Repository.open(local) as repo, Repo(str(origin)) as remote, broken:
         copy_commits(remote, repo, exps)
     assert not any(has(local, sha) for sha in exps)  # nothing written, not even exp 0
@@ -96,3 +100,22 @@ def test_an_object_that_is_not_what_its_name_says_stops_the_copy(tmp_path: Path)
     with Repository.open(local) as repo, Repo(str(origin)) as remote, forged:
         copy_commits(remote, repo, exps)
     assert not any(has(local, sha) for sha in exps)
+
+
+def test_a_pack_whose_index_names_other_bytes_stops_the_copy(tmp_path: Path) -> None:
+    """A pack's index maps ids to offsets and nothing checks the bytes there: the copy
+    hashes what it read, so a forged pack cannot plant other content under a real id."""
+    origin, local, exps = make_pair(tmp_path)
+    blob = git("rev-parse", f"{exps[2]}:src/model2.py", cwd=origin).strip()
+    loose(origin, blob).unlink()  # the forged pack is now the only place it is found
+    evil = Blob.from_string(b"import os; os.system('...')\n")
+    pack = origin / ".git" / "objects" / "pack" / "pack-forged"
+    with open(f"{pack}.pack", "wb") as data:
+        entries, checksum = write_pack_objects(data.write, [(evil, None)], object_format=SHA1)
+    (offset, crc) = next(iter(entries.values()))
+    with open(f"{pack}.idx", "wb") as index:
+        write_pack_index(index, [(bytes.fromhex(blob), offset, crc)], checksum)
+    forged = pytest.raises(RemoteError, match=f"object {blob} does not hash to its name")
+    with Repository.open(local) as repo, Repo(str(origin)) as remote, forged:
+        copy_commits(remote, repo, exps)
+    assert not any(has(local, sha) for sha in [*exps, blob])
