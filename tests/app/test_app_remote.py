@@ -225,3 +225,31 @@ async def test_the_remote_pane_notices_what_colleagues_push(fresh_demo: Path) ->
         await pilot.press("R")  # a refresh is news read: the note goes
         await settle(app, pilot)
         assert "new on origin" not in status_text(app)
+
+
+async def test_a_fresh_listing_like_the_cached_one_keeps_the_rows(fresh_demo: Path) -> None:
+    """The second start shows the cached listing, then lists the remote again: when
+    nothing moved, the pane keeps the rows it drew and only the title says "listed"
+    (``still_current``); when something moved, the fresh rows replace them."""
+    first = ExptuiApp(fresh_demo)
+    async with first.run_test(size=(130, 36)) as pilot:
+        await settle(first, pilot)  # the listing is cached now
+    again = ExptuiApp(fresh_demo)
+    async with again.run_test(size=(130, 36)) as pilot:
+        await settle(again, pilot)
+        assert "listed just now" in str(again.query_one("#remote-pane").border_subtitle)
+        assert len(rows(again.main.remote_tree)) == 8
+    gone = next(
+        r
+        for r in git(
+            "for-each-ref", "--format=%(refname)", cwd=fresh_demo.parent / "origin.git"
+        ).split()
+        if r.endswith("/alice-drop")
+    )
+    git("update-ref", "-d", gone, cwd=fresh_demo.parent / "origin.git")
+    moved = ExptuiApp(fresh_demo)
+    async with moved.run_test(size=(130, 36)) as pilot:
+        await settle(moved, pilot)
+        assert "alice-drop" not in rows(moved.main.remote_tree)
+        assert len(rows(moved.main.remote_tree)) == 7
+        assert "listed just now" in str(moved.query_one("#remote-pane").border_subtitle)

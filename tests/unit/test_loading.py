@@ -40,3 +40,26 @@ def test_the_first_screen_reads_only_the_first_rows_commit_headers(
     view.apply_details(local.groups, details)
     assert all(row.info is not None and row.info.sha == row.exp.sha for row in rows)
     assert all(row.state is not None for row in rows)
+
+
+def test_a_fresh_listing_keeps_the_cached_rows_only_if_it_lays_out_the_same(
+    fresh_demo: Path,
+) -> None:
+    """The second start draws the cached listing, then lists the remote again; the rows
+    stand only when the fresh listing would draw exactly them."""
+    from dataclasses import replace
+
+    from tui.view import cached_remote, fetch_listing, still_current
+
+    listing, error = fetch_listing(fresh_demo, "origin")  # peeks and saves the listing
+    cached = cached_remote(fresh_demo, "origin")
+    assert cached is not None and error is None
+    assert still_current(cached, listing, error)
+    assert not still_current(cached, listing, "peeking failed: the remote hung up")
+    fewer = replace(listing, refs=dict(list(listing.refs.items())[1:]))
+    assert not still_current(cached, fewer, None)
+    moved = replace(listing, refs={ref: "0" * 40 for ref in listing.refs})
+    assert not still_current(cached, moved, None)
+    assert not still_current(cached, replace(listing, skipped=["refs/exps/bad"]), None)
+    cached.groups[0].rows[0].present = False  # a commit peeking had not brought
+    assert not still_current(cached, listing, None)

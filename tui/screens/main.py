@@ -32,7 +32,7 @@ from core.data.datastate import DataStatus
 from core.errors import ExptuiError, Stopped, TransferCancelled, explain
 from core.git.exchange import RefResult, Status
 from core.git.refs import ExpRef, describe_skipped
-from core.git.sync import SyncState
+from core.git.sync import RemoteListing, SyncState
 from core.git.transport import Credentials
 from core.operation import Operation
 from core.porcelain import (
@@ -85,6 +85,7 @@ from tui.view import (
     quiet_listing,
     read_details,
     read_trends,
+    still_current,
 )
 from tui.widgets.detail import DetailPanel
 from tui.widgets.exp_tree import ExpTree, MoreRows
@@ -227,6 +228,13 @@ class MainScreen(Screen[None]):
         def __init__(self, view: RemoteView) -> None:
             super().__init__()
             self.view = view
+
+    class RemoteConfirmed(Message):
+        """A fresh listing that lays out as the cached one shown: the rows stand."""
+
+        def __init__(self, listing: RemoteListing) -> None:
+            super().__init__()
+            self.listing = listing
 
     def __init__(
         self,
@@ -467,6 +475,9 @@ class MainScreen(Screen[None]):
             self.post_message(self.DetailsLoaded("remote", Details()))
         if self.network and not stopped():
             listing, error = fetch_listing(self.path, name, self._ask_credentials, stopped)
+            if cached is not None and still_current(cached, listing, error):
+                self.post_message(self.RemoteConfirmed(listing))
+                return
             view = listing_view(self.path, listing, error, self.local_refs, stopped)
             commits = commits_to_read(view.groups)
             self.post_message(self.RemoteLoaded(view))
@@ -545,8 +556,25 @@ class MainScreen(Screen[None]):
         self._update_status()
         if view.error:
             self.notify(view.error, severity="warning", markup=False)
-        if view.fresh and view.listing.skipped:
-            text = describe_skipped(view.listing.skipped, f"on {view.spec.display}")
+        if view.fresh:
+            self._tell_skipped(view.listing)
+
+    def on_main_screen_remote_confirmed(self, message: RemoteConfirmed) -> None:
+        """The fresh listing is the cached one: only the title changes ("listed")."""
+        listing = message.listing
+        if not self._alive() or self.remote is None:
+            return
+        chosen = redact(self.remote_name or "")
+        if listing.remote.display != chosen or self.remote.spec.display != chosen:
+            return  # a late answer about a remote the user has since switched away from
+        self.remote.listing, self.remote.fresh = listing, True
+        self._show_remote_title()
+        self._pane_ready("remote")
+        self._tell_skipped(listing)
+
+    def _tell_skipped(self, listing: RemoteListing) -> None:
+        if listing.skipped:
+            text = describe_skipped(listing.skipped, f"on {listing.remote.display}")
             self.notify(text.capitalize(), severity="warning", markup=False)
 
     def _apply_sync(self) -> None:
