@@ -28,9 +28,12 @@ from dulwich.repo import Repo
 from core.errors import RemoteError
 from core.git.ids import oid
 from core.project.repo import Repository
+from core.stopping import Stop, checked, never
 
 
-def copy_commits(source: Repo, target: Repository, wanted: Collection[str]) -> int:
+def copy_commits(
+    source: Repo, target: Repository, wanted: Collection[str], stopped: Stop = never
+) -> int:
     """Copy ``wanted`` commits from ``source`` with every object they need that
     ``target`` lacks, as one pack. A wanted commit ``source`` does not have is left out
     (the caller sees it still missing); any other gap raises :class:`RemoteError` with
@@ -38,19 +41,21 @@ def copy_commits(source: Repo, target: Repository, wanted: Collection[str]) -> i
 
     Memory stays flat: the walk reads commits and trees only (a blob's kind is known
     from its tree entry), and the pack is written from a stream that reads each object
-    once more, checked again; a failure there aborts the pack."""
+    once more, checked again; a failure there, or ``stopped``, aborts the pack."""
     roots = {oid(sha) for sha in wanted}
-    copied, absent, needed = _walk(source, target, roots)
+    copied, absent, needed = _walk(source, target, roots, stopped)
     if absent - roots or absent & needed:  # something a copied object points at
         raise _broken(f"object {min(absent - roots or absent & needed).decode()} is missing")
     if copied:
-        stream = (full_unpacked_object(_read_present(source, sha)) for sha in copied)
+        stream = (
+            full_unpacked_object(_read_present(source, sha)) for sha in checked(copied, stopped)
+        )
         target.git.object_store.add_pack_data(len(copied), stream)
     return len(copied)
 
 
 def _walk(
-    source: Repo, target: Repository, roots: set[ObjectID]
+    source: Repo, target: Repository, roots: set[ObjectID], stopped: Stop
 ) -> tuple[list[ObjectID], set[ObjectID], set[ObjectID]]:
     """Breadth first from ``roots``, asking ``target`` a level at a time which objects it
     has: what to copy, what ``source`` lacks, and what copied objects point at."""
@@ -64,7 +69,7 @@ def _walk(
         seen |= frontier
         here = target.present_commits(sha.decode("ascii") for sha in frontier)  # any object
         following: set[ObjectID] = set()
-        for sha in sorted(frontier):
+        for sha in checked(sorted(frontier), stopped):
             if sha.decode("ascii") in here:
                 continue
             if sha in blobs:

@@ -168,11 +168,12 @@ def peek(
     """Fetch the commits of remote experiments we lack (one fetch) and keep them under
     ``refs/exptui/peek/``. With ``prune`` (for a whole listing, not a selection), peek refs
     of this remote that the listing no longer has are dropped. Returns the refs whose
-    commits are now readable locally. ``stopped`` is looked at until the fetch starts."""
+    commits are now readable locally. ``stopped`` is looked at until a server's fetch
+    starts, and throughout a path remote's copy (which then writes nothing)."""
     shas = set(checked(listing.refs.values(), stopped))
     missing = shas - repo.present_commits(shas)
     if missing:
-        conn.fetch_commits(repo, missing)
+        conn.fetch_commits(repo, missing, stopped)
     prefix = f"{PEEK_NAMESPACE}/{conn.spec.key}/"
     wanted = {peek_ref(conn.spec, ref): sha for ref, sha in listing.refs.items()}
     existing = {

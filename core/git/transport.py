@@ -52,6 +52,7 @@ from core.git.localcopy import copy_commits
 from core.git.refstore import read_namespace
 from core.project.repo import Repository
 from core.redact import redact
+from core.stopping import Stop, never
 
 DEFAULT_TIMEOUT = 20.0
 MAX_PROMPTS = 3
@@ -215,13 +216,13 @@ class Connection:
             lambda c, p: c.send_pack(p.encode(), update_refs, generate_pack_data), "push"
         )
 
-    def fetch_commits(self, repo: Repository, shas: Collection[str]) -> None:
+    def fetch_commits(self, repo: Repository, shas: Collection[str], stopped: Stop = never) -> None:
         """The commits ``shas`` (and what they need) into ``repo``: from a path remote
-        by walking its objects (see ``core.git.localcopy``), from a server by one fetch
-        of exactly these."""
+        by walking its objects (see ``core.git.localcopy``; ``stopped`` ends the walk or
+        aborts its pack), from a server by one fetch of exactly these."""
         if self.is_local:
             with _translated_errors(self.spec, "fetch"), Repo(self._path) as remote:
-                copy_commits(remote, repo, shas)
+                copy_commits(remote, repo, shas, stopped)
             return
 
         def wants(refs: Mapping[Ref, ObjectID], depth: int | None = None) -> list[ObjectID]:

@@ -14,7 +14,7 @@ from dulwich.objects import Blob
 from dulwich.pack import write_pack_index, write_pack_objects
 from dulwich.repo import Repo
 
-from core.errors import RemoteError
+from core.errors import RemoteError, Stopped
 from core.git.localcopy import copy_commits
 from core.project.repo import Repository
 from tests.helpers import git
@@ -119,3 +119,22 @@ def test_a_pack_whose_index_names_other_bytes_stops_the_copy(tmp_path: Path) -> 
     with Repository.open(local) as repo, Repo(str(origin)) as remote, forged:
         copy_commits(remote, repo, exps)
     assert not any(has(local, sha) for sha in [*exps, blob])
+
+
+@pytest.mark.parametrize("when", ["walking", "writing"])
+def test_a_stopped_copy_writes_nothing(tmp_path: Path, when: str) -> None:
+    """q while a path remote's commits are copied: the copy ends at the next look at the
+    flag, in the walk or while its pack is written, and leaves nothing behind (the app
+    waited for the whole copy before)."""
+    origin, local, exps = make_pair(tmp_path)
+    packs = local / ".git" / "objects" / "pack"
+
+    def writing() -> bool:  # dulwich writes the pack to a temporary file first
+        return any(p.name.startswith("tmp") for p in packs.iterdir())
+
+    stopped = writing if when == "writing" else lambda: True
+    stopping = pytest.raises(Stopped)
+    with Repository.open(local) as repo, Repo(str(origin)) as remote, stopping:
+        copy_commits(remote, repo, exps, stopped)
+    assert not any(has(local, sha) for sha in exps)
+    assert not writing()
