@@ -189,12 +189,14 @@ def test_commits_in_packs_are_found_and_read(tmp_path: Path) -> None:
 
 def test_packed_refs_are_read_line_by_line_whatever_the_names_contain(tmp_path: Path) -> None:
     """packed-refs is searched for the namespace, not split: only lines that are a whole
-    lowercase SHA, a space and a name under the prefix count, wherever they are."""
+    lowercase SHA, a space and a name under the prefix count, wherever they are (a file
+    git did not sort included: the reader relies on sorting for speed only)."""
     first, second = make_project(tmp_path / "p")
     path = tmp_path / "p"
     exps = f"refs/exps/{first[:2]}/{first[2:]}"
     (path / ".git" / "packed-refs").write_bytes(
         "# pack-refs with: peeled fully-peeled sorted\n"
+        f"{first} {exps}/unsorted-first\n"
         f"{first} refs/heads/packed\n"
         f"{first} refs/heads/odd refs/exps/{first[:2]}/{first[2:]}/inside\n"
         f"{second} refs/tags/v1\n^{first}\n"
@@ -203,12 +205,14 @@ def test_packed_refs_are_read_line_by_line_whatever_the_names_contain(tmp_path: 
         f"{second[:39]} {exps}/short\n"
         f"x{second} {exps}/long\n"
         f"{first} {exps}/crlf\r\n"
+        f"{second} refs/heads/unsorted-last\n"
         f"{first} {exps}/last-without-newline".encode()
     )
     with Repository.open(path) as repo:
         found = read_namespace(repo.git, "refs/exps/")
         heads = read_namespace(repo.git, "refs/heads/")
     assert found == {
+        f"{exps}/unsorted-first": first,
         f"{exps}/kept": second,
         f"{exps}/crlf": first,
         f"{exps}/last-without-newline": first,
@@ -217,6 +221,7 @@ def test_packed_refs_are_read_line_by_line_whatever_the_names_contain(tmp_path: 
         "refs/heads/main": second,
         "refs/heads/packed": first,
         f"refs/heads/odd {exps}/inside": first,
+        "refs/heads/unsorted-last": second,
     }
 
 
