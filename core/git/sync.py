@@ -75,18 +75,18 @@ def list_remote(conn: Connection, stopped: Stop = never) -> RemoteListing:
     """One advertisement; DVC's private namespaces and malformed refs are left out."""
     refs: dict[ExpRef, str] = {}
     skipped: list[str] = []
-    for raw, sha in checked(conn.ls_refs(b"refs/exps/").items(), stopped):
-        name = raw.decode("utf-8", "surrogateescape")
-        if not is_experiment_namespace(name):
-            continue
-        try:
-            ref = ExpRef.parse(name)
-        except ExptuiError:
-            skipped.append(name)
-            continue
-        text = sha.decode("ascii", "replace")
-        if is_sha(text):
-            refs[ref] = text
+    for name, sha in checked(conn.ls_refs("refs/exps/").items(), stopped):
+        ref = ExpRef.parse_plain(name)  # never one of DVC's private namespaces
+        if ref is None:
+            if not is_experiment_namespace(name):
+                continue
+            try:
+                ref = ExpRef.parse(name)
+            except ExptuiError:
+                skipped.append(name)
+                continue
+        if is_sha(sha):
+            refs[ref] = sha
         else:
             skipped.append(name)
     return RemoteListing(conn.spec, refs, time.time(), skipped)

@@ -189,22 +189,20 @@ class Connection:
     def is_local(self) -> bool:
         return isinstance(self._client, LocalGitClient)
 
-    def ls_refs(self, prefix: bytes = b"refs/exps/") -> dict[bytes, bytes]:
+    def ls_refs(self, prefix: str = "refs/exps/") -> dict[str, str]:
         """The remote's refs under ``prefix``, from one advertisement, filtered here
-        because ``ref_prefix`` is only a hint to some servers."""
+        because ``ref_prefix`` is only a hint to some servers. Names are decoded with
+        ``surrogateescape`` (whatever bytes a remote sends survive, to be refused later)."""
         if self.is_local:
-            return self._ls_local_refs(prefix)
-        result = self._call(lambda c, p: c.get_refs(p.encode(), ref_prefix=[prefix]), "list")
+            with _translated_errors(self.spec, "list"), Repo(self._path) as remote:
+                return read_namespace(remote, prefix)  # not dulwich's reader: see refstore
+        wanted = prefix.encode()
+        result = self._call(lambda c, p: c.get_refs(p.encode(), ref_prefix=[wanted]), "list")
         refs = result.refs if hasattr(result, "refs") else result
-        return {ref: sha for ref, sha in refs.items() if ref.startswith(prefix) and sha}
-
-    def _ls_local_refs(self, prefix: bytes) -> dict[bytes, bytes]:
-        """A path remote's refs read in one pass (see ``core.git.refstore``), not through
-        dulwich's general reader, which follows and re-checks every ref."""
-        with _translated_errors(self.spec, "list"), Repo(self._path) as remote:
-            found = read_namespace(remote, prefix.decode())
         return {
-            name.encode("utf-8", "surrogateescape"): sha.encode() for name, sha in found.items()
+            ref.decode("utf-8", "surrogateescape"): sha.decode("ascii", "replace")
+            for ref, sha in refs.items()
+            if ref.startswith(wanted) and sha
         }
 
     def send_pack(
