@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import io
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
-from tui.format import NumberColumn
+from tui.format import MAX_DECIMALS, NumberColumn, _decimals
 from tui.widgets.detail import compare_values
 
 
@@ -86,3 +88,26 @@ def test_the_details_say_the_data_total_leaves_out_the_manifests() -> None:
     text = "\n".join(render(describe(row, None, 0.0), 100))
     line = next(line for line in text.splitlines() if "shared data" in line)
     assert line.split()[2:] == ["17.5", "KiB", "+", "1", "manifest"], line
+
+
+_CELLS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(min_value=-1e5, max_value=1e5).map(lambda v: round(v, 3)),
+    st.sampled_from([0.0, -0.0, 9.99, 9.9999, -99.995, 1.5e-7, 1e5]),
+    st.integers(min_value=-(10**7), max_value=10**7),
+    st.sampled_from([True, False, None, "abc", "a longer cell", [1, 2]]),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_CELLS, max_size=12))
+def test_a_column_fits_exactly_as_measuring_every_cell_would(values: list[object]) -> None:
+    """Property: fitting looks at each distinct value once and measures numbers at
+    their extremes; the result must be that of the definition, every cell measured
+    (negative zero, rounding up a digit, exponent form and text included)."""
+    floats = [v for v in values if isinstance(v, float)]
+    needs = [n for n in map(_decimals, floats) if n is not None]
+    decimals = min(MAX_DECIMALS, max(needs, default=0))
+    cells = [NumberColumn(decimals)(v) for v in values if v is not None]
+    expected = NumberColumn(decimals, max(map(len, cells), default=1))
+    assert NumberColumn.fit(values) == expected
