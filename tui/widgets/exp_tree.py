@@ -215,7 +215,7 @@ class ExpTree(Tree[NodeData]):
         """Drop every inline status (a batch ended, or the user refreshed)."""
         if self.statuses:
             self.statuses.clear()
-            self._redraw()
+            self.redraw_rows()
 
     def refresh_labels(self) -> None:
         """Redraw every label, e.g. once metrics have loaded. Rows build their label when
@@ -229,7 +229,7 @@ class ExpTree(Tree[NodeData]):
                     group.set_label(label)
         self._invalidate()  # column widths may have changed: the tree's width with them
 
-    def _redraw(self) -> None:
+    def redraw_rows(self) -> None:
         """Drop the tree's cached lines: rows' labels come from their data when drawn,
         which the Tree's line cache cannot see change. Marks and statuses change no
         row's width, so the lines themselves (a walk over every row) are kept."""
@@ -466,7 +466,7 @@ class ExpTree(Tree[NodeData]):
             self.marked.update(keys)
         else:
             self.marked.difference_update(keys)
-        self._redraw()
+        self.redraw_rows()
         self.post_message(self.MarksChanged(self))
 
     def _visible_leaves(self) -> list[TreeNode[NodeData]]:
@@ -490,7 +490,7 @@ class ExpTree(Tree[NodeData]):
 
     def action_clear_marks(self) -> None:
         self.marked.clear()
-        self._redraw()
+        self.redraw_rows()
         self.post_message(self.MarksChanged(self))
 
     def action_expand_group(self) -> None:
