@@ -11,6 +11,7 @@ threads.
 from __future__ import annotations
 
 import itertools
+import operator
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -366,20 +367,19 @@ def _remote_view(
     stopped: Stop = never,
 ) -> RemoteView:
     """Phase one of the remote pane (refs; :func:`read_details` reads the rest)."""
-    entries = compare(repo, listing, local)
-    sync = {ref.ref: entry.state for ref, entry in entries.items()}
+    sync = {ref.ref: state for ref, state in compare(repo, listing, local).items()}
     head = repo.head_sha()
-    by_baseline: dict[str, list[ExpRef]] = {}
-    for ref in listing.refs:
-        by_baseline.setdefault(ref.baseline, []).append(ref)
+    by_baseline: dict[str, list[tuple[str, ExpRef, str]]] = {}
+    for ref, sha in listing.refs.items():  # kept with their SHAs: no lookup by ref again
+        by_baseline.setdefault(ref.baseline, []).append((ref.name, ref, sha))
     present = repo.present_commits(listing.refs.values())
     groups = []
     for baseline, refs in by_baseline.items():
         info = repo.commit(baseline) if repo.has_commit(baseline) else None
         group = BaselineGroup(baseline, repo.baseline_label(baseline), baseline == head)
         view = GroupView(group, info)
-        for ref in checked(sorted(refs, key=lambda r: r.name), stopped):
-            sha = listing.refs[ref]
+        refs.sort(key=_first)  # names are unique within a baseline
+        for _, ref, sha in checked(refs, stopped):
             exp = Experiment(ref, sha)
             group.experiments.append(exp)
             view.rows.append(ExpRow(exp, None, sync=sync.get(ref.ref), present=sha in present))
@@ -387,6 +387,9 @@ def _remote_view(
     groups.sort(key=lambda g: (not g.group.is_head, -(g.info.timestamp if g.info else 0)))
     read_first_headers(repo, groups)
     return RemoteView(listing.remote, listing, groups, sync, fresh)
+
+
+_first = operator.itemgetter(0)
 
 
 def load_data_status(

@@ -61,16 +61,6 @@ class RemoteListing:
         return max(0.0, (time.time() if now is None else now) - self.fetched_at)
 
 
-@dataclass(frozen=True)
-class SyncEntry:
-    """One ``(baseline, name)`` seen locally, remotely or both."""
-
-    ref: ExpRef
-    local_sha: str | None
-    remote_sha: str | None
-    state: SyncState
-
-
 def list_remote(conn: Connection, stopped: Stop = never) -> RemoteListing:
     """One advertisement; DVC's private namespaces and malformed refs are left out."""
     refs: dict[ExpRef, str] = {}
@@ -129,26 +119,27 @@ def sync_state(repo: Repository, local: str | None, remote: str | None) -> SyncS
     return SyncState.DIVERGED  # including a remote SHA we have not peeked yet
 
 
-_full_name = operator.attrgetter("ref")
-
-
 def compare(
     repo: Repository, listing: RemoteListing, local: Mapping[ExpRef, str] | None = None
-) -> dict[ExpRef, SyncEntry]:
-    """A sync entry for every experiment seen on either side; ``local``: the local refs
-    when the caller has just read them (10,000 loose refs take a third of a second)."""
+) -> dict[ExpRef, SyncState]:
+    """The sync state of every experiment seen on either side, ordered by full name (the
+    order of (baseline, name): the baseline is 40 hex); ``local``: the local refs when
+    the caller has just read them (10,000 loose refs take a third of a second)."""
     if local is None:
         local = {exp.ref: exp.sha for exp in repo.experiments()}
-    entries = {}
-    # Sorted by the full name, which orders as (baseline, name) does (the baseline is
-    # 40 hex): the dataclass's ordering compares in Python, a fifth of listing 100,000
-    # refs; a tuple key per ref still cost 0.74 s, the kept name 0.18 s.
-    for ref in sorted(set(local) | set(listing.refs), key=_full_name):
-        local_sha, remote_sha = local.get(ref), listing.refs.get(ref)
-        entries[ref] = SyncEntry(
-            ref, local_sha, remote_sha, sync_state(repo, local_sha, remote_sha)
-        )
-    return entries
+    # Matched and sorted by the full name, a str whose hash Python keeps: an ExpRef's
+    # hash is a Python call, and looking each ref up on both sides cost 0.3 s at 100,000.
+    here = {ref.ref: (ref, sha) for ref, sha in local.items()}
+    rows: list[tuple[str, ExpRef, str | None, str | None]] = []
+    for ref, remote_sha in listing.refs.items():
+        local_sha = here.pop(ref.ref, (None, None))[1]
+        rows.append((ref.ref, ref, local_sha, remote_sha))
+    rows += [(name, ref, sha, None) for name, (ref, sha) in here.items()]
+    rows.sort(key=_first)  # names are unique: the refs themselves are never compared
+    return {ref: sync_state(repo, mine, theirs) for _, ref, mine, theirs in rows}
+
+
+_first = operator.itemgetter(0)
 
 
 # -- peeking ------------------------------------------------------------------------------

@@ -136,7 +136,7 @@ def test_sync_states_and_peek_without_exp_refs(served: Served) -> None:
         conn = served.connect(repo)
         listing = list_remote(conn)
         before = compare(repo, listing)
-        states = {r.name: e.state for r, e in before.items()}
+        states = {r.name: state for r, state in before.items()}
         assert states["alice-drop"] is SyncState.REMOTE_ONLY
         assert states["tuned-lr"] is SyncState.LOCAL_ONLY
         assert states["wide-net"] is SyncState.IN_SYNC
