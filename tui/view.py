@@ -25,6 +25,7 @@ from core.git.sync import (
     RemoteListing,
     SyncState,
     compare,
+    keep_peeked,
     list_remote,
     load_listing,
     refresh,
@@ -328,11 +329,23 @@ def cached_remote(
 def fetch_listing(
     path: Path, name: str, prompt: CredentialPrompt | None = None, stopped: Stop = never
 ) -> tuple[RemoteListing, str | None]:
-    """List the remote (one advertisement), peek at what we lack, save the listing. The
-    second value says why peeking failed (the listing itself is still fresh)."""
+    """List the remote (one advertisement), fetch the commits we lack, save the listing.
+    The second value says why fetching failed (the listing itself is still fresh). The
+    peek refs are left to :func:`keep_peeked_commits`, once the rows are shown."""
     with Repository.open(path) as repo:
         spec = resolve_remote(repo, name)
-        return refresh(repo, Connection(repo, spec, prompt=prompt), stopped=stopped)
+        return refresh(repo, Connection(repo, spec, prompt=prompt), stopped=stopped, keep=False)
+
+
+def keep_peeked_commits(path: Path, listing: RemoteListing) -> str | None:
+    """Name the listed commits that are here under ``refs/exptui/peek/`` (see
+    :func:`core.git.sync.keep_peeked`); what went wrong, if anything."""
+    try:
+        with Repository.open(path) as repo:
+            keep_peeked(repo, listing.remote, listing)
+    except ExptuiError as exc:
+        return f"peeked commits not kept: {exc.message}"
+    return None
 
 
 def quiet_listing(path: Path, name: str) -> RemoteListing | None:

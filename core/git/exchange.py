@@ -20,7 +20,7 @@ from dulwich.refs import Ref
 from core.errors import ExptuiError, UnknownExperimentError
 from core.git.ids import oid, refname
 from core.git.refs import EXEC_APPLY, EXPS_PREFIX, ExpRef
-from core.git.refstore import read_namespace
+from core.git.refstore import read_namespace, write_packed
 from core.git.select import resolve_names, select_baselines
 from core.git.sync import RemoteListing, SyncState, peek, sync_state
 from core.git.transport import Connection, GitRemoteSpec
@@ -401,7 +401,7 @@ def _create_packed(repo: Repository, creations: list[RefUpdate]) -> dict[ExpRef,
     lock, which ``dvc exp`` takes to write these refs too)."""
     existing = read_namespace(repo.git, EXPS_PREFIX)
     fresh = {u.ref: u.new_sha for u in creations if u.ref.ref not in existing and u.new_sha}
-    repo.git.refs.add_packed_refs({refname(ref.ref): oid(sha) for ref, sha in fresh.items()})
+    write_packed(repo.git, {refname(ref.ref): oid(sha) for ref, sha in fresh.items()})
     return {u.ref: u.ref in fresh for u in creations}
 
 

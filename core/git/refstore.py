@@ -15,8 +15,12 @@ import os
 import re
 from pathlib import Path
 
+from dulwich.file import FileLocked
+from dulwich.objects import ObjectID
+from dulwich.refs import Ref
 from dulwich.repo import Repo
 
+from core.errors import RepoLockedError
 from core.git.ids import refname
 from core.git.refs import is_sha
 
@@ -92,3 +96,16 @@ def _read_loose(path: str) -> str | None:
         return None  # a directory's name, or unreadable
     finally:
         os.close(fd)
+
+
+def write_packed(repo: Repo, changes: dict[Ref, ObjectID | None]) -> None:
+    """Set (or, with None, delete) many refs in one ``packed-refs`` write under git's
+    lock: a locked, fsynced loose file per ref took seconds for thousands. A lock held
+    by another git process is one message, not a traceback."""
+    try:
+        repo.refs.add_packed_refs(changes)
+    except FileLocked as exc:
+        raise RepoLockedError(
+            f"Another git process is writing refs ({Path(repo.commondir()) / 'packed-refs.lock'}).",
+            "Retry when it has finished; if none is running, remove that stale lock file.",
+        ) from exc

@@ -26,7 +26,7 @@ from dulwich.refs import Ref
 from core.errors import ExptuiError, Stopped
 from core.git.ids import oid, refname
 from core.git.refs import ExpRef, is_experiment_namespace, is_sha
-from core.git.refstore import read_namespace
+from core.git.refstore import read_namespace, write_packed
 from core.git.transport import Connection, GitRemoteSpec
 from core.project.repo import Repository
 from core.stopping import Stop, checked, never
@@ -156,52 +156,72 @@ def peek(
     prune: bool = True,
     stopped: Stop = never,
 ) -> list[ExpRef]:
-    """Fetch the commits of remote experiments we lack (one fetch) and keep them under
-    ``refs/exptui/peek/``. With ``prune`` (for a whole listing, not a selection), peek refs
-    of this remote that the listing no longer has are dropped. Returns the refs whose
-    commits are now readable locally. ``stopped`` is looked at until a server's fetch
-    starts, and throughout a path remote's copy (which then writes nothing)."""
+    """Fetch the commits of remote experiments we lack and keep them under
+    ``refs/exptui/peek/`` (:func:`fetch_peeked`, then :func:`keep_peeked`). Returns the
+    refs whose commits are now readable locally."""
+    fetch_peeked(repo, conn, listing, stopped)
+    return keep_peeked(repo, conn.spec, listing, prune)
+
+
+def fetch_peeked(
+    repo: Repository, conn: Connection, listing: RemoteListing, stopped: Stop = never
+) -> None:
+    """The commits of the listed experiments that we lack, in one fetch. ``stopped`` is
+    looked at until a server's fetch starts, and throughout a path remote's copy (which
+    then writes nothing)."""
     shas = set(checked(listing.refs.values(), stopped))
     missing = shas - repo.present_commits(shas)
     if missing:
         conn.fetch_commits(repo, missing, stopped)
-    prefix = f"{PEEK_NAMESPACE}/{conn.spec.key}/"
-    wanted = {peek_ref(conn.spec, ref): sha for ref, sha in listing.refs.items()}
-    existing = {
-        name.encode("utf-8", "surrogateescape"): sha.encode()
-        for name, sha in read_namespace(repo.git, prefix).items()
-    }
+
+
+def keep_peeked(
+    repo: Repository, spec: GitRemoteSpec, listing: RemoteListing, prune: bool = True
+) -> list[ExpRef]:
+    """Name every listed commit that is here under ``refs/exptui/peek/<remote>/``, so
+    ``git gc`` keeps what peeking fetched. With ``prune`` (for a whole listing, not a
+    selection), this remote's peek refs the listing no longer has are dropped. Returns
+    the refs whose commits are readable (a server may refuse unadvertised SHAs)."""
+    present = repo.present_commits(set(listing.refs.values()))
+    existing = read_namespace(repo.git, f"{PEEK_NAMESPACE}/{spec.key}/")
+    listed: set[str] = set()
     changes: dict[Ref, ObjectID | None] = {}
-    for full in existing if prune else []:
-        if full.decode("utf-8", "surrogateescape") not in wanted:
-            changes[refname(full)] = None
-    unfetched = missing - repo.present_commits(missing)  # a server refusing unadvertised SHAs
     readable = []
     for ref, sha in listing.refs.items():
-        if sha in unfetched:
-            continue
-        name = refname(peek_ref(conn.spec, ref))
-        if existing.get(name) != sha.encode():
-            changes[name] = oid(sha)
+        name = peek_ref(spec, ref)
+        listed.add(name)
+        if sha not in present:
+            continue  # an older peek ref for it stays until its commit comes
+        if existing.get(name) != sha:
+            changes[refname(name)] = oid(sha)
         readable.append(ref)
-    # One packed-refs write, not a locked, fsynced file per ref: 2,000 experiments peeked
-    # for the first time took 1.7 s as loose refs.
-    repo.git.refs.add_packed_refs(changes)
+    for name in existing if prune else ():
+        if name not in listed:
+            changes[refname(name)] = None
+    write_packed(repo.git, changes)
     return readable
 
 
 def refresh(
-    repo: Repository, conn: Connection, with_peek: bool = True, stopped: Stop = never
+    repo: Repository,
+    conn: Connection,
+    with_peek: bool = True,
+    stopped: Stop = never,
+    keep: bool = True,
 ) -> tuple[RemoteListing, str | None]:
     """List the remote, remember the listing on disk, and peek at what we lack. A failed
     peek does not lose the listing: its reason comes back as the second value.
-    ``stopped``: raise :class:`~core.errors.Stopped` between steps and while reading."""
+    ``stopped``: raise :class:`~core.errors.Stopped` between steps and while reading.
+    ``keep=False`` leaves the peek refs to the caller (:func:`keep_peeked`), e.g. after
+    it has shown the rows: at 100,000 new refs their first write takes a second."""
     listing = list_remote(conn, stopped)
     save_listing(repo, listing)
     if not with_peek:
         return listing, None
     try:
-        peek(repo, conn, listing, stopped=stopped)
+        fetch_peeked(repo, conn, listing, stopped)
+        if keep:
+            keep_peeked(repo, conn.spec, listing)
     except Stopped:
         raise
     except ExptuiError as exc:

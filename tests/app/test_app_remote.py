@@ -253,3 +253,31 @@ async def test_a_fresh_listing_like_the_cached_one_keeps_the_rows(fresh_demo: Pa
         assert "alice-drop" not in rows(moved.main.remote_tree)
         assert len(rows(moved.main.remote_tree)) == 7
         assert "listed just now" in str(moved.query_one("#remote-pane").border_subtitle)
+
+
+async def test_peeked_commits_are_kept_after_the_rows_and_a_held_lock_is_a_toast(
+    fresh_demo: Path,
+) -> None:
+    """The peek refs are written once both panes show their rows (at 100,000 new ones
+    that write took a second of the first screen); when another git process holds
+    the refs lock, the rows still show and a toast says what to do."""
+
+    def peeked() -> list[str]:
+        return git("for-each-ref", "--format=%(refname)", "refs/exptui/", cwd=fresh_demo).split()
+
+    lock = fresh_demo / ".git" / "packed-refs.lock"
+    lock.write_text("")
+    messages: list[Message] = []
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(130, 36), message_hook=messages.append) as pilot:
+        await settle(app, pilot)
+        assert len(rows(app.main.remote_tree)) == 8
+        assert rows(app.main.remote_tree)["alice-drop"].metric("accuracy") is not None
+        toasts = [t.message for t in await toasts_once_shown(pilot, messages)]
+        assert any("peeked commits not kept" in t and "packed-refs.lock" in t for t in toasts)
+        assert peeked() == []
+    lock.unlink()
+    app = ExptuiApp(fresh_demo)
+    async with app.run_test(size=(130, 36)) as pilot:
+        await settle(app, pilot)
+        assert len(peeked()) == 8

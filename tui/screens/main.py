@@ -78,6 +78,7 @@ from tui.view import (
     fetch_listing,
     fetch_row_values,
     git_remote_names,
+    keep_peeked_commits,
     listing_view,
     load_data_status,
     load_groups,
@@ -228,6 +229,13 @@ class MainScreen(Screen[None]):
         def __init__(self, view: RemoteView) -> None:
             super().__init__()
             self.view = view
+
+    class Warned(Message):
+        """Something a worker could not do that the user should hear of."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
 
     class RemoteConfirmed(Message):
         """A fresh listing that lays out as the cached one shown: the rows stand."""
@@ -479,13 +487,17 @@ class MainScreen(Screen[None]):
             listing, error = fetch_listing(self.path, name, self._ask_credentials, stopped)
             if cached is not None and still_current(cached, listing, error):
                 self.post_message(self.RemoteConfirmed(listing))
-                return
-            view = listing_view(self.path, listing, error, self.local_refs, stopped)
-            commits = commits_to_read(view.groups)
-            self.post_message(self.RemoteLoaded(view))
-            self.local_detailed.wait(timeout=FIRST_SCREEN_WAIT)  # then reuse its states
-            details = read_details(self.path, commits, self.states, stopped)
-            self.post_message(self.DetailsLoaded("remote", details))
+            else:
+                view = listing_view(self.path, listing, error, self.local_refs, stopped)
+                commits = commits_to_read(view.groups)
+                self.post_message(self.RemoteLoaded(view))
+                self.local_detailed.wait(timeout=FIRST_SCREEN_WAIT)  # then reuse its states
+                details = read_details(self.path, commits, self.states, stopped)
+                self.post_message(self.DetailsLoaded("remote", details))
+            # Last: rows first (100,000 new peek refs take a second to write).
+            problem = None if error or stopped() else keep_peeked_commits(self.path, listing)
+            if problem:
+                self.post_message(self.Warned(problem))
 
     def _watch_remote(self) -> None:
         """Every ``watch_every`` seconds, when nothing else talks to the remote: one quiet
@@ -573,6 +585,10 @@ class MainScreen(Screen[None]):
         self._show_remote_title()
         self._pane_ready("remote")
         self._tell_skipped(listing)
+
+    def on_main_screen_warned(self, message: Warned) -> None:
+        if self._alive():
+            self.notify(message.text, severity="warning", markup=False)
 
     def _tell_skipped(self, listing: RemoteListing) -> None:
         if listing.skipped:
