@@ -100,6 +100,33 @@ async def test_the_footer_keeps_the_batch_keys_at_80_columns_as_remapped(
         assert {"refresh", "sort", "compare", "push"} <= set(keys), keys
 
 
+async def test_the_footer_is_rebuilt_when_its_keys_change_and_only_then(
+    fresh_demo: Path,
+) -> None:
+    """A batch running hides the actions it disables and shows Cancel; focus moving
+    between panes changes no key, and the footer's keys are not rebuilt for it."""
+    app = ExptuiApp(fresh_demo, network=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.pause()
+        shown = list(app.screen.query(FooterKey))
+        assert "push" in footer_keys(app) and "cancel" not in footer_keys(app)
+        await pilot.press("tab")
+        await pilot.pause()
+        await pilot.pause()
+        assert list(app.screen.query(FooterKey)) == shown  # the same widgets, not new ones
+        app.main.busy = True
+        await pilot.pause()
+        await pilot.pause()
+        keys = footer_keys(app)
+        assert "cancel" in keys and "push" not in keys, keys
+        app.main.busy = False
+        await pilot.pause()
+        await pilot.pause()
+        keys = footer_keys(app)
+        assert "push" in keys and "cancel" not in keys, keys
+
+
 async def test_forcing_a_diverged_experiment_says_what_it_will_do(fresh_demo: Path) -> None:
     app = ExptuiApp(fresh_demo)
     async with app.run_test(size=(110, 30)) as pilot:
