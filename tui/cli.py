@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import io
 import json
 import os
@@ -38,9 +39,19 @@ SUBCOMMANDS = (
 )
 
 
+def tune_gc() -> None:
+    """Collect young objects every 20,000 allocations instead of 700. Listing and laying
+    out tens of thousands of refs allocates in bulk, nearly none of it cyclic garbage,
+    and each collection walked what had been allocated (every 10th, older objects too):
+    first screen at 10,000 experiments 0.99-1.13 s -> 0.86-0.93 s, list of 100,000 refs
+    0.86-0.89 s -> 0.78-0.83 s, peak memory unchanged."""
+    gc.set_threshold(20_000, 50, 100)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (argcomplete)
         _complete()
+    tune_gc()
     args = list(sys.argv[1:] if argv is None else argv)
     scripted = bool(args) and args[0] in SUBCOMMANDS and args[0] != "demo"  # demo opens the app
     with _visible_output() if scripted else contextlib.nullcontext():

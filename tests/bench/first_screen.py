@@ -9,7 +9,9 @@ import sys
 
 async def main(path: str) -> None:
     from tui.app import ExptuiApp
+    from tui.cli import tune_gc
 
+    tune_gc()  # as the exptui command does before it opens the app
     app = ExptuiApp(path)
     async with app.run_test(size=(160, 48)) as pilot:
         # Plain sleeps while waiting: the pilot's pause forces a screen update each time,
