@@ -75,6 +75,13 @@ class ExpRow:
     def metric(self, name: str) -> object:
         return self.metrics().get(name)
 
+    def set_state(self, state: ProjectState, flat: dict[str, object] | None = None) -> None:
+        """The row's details; ``flat``: its metrics already flattened off the UI thread
+        (by the worker that read them), so drawing and fitting columns need not."""
+        self.state = state
+        if flat is not None:
+            self._flat = (state, flat)
+
 
 @dataclass
 class GroupView:
@@ -178,6 +185,7 @@ class Details:
 
     headers: dict[str, CommitInfo] = field(default_factory=dict)
     states: dict[str, ProjectState] = field(default_factory=dict)
+    flat: dict[str, dict[str, object]] = field(default_factory=dict)  # metrics, flattened
 
 
 def read_details(
@@ -198,6 +206,8 @@ def read_details(
             found.headers[sha] = repo.commit(sha)
             state = cache.get(sha)
             found.states[sha] = state if state is not None else repo.project_state(sha)
+            # Here rather than on the UI thread, where 10,000 rows' metrics took 40 ms.
+            found.flat[sha] = flat_metrics(found.states[sha])
     cache.add(found.states)
     return found
 
@@ -254,7 +264,7 @@ def apply_details(groups: list[GroupView], details: Details) -> None:
                 continue
             row.info = row.info or details.headers.get(row.exp.sha)
             if row.exp.sha in states:
-                row.state = states[row.exp.sha]
+                row.set_state(states[row.exp.sha], details.flat.get(row.exp.sha))
 
 
 def metric_columns(view: LocalView, limit: int = MAX_METRIC_COLUMNS) -> list[str]:
