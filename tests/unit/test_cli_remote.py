@@ -36,6 +36,20 @@ def test_list_remote_groups_names_under_labels(
     assert all(len(r["sha"]) == 40 for r in each(records.values()))
 
 
+def test_a_held_refs_lock_while_peeking_is_one_line_and_the_listing_stands(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path
+) -> None:
+    """Peek refs are written under git's packed-refs lock; another git holding it made
+    dulwich's FileLocked escape as an unexpected error."""
+    lock = fresh_demo / ".git" / "packed-refs.lock"
+    lock.write_text("")
+    code, out, err = run(capsys, "list", "origin", "-A", "--peek", "-C", str(fresh_demo))
+    assert code == 0 and "\talice-drop" in out.splitlines()
+    assert "could not peek: Another git process is writing refs" in err
+    assert str(lock) in err and len(err.strip().splitlines()) == 1
+    assert lock.read_text() == ""  # ours stayed theirs
+
+
 def test_push_dry_run_changes_nothing(capsys: pytest.CaptureFixture[str], fresh_demo: Path) -> None:
     bare = fresh_demo.parent / "origin.git"
     before = server_refs(bare)
