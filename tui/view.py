@@ -11,7 +11,6 @@ threads.
 from __future__ import annotations
 
 import itertools
-import operator
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -401,7 +400,7 @@ def _remote_view(
         info = repo.commit(baseline) if repo.has_commit(baseline) else None
         group = BaselineGroup(baseline, repo.baseline_label(baseline), baseline == head)
         view = GroupView(group, info)
-        refs.sort(key=_first)  # names are unique within a baseline
+        refs.sort()  # by name first, unique within a baseline: refs are never compared
         for _, ref, sha in checked(refs, stopped):
             exp = Experiment(ref, sha)
             group.experiments.append(exp)
@@ -410,9 +409,6 @@ def _remote_view(
     groups.sort(key=lambda g: (not g.group.is_head, -(g.info.timestamp if g.info else 0)))
     read_first_headers(repo, groups)
     return RemoteView(listing.remote, listing, groups, sync, fresh)
-
-
-_first = operator.itemgetter(0)
 
 
 def load_data_status(

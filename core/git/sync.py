@@ -11,7 +11,6 @@ last listing of each remote is cached on disk so the remote pane opens instantly
 from __future__ import annotations
 
 import json
-import operator
 import os
 import tempfile
 import time
@@ -135,11 +134,8 @@ def compare(
         local_sha = here.pop(ref.ref, (None, None))[1]
         rows.append((ref.ref, ref, local_sha, remote_sha))
     rows += [(name, ref, sha, None) for name, (ref, sha) in here.items()]
-    rows.sort(key=_first)  # names are unique: the refs themselves are never compared
+    rows.sort()  # by name first, and names are unique: refs are never compared
     return {ref: sync_state(repo, mine, theirs) for _, ref, mine, theirs in rows}
-
-
-_first = operator.itemgetter(0)
 
 
 # -- peeking ------------------------------------------------------------------------------
