@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import hashlib
 import os
 import ssl
 from collections.abc import AsyncIterator, Collection
@@ -27,11 +26,12 @@ from typing import Any
 
 from core.data.objects import CHUNK
 from core.data.stores import (
+    BoundedSink,
     ObjectKey,
     ObjectStore,
+    bound,
     check_within,
     checked,
-    create_read_only,
     gather_bounded,
 )
 from core.errors import AuthenticationError, ConfigError, StoreError
@@ -182,25 +182,21 @@ class HTTPStore(ObjectStore):
                 data += chunk
             return check_within(data, limit, key)
 
-    async def download(self, key: ObjectKey, target: str | Path, size: int | None = None) -> str:
-        digest = hashlib.md5(usedforsecurity=False)
-        received = 0
+    async def download(
+        self,
+        key: ObjectKey,
+        target: str | Path,
+        size: int | None = None,
+        limit: int | None = None,
+    ) -> str:
         async with _transport(), self._request("GET", self.url(key)) as response:
             if response.status >= 300:
                 raise self._fail(response.status, "GET", key)
-            out = create_read_only(target)
-            try:
+            with BoundedSink(target, key, bound(size, limit), self.description) as sink:
+                sink.announce(response.content_length)
                 async for chunk in response.content.iter_chunked(CHUNK):
-                    received += len(chunk)
-                    if size and received > size:
-                        raise OSError(f"larger than the {size} bytes it should hold")
-                    digest.update(chunk)
-                    view = memoryview(chunk)
-                    while view:
-                        view = view[os.write(out, view) :]
-            finally:
-                os.close(out)
-        return digest.hexdigest()
+                    sink.write(chunk)
+                return sink.md5
 
     async def upload(self, source: Path, key: ObjectKey) -> None:
         if self.method not in ("POST", "PUT"):

@@ -32,6 +32,7 @@ from core.data.stores import (
     place_atomically,
     temporary_beside,
 )
+from core.errors import ObjectTooLargeError
 from core.operation import Operation
 from core.project.config import DvcRemote
 from core.project.repo import Repository
@@ -117,7 +118,10 @@ async def _fetch(store: ObjectStore, cache: LocalStore, entry: RunEntry) -> str:
     final = cache.path(entry)
     temporary = temporary_beside(final)
     try:
-        await store.download(entry, temporary)
+        try:
+            await store.download(entry, temporary, limit=MAX_VALUES_BYTES)
+        except ObjectTooLargeError as exc:
+            return exc.message
         try:
             data = check_size(temporary.read_bytes(), MAX_VALUES_BYTES)
             content = parse_within_limits(lambda: load_yaml12(data))

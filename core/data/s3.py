@@ -27,7 +27,6 @@ import binascii
 import contextlib
 import errno
 import functools
-import hashlib
 import importlib
 import logging
 import os
@@ -42,10 +41,11 @@ from core.data.stores import (
     BIG_FILES,
     PART_JOBS,
     PART_SIZE,
-    READ_ONLY,
+    BoundedSink,
     FsspecStore,
     ObjectKey,
     ObjectStore,
+    bound,
     check_within,
     checked,
     present_by_prefix,
@@ -493,26 +493,33 @@ class FastS3Store(ObjectStore):
         multipart uploads)."""
         return await (await self._large_store()).abort_stale_uploads(now)
 
-    async def download(self, key: ObjectKey, target: str | Path, size: int | None = None) -> str:
-        """Streamed to ``target`` and hashed on the way; a large object of known size in
-        s3fs's bounded parallel parts."""
+    async def download(
+        self,
+        key: ObjectKey,
+        target: str | Path,
+        size: int | None = None,
+        limit: int | None = None,
+    ) -> str:
+        """Streamed to ``target`` and hashed on the way, refused at the size the server
+        announces when that passes the bound; a large object of known size in s3fs's
+        bounded parallel parts."""
         import obstore
 
         if size is not None and size > PART_SIZE:
             return await (await self._large_store()).download(key, target, size)
+        most = bound(size, limit)
 
         async def fetch() -> str:
-            digest = hashlib.md5(usedforsecurity=False)
-            with open(target, "wb") as sink:  # from the start on each attempt
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(target)  # from the start on each attempt
+            with BoundedSink(target, key, most, self.description) as sink:
                 answer = await obstore.get_async(self.store, key.relpath)
+                sink.announce(answer.meta["size"])
                 async for chunk in answer.stream(min_chunk_size=CHUNK):
-                    digest.update(chunk)
                     sink.write(chunk)
-            return digest.hexdigest()
+                return sink.md5
 
-        digest = await _retrying(fetch)
-        os.chmod(target, READ_ONLY)
-        return digest
+        return await _retrying(fetch)
 
     async def read_small(self, key: ObjectKey, limit: int) -> bytes:
         """At most ``limit + 1`` bytes are kept, whatever the object's size (a ranged read

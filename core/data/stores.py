@@ -91,10 +91,19 @@ class ObjectStore(ABC):
         """Store the local file ``source`` as ``key``, never leaving a partial object."""
 
     @abstractmethod
-    async def download(self, key: ObjectKey, target: str | Path, size: int | None = None) -> str:
+    async def download(
+        self,
+        key: ObjectKey,
+        target: str | Path,
+        size: int | None = None,
+        limit: int | None = None,
+    ) -> str:
         """Write ``key`` to the local path ``target``, read-only (the mode DVC expects of
         cached objects); return the md5 of what was written. ``size``, when known, lets a
-        store choose how to move it."""
+        store choose how to move it. A remote's object is untrusted and may not fill the
+        disk: past ``size`` bytes, or ``limit`` when the size is not known (a directory's
+        file: its directory's recorded size), the download stops with
+        :class:`ObjectTooLargeError`, having written at most one chunk more."""
 
     @abstractmethod
     async def read_small(self, key: ObjectKey, limit: int) -> bytes:
@@ -117,6 +126,19 @@ class ObjectStore(ABC):
 
     async def close(self) -> None:
         return None
+
+
+def bound(size: int | None, limit: int | None) -> int | None:
+    """The most bytes a download may write: its known size, else its limit."""
+    return size if size is not None else limit
+
+
+def too_large(key: ObjectKey, most: int, description: str) -> ObjectTooLargeError:
+    return ObjectTooLargeError(
+        f"Object {key.oid} on DVC remote '{description}' is larger than the {most:,} "
+        "bytes expected of it.",
+        "It was not fetched: the remote's copy is damaged or was replaced.",
+    )
 
 
 def check_within(data: bytes, limit: int, key: ObjectKey) -> bytes:
@@ -142,6 +164,44 @@ def create_read_only(target: str | Path) -> int:
     return fd
 
 
+class BoundedSink:
+    """A download's new read-only file: hashes what is written and refuses more than
+    ``most`` bytes (None: no bound) before writing them, so a remote cannot write more than
+    the experiment recorded. Streams call :meth:`announce` with the size a server says it
+    will send, to refuse before the first byte."""
+
+    def __init__(
+        self, target: str | Path, key: ObjectKey, most: int | None, description: str
+    ) -> None:
+        self.target, self.key, self.most, self.description = target, key, most, description
+        self.written = 0
+        self._digest = hashlib.md5(usedforsecurity=False)
+        self._fd = create_read_only(target)
+
+    def announce(self, size: int | None) -> None:
+        if self.most is not None and size is not None and size > self.most:
+            raise too_large(self.key, self.most, self.description)
+
+    def write(self, chunk: bytes) -> None:
+        self.announce(self.written + len(chunk))
+        self._digest.update(chunk)
+        view = memoryview(chunk)
+        with _blamed_on(self.target):
+            while view:
+                view = view[os.write(self._fd, view) :]
+        self.written += len(chunk)
+
+    @property
+    def md5(self) -> str:
+        return self._digest.hexdigest()
+
+    def __enter__(self) -> BoundedSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self._fd)
+
+
 @functools.cache
 def _umask() -> int:
     """This process's umask, read once (the kernel reports it; elsewhere, set and put back)."""
@@ -163,14 +223,18 @@ def open_regular(source: str | Path) -> int:
     return src
 
 
+class PastLimitError(OSError):
+    """:func:`copy_hashing` met more bytes than its limit (not the disk's EFBIG)."""
+
+
 def copy_hashing(
     source: str | Path, target: str | Path, limit: int | None = None
 ) -> tuple[str, int]:
     """Copy in chunks (flat memory) to a new file created read-only, hashing what goes by;
     returns the md5 and the size, and stops past ``limit`` bytes (what the lock says the
-    object holds; 0 or None: unknown, the md5 check decides). Plain descriptors: file
-    objects cost an fstat and an ioctl per file, and creating it read-only saves the chmod
-    before it is placed."""
+    object may hold; None: unknown, the md5 check decides) with ``EFBIG``. Plain
+    descriptors: file objects cost an fstat and an ioctl per file, and creating it
+    read-only saves the chmod before it is placed."""
     digest = hashlib.md5(usedforsecurity=False)
     size = 0
     src = open_regular(source)
@@ -178,8 +242,8 @@ def copy_hashing(
         dst = create_read_only(target)
         try:
             while chunk := os.read(src, CHUNK):
-                if limit and size + len(chunk) > limit:
-                    raise OSError(errno.EFBIG, f"larger than the {limit} bytes it should hold")
+                if limit is not None and size + len(chunk) > limit:
+                    raise PastLimitError(errno.EFBIG, f"larger than the {limit} bytes")
                 digest.update(chunk)
                 view = memoryview(chunk)
                 with _blamed_on(target):
@@ -466,9 +530,22 @@ class LocalStore(ObjectStore):
         finally:
             os.close(src)
 
-    async def download(self, key: ObjectKey, target: str | Path, size: int | None = None) -> str:
-        digest, _size = await asyncio.to_thread(copy_hashing, self.location(key), target, size)
+    async def download(
+        self,
+        key: ObjectKey,
+        target: str | Path,
+        size: int | None = None,
+        limit: int | None = None,
+    ) -> str:
+        digest, _size = await asyncio.to_thread(self.download_now, key, target, bound(size, limit))
         return digest
+
+    def download_now(self, key: ObjectKey, target: str | Path, most: int | None) -> tuple[str, int]:
+        """:meth:`download` in this thread (the engine's batches); the md5 and the size."""
+        try:
+            return copy_hashing(self.location(key), target, most)
+        except PastLimitError as exc:
+            raise too_large(key, most or 0, self.description) from exc
 
     async def verify(self, key: ObjectKey, size: int) -> str | None:
         return await asyncio.to_thread(self.verify_now, key, size)
@@ -618,21 +695,36 @@ class FsspecStore(ObjectStore):
                 )
             )
 
-    async def download(self, key: ObjectKey, target: str | Path, size: int | None = None) -> str:
+    async def download(
+        self,
+        key: ObjectKey,
+        target: str | Path,
+        size: int | None = None,
+        limit: int | None = None,
+    ) -> str:
         """Big objects of known size in bounded parallel parts; the rest streamed in one
-        request with flat memory (s3fs reads 64 KiB at a time then)."""
+        request with flat memory (s3fs reads 64 KiB at a time then). A guard on fsspec's
+        progress callback stops the copy at the size the server announces, or at the
+        first chunk past the bound."""
+        from core.data.sizeguard import SizeGuard
+
         path = self.path(key)
+        guard = SizeGuard(key, bound(size, limit), self.description)
         if self.parts and size is not None and size > PART_SIZE:
             async with self._big_file_gate():
                 await self._run(
                     self.fs._get_file(
-                        path, str(target), chunksize=PART_SIZE, max_concurrency=PART_JOBS
+                        path,
+                        str(target),
+                        callback=guard,
+                        chunksize=PART_SIZE,
+                        max_concurrency=PART_JOBS,
                     )
                 )
         elif self.parts:
-            await self._run(self.fs._get_file(path, str(target), max_concurrency=1))
+            await self._run(self.fs._get_file(path, str(target), callback=guard, max_concurrency=1))
         else:
-            await self._run(self.fs._get_file(path, str(target)))
+            await self._run(self.fs._get_file(path, str(target), callback=guard))
         os.chmod(target, READ_ONLY)
         return await asyncio.to_thread(md5_file, target)
 
@@ -737,12 +829,42 @@ class SSHStore(FsspecStore):
             async with self.fs._pool.get() as channel, channel.open(self.path(key), "rb") as f:
                 return bytes(await f.read(limit + 1))
 
+        return check_within(await self._sftp(read(), self.path(key)), limit, key)
+
+    async def download(
+        self,
+        key: ObjectKey,
+        target: str | Path,
+        size: int | None = None,
+        limit: int | None = None,
+    ) -> str:
+        """Read through one handle, a chunk at a time (asyncssh reads each chunk's blocks in
+        parallel), checked against the bound before it is written: sshfs's copy wrote
+        megabytes in parallel before its first progress report."""
+        most = bound(size, limit)
+
+        async def read() -> str:
+            async with self.fs._pool.get() as channel, channel.open(self.path(key), "rb") as f:
+                with BoundedSink(target, key, most, self.description) as sink:
+                    while chunk := await f.read(CHUNK if most is None else min(CHUNK, most + 1)):
+                        sink.write(chunk)
+                    return sink.md5
+
+        return await self._sftp(read(), self.path(key))
+
+    async def _sftp(self, coroutine: Coroutine[Any, Any, T], path: str) -> T:
+        """``coroutine`` on sshfs's loop, asyncssh's SFTP errors (not OSErrors) as the
+        OSErrors the engine reads, as sshfs's own calls raise them."""
+        import asyncssh
+
         try:
-            return check_within(await self._run(read()), limit, key)
-        except Exception as exc:  # asyncssh's SFTPNoSuchFile is not an OSError
-            if type(exc).__name__ == "SFTPNoSuchFile":
-                raise FileNotFoundError(self.path(key)) from exc
-            raise
+            return await self._run(coroutine)
+        except asyncssh.SFTPNoSuchFile as exc:
+            raise FileNotFoundError(errno.ENOENT, exc.reason, path) from exc
+        except asyncssh.SFTPPermissionDenied as exc:
+            raise PermissionError(errno.EACCES, exc.reason, path) from exc
+        except asyncssh.SFTPError as exc:
+            raise OSError(errno.EIO, exc.reason, path) from exc
 
     async def close(self) -> None:
         pool, stack = getattr(self.fs, "_pool", None), getattr(self.fs, "_stack", None)

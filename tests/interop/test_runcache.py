@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from core.bounded import MAX_VALUES_BYTES
 from core.data.runcache import value_hash
 from core.project.yaml12 import load_yaml12
 from tests.helpers import Dvc, git, run_json
@@ -93,3 +94,26 @@ def test_a_damaged_entry_never_enters_the_cache(
     (rejected,) = pulled["run_cache"]["rejected"]
     assert rejected.endswith(victim.name) and "corrupt" in pulled["run_cache"]["rejected"][rejected]
     assert not (clone / ".dvc" / "cache" / rejected).exists()
+
+
+def test_an_endless_entry_is_refused_while_it_downloads(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No size is recorded for a run-cache entry: the bound on the values it holds stops
+    the download, so a hostile remote cannot fill the disk through one."""
+    storage = tmp_path / "storage"
+    code, _ = run_json(capsys, "push", "origin", "faster", "--run-cache", "-C", str(project))
+    assert code == 0
+    victim = next(p for p in (storage / "runs").rglob("*") if p.is_file())
+    victim.chmod(0o644)
+    victim.write_bytes(b"#" * (MAX_VALUES_BYTES + (3 << 20)))
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(tmp_path / "origin.git"), str(clone), cwd=tmp_path)
+    code, pulled = run_json(capsys, "pull", "origin", "faster", "--run-cache", "-C", str(clone))
+    assert code == 1
+    (rejected,) = pulled["run_cache"]["rejected"]
+    assert (
+        f"larger than the {MAX_VALUES_BYTES:,} bytes" in pulled["run_cache"]["rejected"][rejected]
+    )
+    assert not (clone / ".dvc" / "cache" / rejected).exists()
+    assert not list((clone / ".dvc" / "cache").rglob("*.tmp"))
