@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from core.data.imports import SourceRemotes
 from core.data.lanes import AdaptiveLanes
@@ -35,7 +35,7 @@ from core.data.stores import (
     ObjectStore,
     StoreError,
     Stores,
-    copy_hashing,
+    bound,
     on_stores,
     place_atomically,
     temporary_beside,
@@ -45,6 +45,7 @@ from core.errors import (
     CorruptObjectError,
     ExptuiError,
     InvalidObjectError,
+    ObjectTooLargeError,
     TransferCancelled,
     UnresolvedPipelineError,
 )
@@ -59,7 +60,32 @@ T = TypeVar("T")
 RETRIES = 3
 BATCH_BYTES = 8 << 20  # per thread hand-off on local stores
 Job = tuple[str, ObjectKey]  # (DVC remote name, object): one copy each per operation
+# A manifest's bound: a JSON entry per file ({"md5": ..., "relpath": ...}) with room for
+# a long escaped path; a lock that does not count its files gets the flat one.
+MANIFEST_BASE = 1 << 20
+MANIFEST_ENTRY_BYTES = 8 << 10
+MANIFEST_LIMIT = 256 << 20
 PERMANENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.EDQUOT}
+
+
+class Recorded(NamedTuple):
+    """What a lock records of a directory output. A pull knows no file's own size before
+    moving it: the mean (size / nfiles) shapes batches and estimates, the total bounds
+    each file's download (no file is larger than its directory), and the count bounds
+    the manifest's."""
+
+    size: int
+    nfiles: int | None
+
+    @property
+    def mean(self) -> int | None:
+        return self.size // self.nfiles if self.nfiles else None
+
+    @property
+    def manifest_limit(self) -> int:
+        if not self.nfiles:
+            return MANIFEST_LIMIT
+        return MANIFEST_BASE + self.nfiles * MANIFEST_ENTRY_BYTES
 
 
 @dataclass
@@ -71,9 +97,8 @@ class ExpData:
     files: set[ObjectKey] = field(default_factory=set)
     dirs: dict[ObjectKey, list[ObjectKey] | None] = field(default_factory=dict)
     sizes: dict[ObjectKey, int] = field(default_factory=dict)
-    # Per .dir, its files' mean size from the lock (size / nfiles). It only shapes batches:
-    # a pull knows no file's own size before moving it.
-    mean_entry_size: dict[ObjectKey, int] = field(default_factory=dict)
+    # Per .dir, what the lock records of the whole directory (see Recorded).
+    recorded: dict[ObjectKey, Recorded] = field(default_factory=dict)
     to_move: set[ObjectKey] = field(default_factory=set)
     missing: set[ObjectKey] = field(default_factory=set)
     optional: set[ObjectKey] = field(default_factory=set)  # push: false outputs, on pull
@@ -252,8 +277,8 @@ def _add_output(repo: Repository, item: ExpData, out: Output) -> None:
         item.dirs[key] = _manifest(repo.cache.root, key)
         if out.size is not None and item.dirs[key] is None:
             item.sizes[key] = 0
-        if out.size is not None and out.nfiles:
-            item.mean_entry_size[key] = out.size // out.nfiles
+        if out.size is not None:
+            item.recorded[key] = Recorded(out.size, out.nfiles)
     else:
         item.files.add(key)
         if out.size is not None:
@@ -384,7 +409,8 @@ async def _plan_pull(
             for key, entries in list(item.dirs.items()):
                 if entries is None:  # manifest not cached: fetch it now (verified, not placed)
                     if key not in fetched:
-                        fetched[key] = await _fetch_manifest(await stores.get(name), cache, key)
+                        store = await stores.get(name)
+                        fetched[key] = await _fetch_manifest(store, cache, key, item.recorded)
                     found = fetched[key]
                     item.dirs[key] = found[0] if found else None
                     if found:
@@ -405,7 +431,8 @@ async def _plan_pull(
 
 def _estimate_entries(item: ExpData) -> None:
     for key, entries in item.dirs.items():
-        mean = item.mean_entry_size.get(key)
+        recorded = item.recorded.get(key)
+        mean = recorded.mean if recorded else None
         if mean is not None:
             for entry in entries or []:
                 if entry in item.to_move and not item.sizes.get(entry):
@@ -413,14 +440,15 @@ def _estimate_entries(item: ExpData) -> None:
 
 
 async def _fetch_manifest(
-    store: ObjectStore, cache: LocalStore, key: ObjectKey
+    store: ObjectStore, cache: LocalStore, key: ObjectKey, recorded: dict[ObjectKey, Recorded]
 ) -> tuple[list[ObjectKey], int] | None:
     """The entries a remote's manifest lists, and its size; None when it is not there."""
     target = temporary_beside(cache.path(key))
+    limit = recorded[key].manifest_limit if key in recorded else MANIFEST_LIMIT
     try:
         if not (await store.present({key})):
             return None
-        digest = await store.download(key, target)
+        digest = await store.download(key, target, limit=limit)
         _check_digest(digest, key, store)
         data = target.read_bytes()
         return _entry_keys(key, data), len(data)
@@ -531,6 +559,7 @@ class _Engine:
         stores = {name: await lazy.get(name) for name in sorted({job[0] for job in owners})}
         sizes = {job: owner.item.sizes.get(job[1]) for job, owner in owners.items()}
         weights = _weights(results, sizes)
+        self.limits = _limits(results, sizes)
         self.board.start_phase("objects", len(owners), sum(v or 0 for v in sizes.values()))
         for result in results:
             mine = [j for j, o in owners.items() if o is result]
@@ -635,8 +664,8 @@ class _Engine:
                 outcomes.append("cancelled")
                 continue
             try:
-                outcomes.append(self._copy_local(store, job[1], sizes[job]))
-            except CorruptObjectError as exc:
+                outcomes.append(self._copy_local(store, job, sizes[job]))
+            except (CorruptObjectError, ObjectTooLargeError) as exc:
                 outcomes.append(exc.message)
             except OSError as exc:
                 if exc.errno in PERMANENT_ERRNOS:
@@ -644,7 +673,8 @@ class _Engine:
                 outcomes.append(f"{exc.strerror or exc}")
         return outcomes
 
-    def _copy_local(self, store: LocalStore, key: ObjectKey, size: int | None) -> int:
+    def _copy_local(self, store: LocalStore, job: Job, size: int | None) -> int:
+        key = job[1]
         if self.plan.operation.uploads:
             source = self.cache.location(key)
             store.upload_now(source, key)
@@ -653,7 +683,7 @@ class _Engine:
                 _verified(store, key, store.verify_now(key, sent))
             return sent
         with self.cache.incoming(key) as temporary:
-            digest, size = copy_hashing(store.location(key), temporary, size)
+            digest, size = store.download_now(key, temporary, bound(size, self.limits[job]))
             return self._admit(store, key, temporary, digest, size)
 
     def _admit(
@@ -673,8 +703,8 @@ class _Engine:
 
     async def _copy_one(self, store: ObjectStore, job: Job, size: int | None) -> int | str:
         try:
-            return await self._retrying(lambda: self._copy(store, job[1], size))
-        except CorruptObjectError as exc:
+            return await self._retrying(lambda: self._copy(store, job, size))
+        except (CorruptObjectError, ObjectTooLargeError) as exc:
             return exc.message
         except OSError as exc:
             if exc.errno in PERMANENT_ERRNOS:
@@ -691,7 +721,8 @@ class _Engine:
                 await asyncio.sleep(0.2 * 2**attempt + random.random() / 10)
         raise AssertionError("unreachable")
 
-    async def _copy(self, store: ObjectStore, key: ObjectKey, size: int | None) -> int:
+    async def _copy(self, store: ObjectStore, job: Job, size: int | None) -> int:
+        key = job[1]
         if self.plan.operation.uploads:
             source = self.cache.path(key)
             await store.upload(source, key)
@@ -700,7 +731,7 @@ class _Engine:
                 _verified(store, key, await store.verify(key, sent))
             return sent
         with self.cache.incoming(key) as temporary:
-            digest = await store.download(key, temporary, size)
+            digest = await store.download(key, temporary, size, self.limits[job])
             return self._admit(store, key, temporary, digest)
 
 
@@ -712,10 +743,28 @@ def _weights(results: list[ExpTransfer], sizes: dict[Job, int | None]) -> dict[J
         return weights  # every size known (a push), or nothing to move
     for result in results:
         item = result.item
-        for key, mean in item.mean_entry_size.items():
+        for key, recorded in item.recorded.items():
+            mean = recorded.mean
+            if mean is None:
+                continue
             for entry in item.dirs.get(key) or []:
                 weights.setdefault((item.remote.name, entry), mean)
     return weights
+
+
+def _limits(results: list[ExpTransfer], sizes: dict[Job, int | None]) -> dict[Job, int | None]:
+    """What each download may write at most: its size when known, else the recorded size
+    of a directory listing it. A hostile remote serving an endless object under a file's
+    name filled the disk before the md5 check could refuse it."""
+    limits = dict(sizes)
+    for result in results:
+        item = result.item
+        for key, recorded in item.recorded.items():
+            for entry in item.dirs.get(key) or []:
+                job = (item.remote.name, entry)
+                if job in limits and sizes[job] is None:
+                    limits[job] = max(limits[job] or 0, recorded.size)
+    return limits
 
 
 def _chunks(jobs: list[Job], most: int, weights: dict[Job, int]) -> Iterator[list[Job]]:

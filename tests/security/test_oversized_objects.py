@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -15,8 +16,10 @@ import pytest
 
 from core.data.s3 import CLIENT_VARIABLE
 from core.data.stores import PART_SIZE, ObjectKey, open_store
+from core.data.transfer import MANIFEST_BASE, MANIFEST_ENTRY_BYTES
 from core.errors import ObjectTooLargeError
 from core.project.config import DvcRemote
+from tests.helpers import exp_output, git, object_path, run_json
 from tests.servers import gcs_emulator, http_storage, moto_s3, s3fs_client, sftp_server
 
 OBJECT = 9 << 20  # beyond one S3 part, so a known size takes the parallel path
@@ -24,6 +27,53 @@ BOUND = 4096
 ONE_CHUNK = 1 << 20  # what a store may write past the bound before it notices
 
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")  # before gcsfs loads
+
+
+def test_a_directory_file_larger_than_its_directory_is_refused_while_it_downloads(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path, tmp_path: Path
+) -> None:
+    """No file of a directory is larger than the directory the lock records, so its
+    size bounds each file's download (the lock names no file's own size); a pull that
+    meets a larger one stops that download, names it, and keeps the directory out."""
+    storage = fresh_demo.parent / "storage"
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(fresh_demo.parent / "origin.git"), str(clone), cwd=tmp_path)
+    eval_dir = exp_output(fresh_demo, "wide-net", "eval")
+    assert eval_dir.size is not None
+    manifest = json.loads(object_path(storage, eval_dir.oid or "").read_bytes())
+    swollen = object_path(storage, manifest[0]["md5"])
+    swollen.chmod(0o644)
+    swollen.write_bytes(os.urandom(eval_dir.size + (2 << 20)))
+    code, result = run_json(capsys, "pull", "origin", "wide-net", "-C", str(clone))
+    assert code == 1 and result["incomplete"] == ["wide-net"]
+    why = result["experiments"][0]["failed"][manifest[0]["md5"]]
+    assert f"larger than the {eval_dir.size:,} bytes expected of it" in why
+    cache = clone / ".dvc" / "cache"
+    assert not object_path(cache, manifest[0]["md5"]).exists()
+    assert not object_path(cache, eval_dir.oid or "").exists()
+    assert not list(cache.rglob("*.tmp"))
+
+
+def test_a_manifest_longer_than_its_files_need_is_refused_while_it_downloads(
+    capsys: pytest.CaptureFixture[str], fresh_demo: Path, tmp_path: Path
+) -> None:
+    """A .dir manifest is fetched while the pull is planned, before anything says how
+    large it is; the lock's file count bounds it, so an endless one stops the plan with
+    one line and the workspace keeps nothing of it."""
+    storage = fresh_demo.parent / "storage"
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(fresh_demo.parent / "origin.git"), str(clone), cwd=tmp_path)
+    eval_dir = exp_output(fresh_demo, "wide-net", "eval")
+    assert eval_dir.nfiles
+    limit = MANIFEST_BASE + eval_dir.nfiles * MANIFEST_ENTRY_BYTES
+    swollen = object_path(storage, eval_dir.oid or "")
+    swollen.chmod(0o644)
+    swollen.write_bytes(b"[" + b" " * (limit + (2 << 20)) + b"]")
+    code, result = run_json(capsys, "pull", "origin", "wide-net", "-C", str(clone))
+    assert code != 0 and f"larger than the {limit:,} bytes expected of it" in result["err"]
+    assert len(result["err"].strip().splitlines()) <= 2
+    cache = clone / ".dvc" / "cache"
+    assert not cache.exists() or not [p for p in cache.rglob("*") if p.is_file()]
 
 
 @pytest.fixture(scope="module")

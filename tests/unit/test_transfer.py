@@ -164,7 +164,7 @@ def test_large_files_of_a_directory_are_pulled_in_parallel(
             with lock:
                 running[0] -= 1
 
-    monkeypatch.setattr("core.data.transfer.copy_hashing", counting)
+    monkeypatch.setattr("core.data.stores.copy_hashing", counting)
     code, result = run_json(capsys, "pull", "origin", "big-files", "-C", str(clone))
     assert code == 0 and result["success"] == ["big-files"]
     assert most[0] >= 2
