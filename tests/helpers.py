@@ -122,6 +122,10 @@ def object_path(root: Path, oid: str) -> Path:
 
 
 async def settle(app: ExptuiApp, pilot: object) -> None:
+    """Workers done and what they brought shown (details refresh after a short settle)."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+    await wait_for(pilot, lambda: app.main.details_shown)
     await app.workers.wait_for_complete()
     await pilot.pause()  # type: ignore[attr-defined]
 
