@@ -15,8 +15,8 @@ on a remote means its entries are present, as DVC assumes (we never break that r
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
+import hashlib
 import os
 import random
 from collections import defaultdict
@@ -30,15 +30,17 @@ from core.data.lanes import AdaptiveLanes
 from core.data.objects import is_dir_oid, manifest_md5s
 from core.data.remoteindex import RemoteIndex, index_path
 from core.data.stores import (
+    BoundedSink,
     LocalStore,
     ObjectKey,
     ObjectStore,
     StoreError,
     Stores,
     bound,
+    gather_bounded,
     on_stores,
     place_atomically,
-    temporary_beside,
+    too_large,
 )
 from core.errors import (
     ConfigError,
@@ -65,6 +67,9 @@ Job = tuple[str, ObjectKey]  # (DVC remote name, object): one copy each per oper
 MANIFEST_BASE = 1 << 20
 MANIFEST_ENTRY_BYTES = 8 << 10
 MANIFEST_LIMIT = 256 << 20
+# What a pull's plan keeps, per DVC remote, of the manifests it fetched, for its run to
+# write instead of fetching them again; past it, the run fetches the rest anew.
+HELD_MANIFEST_BYTES = 64 << 20
 PERMANENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.EDQUOT}
 
 
@@ -106,6 +111,8 @@ class ExpData:
     # A pull knows no directory entry's size before it moves: its directory's mean from
     # the lock stands in, for what the plan promises only (never a download's limit).
     estimated: dict[ObjectKey, int] = field(default_factory=dict)
+    # A pull's .dir manifests fetched and verified while planning (see HELD_MANIFEST_BYTES).
+    manifests: dict[ObjectKey, bytes] = field(default_factory=dict)
 
     @property
     def required_missing(self) -> set[ObjectKey]:
@@ -356,20 +363,26 @@ async def _on_remote(
     index: RemoteIndex,
     dirs: dict[ObjectKey, list[ObjectKey] | None],
     wanted: set[ObjectKey],
+    seen: Collection[ObjectKey] = (),
 ) -> set[ObjectKey]:
     """Which wanted objects the remote has. A .dir there vouches for its entries: no
-    question per file (DVC does the same)."""
-    remote = await _present_dirs(store, index, {k: v for k, v in dirs.items() if k in wanted})
+    question per file (DVC does the same). ``seen``: manifests just fetched from it."""
+    asked = {k: v for k, v in dirs.items() if k in wanted}
+    remote = await _present_dirs(store, index, asked, set(seen) & set(asked))
     covered = {e for d in remote for e in (dirs[d] or [])} & wanted
     return remote | covered | await _present_files(store, index, wanted - set(dirs) - covered)
 
 
 async def _present_dirs(
-    store: ObjectStore, index: RemoteIndex, dirs: dict[ObjectKey, list[ObjectKey] | None]
+    store: ObjectStore,
+    index: RemoteIndex,
+    dirs: dict[ObjectKey, list[ObjectKey] | None],
+    seen: set[ObjectKey],
 ) -> set[ObjectKey]:
-    """Manifests are always asked of the remote; one the index vouched for but the remote
-    lacks means the remote was pruned, so the index is dropped (DVC's rule)."""
-    present = await store.present(set(dirs))
+    """Manifests are always asked of the remote (unless just fetched from it); one the
+    index vouched for but the remote lacks means the remote was pruned, so the index is
+    dropped (DVC's rule)."""
+    present = seen | await store.present(set(dirs) - seen)
     if index.known(set(dirs) - present):
         index.drop()
     for key in present - index.known(present):  # indexed ones came with their entries
@@ -404,29 +417,43 @@ async def _plan_pull(
 ) -> None:
     for name, group in _by_remote(items).items():
         index = indexes[name]
-        fetched: dict[ObjectKey, tuple[list[ObjectKey], int] | None] = {}
+        unknown = {k for item in group for k, entries in item.dirs.items() if entries is None}
+        fetched = await _fetch_manifests(await stores.get(name), unknown, group) if unknown else {}
         for item in group:
-            for key, entries in list(item.dirs.items()):
-                if entries is None:  # manifest not cached: fetch it now (verified, not placed)
-                    if key not in fetched:
-                        store = await stores.get(name)
-                        fetched[key] = await _fetch_manifest(store, cache, key, item.recorded)
-                    found = fetched[key]
-                    item.dirs[key] = found[0] if found else None
-                    if found:
-                        item.sizes[key] = found[1]  # moved again by the run: counted
-            for key, entries in item.dirs.items():
-                item.files.update(entries or [])
-                if key in item.optional:
-                    item.optional.update(entries or [])
+            _expand(item, fetched)
         files, dirs = _union(group)
         local = await cache.present(files | set(dirs))
         wanted = (files | set(dirs)) - local
-        remote = await _on_remote(await stores.get(name), index, dirs, wanted) if wanted else set()
+        remote = set()
+        if wanted:
+            remote = await _on_remote(await stores.get(name), index, dirs, wanted, fetched)
         for item in group:
             item.to_move = (item.objects - local) & remote
             item.missing = item.objects - local - remote
             _estimate_entries(item)
+
+
+class Fetched(NamedTuple):
+    """A manifest fetched while planning: its entries, size, and bytes if kept."""
+
+    entries: list[ObjectKey]
+    size: int
+    data: bytes | None
+
+
+def _expand(item: ExpData, fetched: dict[ObjectKey, Fetched]) -> None:
+    """``item``'s directories' entries join its files, those of fetched manifests too."""
+    for key, entries in list(item.dirs.items()):
+        found = fetched.get(key) if entries is None else None
+        if found is not None:
+            item.dirs[key] = found.entries
+            item.sizes[key] = found.size  # placed by the run: counted
+            if found.data is not None:
+                item.manifests[key] = found.data
+    for key, entries in item.dirs.items():
+        item.files.update(entries or [])
+        if key in item.optional:
+            item.optional.update(entries or [])
 
 
 def _estimate_entries(item: ExpData) -> None:
@@ -439,26 +466,52 @@ def _estimate_entries(item: ExpData) -> None:
                     item.estimated[entry] = mean
 
 
-async def _fetch_manifest(
-    store: ObjectStore, cache: LocalStore, key: ObjectKey, recorded: dict[ObjectKey, Recorded]
-) -> tuple[list[ObjectKey], int] | None:
-    """The entries a remote's manifest lists, and its size; None when it is not there."""
-    target = temporary_beside(cache.path(key))
-    limit = recorded[key].manifest_limit if key in recorded else MANIFEST_LIMIT
+async def _fetch_manifests(
+    store: ObjectStore, keys: set[ObjectKey], group: list[ExpData]
+) -> dict[ObjectKey, Fetched]:
+    """The manifests among ``keys`` the remote has, verified, fetched side by side: one
+    after another, with a question before each fetch, they cost a pull of 40 experiments
+    1.7 s at 20 ms a round trip. The first HELD_MANIFEST_BYTES of them keep their bytes
+    for the run."""
+    recorded = {k: r for item in group for k, r in item.recorded.items()}
+    found: dict[ObjectKey, tuple[list[ObjectKey], bytes]] = {}
+
+    async def fetch(key: ObjectKey) -> None:
+        limit = recorded[key].manifest_limit if key in recorded else MANIFEST_LIMIT
+        data = await _fetch_manifest(store, key, limit)
+        if data is not None:
+            found[key] = (_entry_keys_checked(key, data, store), data)
+
+    await gather_bounded([fetch(key) for key in sorted(keys)], store.default_jobs)
+    fetched, held = {}, 0
+    for key in sorted(found):
+        entries, data = found[key]
+        kept = held + len(data) <= HELD_MANIFEST_BYTES
+        held += len(data) if kept else 0
+        fetched[key] = Fetched(entries, len(data), data if kept else None)
+    return fetched
+
+
+async def _fetch_manifest(store: ObjectStore, key: ObjectKey, limit: int) -> bytes | None:
+    """A remote's manifest, at most ``limit`` bytes of it and md5-checked; None when it is
+    not there. In memory: nothing is written while planning (a dry run writes nothing)."""
     try:
-        if not (await store.present({key})):
-            return None
-        digest = await store.download(key, target, limit=limit)
-        _check_digest(digest, key, store)
-        data = target.read_bytes()
-        return _entry_keys(key, data), len(data)
+        data = await store.read_small(key, limit)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except ObjectTooLargeError as exc:
+        raise too_large(key, limit, store.description) from exc
+    _check_digest(hashlib.md5(data, usedforsecurity=False).hexdigest(), key, store)
+    return data
+
+
+def _entry_keys_checked(key: ObjectKey, data: bytes, store: ObjectStore) -> list[ObjectKey]:
+    try:
+        return _entry_keys(key, data)
     except InvalidObjectError as exc:
         raise CorruptObjectError(
             f"Manifest {key.oid} on '{store.description}' is not a valid .dir: {exc.message}"
         ) from exc
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            target.unlink()
 
 
 def _check_digest(digest: str, key: ObjectKey, store: ObjectStore) -> None:
@@ -556,6 +609,9 @@ class _Engine:
         self.failed: dict[Job, str] = {}
         self.blocked = {(r.item.remote.name, k) for r in results for k in r.item.missing}
         self.dirs = {(r.item.remote.name, k): v for r in results for k, v in r.item.dirs.items()}
+        self.held = {
+            (r.item.remote.name, k): d for r in results for k, d in r.item.manifests.items()
+        }
         stores = {name: await lazy.get(name) for name in sorted({job[0] for job in owners})}
         sizes = {job: owner.item.sizes.get(job[1]) for job, owner in owners.items()}
         weights = _weights(results, sizes)
@@ -682,9 +738,20 @@ class _Engine:
             if self.verify:
                 _verified(store, key, store.verify_now(key, sent))
             return sent
+        if job in self.held:
+            return self._place_held(store, job)
         with self.cache.incoming(key) as temporary:
             digest, size = store.download_now(key, temporary, bound(size, self.limits[job]))
             return self._admit(store, key, temporary, digest, size)
+
+    def _place_held(self, store: ObjectStore, job: Job) -> int:
+        """A manifest the plan fetched and verified, written from memory: fetching it
+        again cost every pulled directory one more round trip."""
+        key = job[1]
+        with self.cache.incoming(key) as temporary:
+            with BoundedSink(temporary, key, None, store.description) as sink:
+                sink.write(self.held[job])
+            return self._admit(store, key, temporary, sink.md5, sink.written)
 
     def _admit(
         self,
@@ -730,6 +797,8 @@ class _Engine:
             if self.verify:
                 _verified(store, key, await store.verify(key, sent))
             return sent
+        if job in self.held:
+            return self._place_held(store, job)
         with self.cache.incoming(key) as temporary:
             digest = await store.download(key, temporary, size, self.limits[job])
             return self._admit(store, key, temporary, digest)

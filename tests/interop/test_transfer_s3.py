@@ -206,3 +206,40 @@ def test_small_uploads_use_every_job_and_no_continue_round_trip(
         asyncio.run(push())
     assert seen.peak > 16, seen.peak  # botocore's default pool: 10
     assert seen.expect_continue == 0
+
+
+@pytest.mark.parametrize("held", [True, False])
+def test_a_pull_fetches_each_manifest_once(
+    held: bool,
+    s3_endpoint: str,
+    fresh_demo: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The plan fetches the .dir manifests the cache lacks (to know the files to move);
+    the run writes those same verified bytes instead of asking for them again. Past the
+    memory the plan may keep, the run fetches them anew, and the pull is as complete."""
+    bucket = f"b-{uuid.uuid4().hex[:12]}"
+    s3fs_client(s3_endpoint).call_s3("create_bucket", Bucket=bucket)
+    use_s3(fresh_demo, s3_endpoint, bucket)
+    names = ["tuned-lr", "quick-test", "wide-net", "sgd-base"]
+    code, result = run_json(capsys, "push", "origin", *names, "-r", "s3", "-C", str(fresh_demo))
+    assert code == 0, result
+    dirs = {oid for name in names for oid in exp_objects(fresh_demo, name) if oid.endswith(".dir")}
+    assert len(dirs) >= 2
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(fresh_demo.parent / "origin.git"), str(clone), cwd=tmp_path)
+    if not held:
+        monkeypatch.setattr("core.data.transfer.HELD_MANIFEST_BYTES", 0)
+    with tcp_proxy(int(s3_endpoint.rsplit(":", 1)[1]), latency=0.005) as (port, seen):
+        use_s3(clone, f"http://127.0.0.1:{port}", bucket)
+        code, pulled = run_json(capsys, "pull", "origin", *names, "-r", "s3", "-C", str(clone))
+    assert code == 0 and sorted(pulled["success"]) == sorted(names), pulled
+    for oid in dirs:
+        rel = f"files/md5/{oid[:2]}/{oid[2:]}"
+        asked = [r for r in seen.requests if r.path.split("?")[0].endswith(rel)]
+        assert len(asked) == (1 if held else 2), (oid, asked)
+        cached = clone / ".dvc/cache" / rel
+        assert cached.read_bytes() == (fresh_demo / ".dvc/cache" / rel).read_bytes()
+        assert stat.S_IMODE(cached.stat().st_mode) == 0o444
