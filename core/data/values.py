@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from core.bounded import MAX_PIPELINE_BYTES, MAX_VALUES_BYTES
 from core.data.objects import is_dir_oid
-from core.data.stores import ObjectKey, Stores, on_stores
+from core.data.stores import ObjectKey, ObjectStore, Stores, gather_bounded, on_stores
 from core.data.transfer import remote_for_commit
 from core.errors import ExptuiError
 from core.project.config import DvcRemote
@@ -136,9 +136,8 @@ def _wanted(
 async def _fetch(
     repo: Repository, wanted: Wanted, result: ValueFetch, file_limit: int, stores: Stores
 ) -> set[str]:
-    """Each remote's objects, one at a time (there are few, and each is small). A remote
-    that cannot be reached is given up on with its reason; an object too large or
-    corrupt is skipped with its own."""
+    """Each remote's objects. A remote that cannot be reached is given up on with its
+    reason; an object too large or corrupt is skipped with its own."""
     changed: set[str] = set()
     for name, objects in wanted.items():
         try:
@@ -147,15 +146,37 @@ async def _fetch(
         except (ExptuiError, OSError) as exc:
             result.failed[name] = exc.message if isinstance(exc, ExptuiError) else str(exc)
             continue
-        for key in sorted(present):
-            limit = MAX_PIPELINE_BYTES if is_dir_oid(key.oid) else file_limit
-            try:
-                repo.cache.admit_bytes(key, await store.read_small(key, limit))
-            except FileNotFoundError:
-                continue  # gone since it was listed: as if it was never there
-            except (ExptuiError, OSError) as exc:
-                result.failed[name] = exc.message if isinstance(exc, ExptuiError) else str(exc)
-                continue
-            result.fetched += 1
+        fetched = await _fetch_from(repo, store, name, sorted(present), result, file_limit)
+        for key in fetched:
             changed |= objects[key]
     return changed
+
+
+async def _fetch_from(
+    repo: Repository,
+    store: ObjectStore,
+    name: str,
+    keys: list[ObjectKey],
+    result: ValueFetch,
+    file_limit: int,
+) -> list[ObjectKey]:
+    """``keys`` read side by side at the store's jobs into the cache (one at a time, at
+    20 ms a round trip, the metrics of 40 remote experiments took 2.3 s to show);
+    returns those cached."""
+    cached: list[ObjectKey] = []
+
+    async def fetch(key: ObjectKey) -> None:
+        limit = MAX_PIPELINE_BYTES if is_dir_oid(key.oid) else file_limit
+        try:
+            repo.cache.admit_bytes(key, await store.read_small(key, limit))
+        except FileNotFoundError:
+            return  # gone since it was listed: as if it was never there
+        except (ExptuiError, OSError) as exc:
+            why = exc.message if isinstance(exc, ExptuiError) else str(exc)
+            result.failed[name] = why
+            return
+        cached.append(key)
+
+    await gather_bounded([fetch(key) for key in keys], store.default_jobs)
+    result.fetched += len(cached)
+    return cached
