@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.bench.fixtures import QUICK, Sizes, environment, fixture, run
-from tests.bench.keys import PAUSE, key_latencies
+from tests.bench.keys import PAUSE, key_latencies, key_latencies_while_pushing
 from tests.dvc_peer import DVC_VERSION, dvc_executable
 from tests.servers import ProxyState, moto_s3, s3fs_client, s3rver, tcp_proxy
 
@@ -477,6 +477,8 @@ def measure(
                     volume = _volume(backend, scratch)
             if backend == "local":
                 lines += table(kind, backend, results, volume)
+                if kind == "small":
+                    lines += _keys_while_pushing(source)
             else:
                 lines += s3_table(kind, results, volume, latency)
     else:
@@ -506,6 +508,22 @@ def measure(
             "",
         ]
     return lines
+
+
+def _keys_while_pushing(source: Path) -> list[str]:
+    with _scratch() as scratch:
+        copy = Copy(source, scratch / "keys", str(scratch / "storage"))
+        env = {**copy.env, "PYTHONPATH": str(REPO_ROOT)}
+        keys = sorted(key_latencies_while_pushing(copy.project, env))
+    if not keys:
+        return ["Keys while the app pushes: the push ended before the first key.", ""]
+    return [
+        f"Keys while the app pushes every experiment (80x24 pty, a key every "
+        f"{PAUSE * 1000:.0f} ms until it ends): median {median(keys):.0f} ms, 90th "
+        f"percentile {keys[len(keys) * 9 // 10]:.0f} ms, worst {keys[-1]:.0f} ms over "
+        f"{len(keys)} keys.",
+        "",
+    ]
 
 
 def _volume(backend: str, scratch: Path) -> tuple[int, int]:
