@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.big_experiment import add_big_experiment
 from tests.helpers import crowd_remote, each, exptui_in_a_terminal
+from tests.remote_setup import server_refs
 
 COLUMNS, LINES = 80, 24
 
@@ -68,3 +70,29 @@ def test_a_terminal_lost_during_exit_still_ends_the_app(fresh_demo: Path, after:
         assert term.exit_code(timeout=15) is not None, "the app outlived its terminal"
         took = time.monotonic() - dropped
     assert took < 2, f"the app took {took:.1f} s to end after its terminal went away"
+
+
+def test_hanging_up_during_a_push_ends_the_app_and_moves_no_ref(fresh_demo: Path) -> None:
+    """The SSH connection drops while a push moves data: the app ends within 2 s (its
+    worker stopped between objects), no temporary is left on the remote and no ref
+    moved, since data goes before refs."""
+    add_big_experiment(fresh_demo, "huge", 12_000, size=64)
+    storage = fresh_demo.parent / "storage"
+    with exptui_in_a_terminal(str(fresh_demo), "--no-mouse") as term:
+        term.wait_for("local in 2 baselines")
+        for keys in (b"/", b"huge", b"\r"):  # filter, then go to the match
+            term.keys(keys)
+            time.sleep(0.3)
+        term.wait_for("local-only")  # its details: the cursor is on it
+        term.keys(b"P")
+        term.wait_for(": cancel")  # the confirmation
+        term.keys(b"\r")
+        term.wait_for("push objects")  # the transfer line: data moving
+        os.close(term.fd)  # what sshd does when the connection drops
+        term.fd = os.open(os.devnull, os.O_RDONLY)
+        dropped = time.monotonic()
+        assert term.exit_code(timeout=15) is not None, "the app outlived its terminal"
+        took = time.monotonic() - dropped
+    assert took < 2, f"the app took {took:.1f} s to end after its terminal went away"
+    assert not [p for p in storage.rglob("*") if ".tmp" in p.name]
+    assert not any(r.endswith("/huge") for r in server_refs(fresh_demo.parent / "origin.git"))
