@@ -11,10 +11,20 @@ from pathlib import Path
 import pytest
 
 from tests.big_experiment import add_big_experiment
-from tests.helpers import crowd_remote, each, exptui_in_a_terminal
+from tests.helpers import Terminal, crowd_remote, each, exptui_in_a_terminal
 from tests.remote_setup import server_refs
 
 COLUMNS, LINES = 80, 24
+
+
+def seconds_to_end_after_hang_up(term: Terminal) -> float:
+    """Close the terminal as sshd does when the connection drops; how long the app took
+    to end (it must end)."""
+    os.close(term.fd)
+    term.fd = os.open(os.devnull, os.O_RDONLY)
+    dropped = time.monotonic()
+    assert term.exit_code(timeout=15) is not None, "the app outlived its terminal"
+    return time.monotonic() - dropped
 
 
 def test_browse_mark_help_and_quit_in_a_real_terminal(fresh_demo: Path) -> None:
@@ -64,11 +74,7 @@ def test_a_terminal_lost_during_exit_still_ends_the_app(fresh_demo: Path, after:
         term.wait_for("local in 2 baselines")
         term.keys(b"q")
         time.sleep(after)
-        os.close(term.fd)  # what sshd does when the connection drops
-        term.fd = os.open(os.devnull, os.O_RDONLY)
-        dropped = time.monotonic()
-        assert term.exit_code(timeout=15) is not None, "the app outlived its terminal"
-        took = time.monotonic() - dropped
+        took = seconds_to_end_after_hang_up(term)
     assert took < 2, f"the app took {took:.1f} s to end after its terminal went away"
 
 
@@ -88,11 +94,7 @@ def test_hanging_up_during_a_push_ends_the_app_and_moves_no_ref(fresh_demo: Path
         term.wait_for(": cancel")  # the confirmation
         term.keys(b"\r")
         term.wait_for("push objects")  # the transfer line: data moving
-        os.close(term.fd)  # what sshd does when the connection drops
-        term.fd = os.open(os.devnull, os.O_RDONLY)
-        dropped = time.monotonic()
-        assert term.exit_code(timeout=15) is not None, "the app outlived its terminal"
-        took = time.monotonic() - dropped
+        took = seconds_to_end_after_hang_up(term)
     assert took < 2, f"the app took {took:.1f} s to end after its terminal went away"
     assert not [p for p in storage.rglob("*") if ".tmp" in p.name]
     assert not any(r.endswith("/huge") for r in server_refs(fresh_demo.parent / "origin.git"))
