@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import hashlib
 import os
 import random
 from collections import defaultdict
@@ -27,10 +26,9 @@ from typing import Any, NamedTuple, TypeVar
 
 from core.data.imports import SourceRemotes
 from core.data.lanes import AdaptiveLanes
-from core.data.objects import is_dir_oid, manifest_md5s
+from core.data.objects import is_dir_oid, manifest_md5s, md5_bytes
 from core.data.remoteindex import RemoteIndex, index_path
 from core.data.stores import (
-    BoundedSink,
     LocalStore,
     ObjectKey,
     ObjectStore,
@@ -501,7 +499,7 @@ async def _fetch_manifest(store: ObjectStore, key: ObjectKey, limit: int) -> byt
         return None
     except ObjectTooLargeError as exc:
         raise too_large(key, limit, store.description) from exc
-    _check_digest(hashlib.md5(data, usedforsecurity=False).hexdigest(), key, store)
+    _check_digest(md5_bytes(data), key, store)
     return data
 
 
@@ -739,19 +737,17 @@ class _Engine:
                 _verified(store, key, store.verify_now(key, sent))
             return sent
         if job in self.held:
-            return self._place_held(store, job)
+            return self._place_held(job)
         with self.cache.incoming(key) as temporary:
             digest, size = store.download_now(key, temporary, bound(size, self.limits[job]))
             return self._admit(store, key, temporary, digest, size)
 
-    def _place_held(self, store: ObjectStore, job: Job) -> int:
+    def _place_held(self, job: Job) -> int:
         """A manifest the plan fetched and verified, written from memory: fetching it
         again cost every pulled directory one more round trip."""
-        key = job[1]
-        with self.cache.incoming(key) as temporary:
-            with BoundedSink(temporary, key, None, store.description) as sink:
-                sink.write(self.held[job])
-            return self._admit(store, key, temporary, sink.md5, sink.written)
+        data = self.held[job]
+        self.cache.admit_bytes(job[1], data)
+        return len(data)
 
     def _admit(
         self,
@@ -798,7 +794,7 @@ class _Engine:
                 _verified(store, key, await store.verify(key, sent))
             return sent
         if job in self.held:
-            return self._place_held(store, job)
+            return self._place_held(job)
         with self.cache.incoming(key) as temporary:
             digest = await store.download(key, temporary, size, self.limits[job])
             return self._admit(store, key, temporary, digest)
